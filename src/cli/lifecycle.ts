@@ -1,0 +1,167 @@
+// start / stop / show: what the `fink` command does with services, as functions the tests and `fink test` reuse.
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config.ts';
+import { findService, isListening, SERVICES, type ServiceDefinition } from './services.ts';
+import { Supervisor, waitUntil } from './supervisor.ts';
+
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+}
+
+export type StartOutcome = 'started' | 'already-running' | 'external' | 'finished';
+
+/** Starts `name` in the background and waits until it is ready; says so instead of starting a second one. */
+export async function startService(
+  name: string,
+  config: Config,
+  say: (line: string) => void = console.log,
+): Promise<StartOutcome> {
+  const service = requireService(name);
+  const supervisor = new Supervisor(config.stateDir);
+  const status = supervisor.status(name);
+  if (status.state === 'running') {
+    say(`${name} is already running (pid ${status.record.pid}, log ${status.record.log})`);
+    return 'already-running';
+  }
+
+  for (const { host, port } of service.listens?.(config) ?? []) {
+    if (await isListening(host, port)) {
+      throw new ServiceError(
+        `${name} cannot start: ${host}:${port} is already in use by another process ` +
+          `(stop it, or choose another port in the config)`,
+      );
+    }
+  }
+
+  const spec = service.prepare(config);
+  if (spec === undefined) {
+    const ready = await waitUntil(() => service.isReady(config, ''), 10_000);
+    if (!ready) throw new ServiceError(`${name} is configured as external and does not answer`);
+    say(`${name} is external and answers; nothing to start`);
+    return 'external';
+  }
+
+  const { record, exit } = supervisor.spawn(name, spec);
+  let exitCode: number | null | undefined;
+  void exit.then((code) => (exitCode = code));
+  const readyFile = supervisor.readyPath(name);
+  const ready = await waitUntil(
+    async () => exitCode !== undefined || (await service.isReady(config, readyFile)),
+    config.services.startTimeoutMs,
+  );
+  if (exitCode === 0 && service.finite === true) {
+    supervisor.forget(name);
+    say(`${name} ran and finished (log ${record.log})`);
+    return 'finished';
+  }
+  if (exitCode !== undefined) {
+    supervisor.forget(name);
+    throw new ServiceError(
+      `${name} exited with code ${exitCode} while starting; log ${record.log}:\n${tail(record.log)}`,
+    );
+  }
+  if (!ready) {
+    await supervisor.stop(name, config.services.stopTimeoutMs);
+    throw new ServiceError(
+      `${name} was not ready after ${config.services.startTimeoutMs} ms and was stopped; log ${record.log}:\n` +
+        tail(record.log),
+    );
+  }
+  say(`${name} started (pid ${record.pid}, log ${record.log})`);
+  return 'started';
+}
+
+export async function stopService(
+  name: string,
+  config: Config,
+  say: (line: string) => void = console.log,
+): Promise<void> {
+  requireService(name);
+  const outcome = await new Supervisor(config.stateDir).stop(name, config.services.stopTimeoutMs);
+  const messages = {
+    stopped: `${name} stopped`,
+    killed: `${name} did not stop within ${config.services.stopTimeoutMs} ms of SIGTERM and was killed`,
+    'not-running': `${name} is not running`,
+  };
+  say(messages[outcome]);
+}
+
+/** Stops every service, the ones that depend on others first. */
+export async function stopAll(config: Config, say: (line: string) => void = console.log): Promise<void> {
+  for (const service of [...SERVICES].reverse()) {
+    if (new Supervisor(config.stateDir).status(service.name).state !== 'stopped') {
+      await stopService(service.name, config, say);
+    }
+  }
+}
+
+export interface ServiceRow {
+  name: string;
+  state: 'running' | 'exited' | 'stopped';
+  pid: number | undefined;
+  uptimeSeconds: number | undefined;
+  log: string | undefined;
+}
+
+export function showServices(config: Config): ServiceRow[] {
+  const supervisor = new Supervisor(config.stateDir);
+  return SERVICES.map(({ name }) => {
+    const status = supervisor.status(name);
+    if (status.state === 'stopped') {
+      return { name, state: 'stopped', pid: undefined, uptimeSeconds: undefined, log: undefined };
+    }
+    const { pid, startedAt, log } = status.record;
+    const uptimeSeconds =
+      status.state === 'running' ? Math.round((Date.now() - Date.parse(startedAt)) / 1000) : undefined;
+    return { name, state: status.state, pid, uptimeSeconds, log };
+  });
+}
+
+export function formatServiceTable(rows: ServiceRow[]): string {
+  const lines = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'LOG']];
+  for (const row of rows) {
+    lines.push([
+      row.name,
+      row.state,
+      row.pid === undefined ? '-' : String(row.pid),
+      row.uptimeSeconds === undefined ? '-' : formatDuration(row.uptimeSeconds),
+      row.log ?? '-',
+    ]);
+  }
+  const widths = lines[0]!.map((_, col) => Math.max(...lines.map((line) => line[col]!.length)));
+  return lines
+    .map((line) =>
+      line
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0
+    ? `${h}h${String(m).padStart(2, '0')}m`
+    : m > 0
+      ? `${m}m${String(s).padStart(2, '0')}s`
+      : `${s}s`;
+}
+
+function requireService(name: string): ServiceDefinition {
+  const service = findService(name);
+  if (service === undefined) {
+    throw new ServiceError(`unknown service '${name}'; known: ${SERVICES.map((s) => s.name).join(', ')}`);
+  }
+  return service;
+}
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

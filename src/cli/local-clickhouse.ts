@@ -1,0 +1,76 @@
+// `fink start clickhouse`: Debian's clickhouse-server (18.16) with its config, data and logs in the state dir.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ClickHouseConfig } from '../config.ts';
+import { aptInstall, hasCommand } from './install.ts';
+import type { SpawnSpec } from './supervisor.ts';
+
+export function clickhouseHome(stateDir: string): string {
+  return path.join(stateDir, 'clickhouse');
+}
+
+/** Installs the server if missing and writes its config; returns how to run it in the foreground. */
+export function prepareLocalClickHouse(config: ClickHouseConfig, stateDir: string): SpawnSpec {
+  if (!hasCommand(config.serverBinary)) aptInstall(['clickhouse-server'], 'clickhouse-server');
+  const home = clickhouseHome(stateDir);
+  for (const dir of ['data', 'tmp', 'user_files', 'log'])
+    mkdirSync(path.join(home, dir), { recursive: true });
+  const configFile = path.join(home, 'config.xml');
+  writeFileSync(configFile, serverConfigXml(config, home));
+  writeFileSync(path.join(home, 'users.xml'), usersXml(config));
+  return { command: config.serverBinary, args: [`--config-file=${configFile}`], cwd: home };
+}
+
+/** Only what differs from the server's built-in defaults; every path lives under `home`. */
+function serverConfigXml(config: ClickHouseConfig, home: string): string {
+  return `<?xml version="1.0"?>
+<!-- Written by \`fink start clickhouse\` on every start; edit the fink config instead. -->
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>${home}/log/clickhouse-server.log</log>
+    <errorlog>${home}/log/clickhouse-server.err.log</errorlog>
+    <size>100M</size>
+    <count>3</count>
+  </logger>
+  <listen_host>${config.host}</listen_host>
+  <http_port>${config.httpPort}</http_port>
+  <tcp_port>${config.tcpPort}</tcp_port>
+  <path>${home}/data/</path>
+  <tmp_path>${home}/tmp/</tmp_path>
+  <user_files_path>${home}/user_files/</user_files_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>536870912</mark_cache_size>
+  <max_concurrent_queries>200</max_concurrent_queries>
+</yandex>
+`;
+}
+
+function usersXml(config: ClickHouseConfig): string {
+  return `<?xml version="1.0"?>
+<yandex>
+  <profiles>
+    <default>
+      <max_memory_usage>8000000000</max_memory_usage>
+      <load_balancing>random</load_balancing>
+    </default>
+  </profiles>
+  <users>
+    <${config.username}>
+      <password>${escapeXml(config.password)}</password>
+      <networks><ip>::/0</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </${config.username}>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+`;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

@@ -1,0 +1,130 @@
+// `fink start kafka`: an Apache Kafka 3.9 broker in KRaft mode (broker and controller in one JVM), run from its
+// jars. The jars are resolved once from Maven Central by infra/kafka/pom.xml into a cache outside the repository.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { KafkaConfig } from '../config.ts';
+import { PROJECT_ROOT } from '../project.ts';
+import { aptInstall, hasCommand, InstallError } from './install.ts';
+import type { SpawnSpec } from './supervisor.ts';
+
+const POM = path.join(PROJECT_ROOT, 'infra', 'kafka', 'pom.xml');
+
+export function kafkaHome(stateDir: string): string {
+  return path.join(stateDir, 'kafka');
+}
+
+/** Installs Java and the jars if missing, formats storage on first start; returns how to run the broker. */
+export function prepareLocalKafka(config: KafkaConfig, stateDir: string): SpawnSpec {
+  if (!hasCommand('java')) aptInstall(['openjdk-17-jre-headless'], 'Java (for the Kafka broker)');
+  const libs = ensureKafkaJars(config);
+  const home = kafkaHome(stateDir);
+  const dataDir = path.join(home, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const properties = path.join(home, 'server.properties');
+  writeFileSync(properties, serverProperties(config, dataDir));
+  const log4j = path.join(home, 'log4j.properties');
+  writeFileSync(log4j, LOG4J_PROPERTIES);
+  const jvm = [`-Dlog4j.configuration=file:${log4j}`, '-cp', `${libs}/*`];
+
+  if (!existsSync(path.join(dataDir, 'meta.properties'))) {
+    // A KRaft cluster id is 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` prints.
+    const clusterId = randomBytes(16).toString('base64url');
+    const format = spawnSync(
+      'java',
+      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (format.status !== 0) {
+      throw new Error(`formatting Kafka storage in ${dataDir} failed:\n${format.stderr}${format.stdout}`);
+    }
+  }
+  return {
+    command: 'java',
+    args: [
+      `-Xms${config.heapMb}m`,
+      `-Xmx${config.heapMb}m`,
+      '-XX:+UseG1GC',
+      ...jvm,
+      'kafka.Kafka',
+      properties,
+    ],
+    cwd: home,
+  };
+}
+
+/** The directory holding the broker's jars; resolved with mvn on first use, then reused. */
+export function ensureKafkaJars(config: KafkaConfig): string {
+  const libs = path.join(config.cacheDir, `kafka-${config.version}`, 'libs');
+  if (existsSync(path.join(libs, `kafka_2.13-${config.version}.jar`))) return libs;
+  if (!hasCommand('mvn')) aptInstall(['maven'], 'Maven (to fetch the Kafka jars)');
+  console.log(
+    `fink: resolving Kafka ${config.version} jars from Maven Central into ${libs} (first run only)...`,
+  );
+  // Copy into a private directory and rename, so a concurrent start never sees half a set of jars.
+  const partial = `${libs}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  const mvn = spawnSync(
+    'mvn',
+    [
+      '-q',
+      '-B',
+      '-Dstyle.color=never',
+      '-f',
+      POM,
+      `-Dkafka.version=${config.version}`,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${partial}`,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (mvn.status !== 0) {
+    rmSync(partial, { recursive: true, force: true });
+    throw new InstallError(`mvn could not resolve the Kafka ${config.version} jars (exit ${mvn.status})`);
+  }
+  if (existsSync(libs)) {
+    rmSync(partial, { recursive: true, force: true });
+  } else {
+    renameSync(partial, libs);
+  }
+  return libs;
+}
+
+function serverProperties(config: KafkaConfig, dataDir: string): string {
+  const { host, port, controllerPort } = config;
+  return `# Written by \`fink start kafka\` on every start; edit the fink config instead.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@${host}:${controllerPort}
+listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}
+advertised.listeners=PLAINTEXT://${host}:${port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${dataDir}
+num.partitions=${config.defaultPartitions}
+auto.create.topics.enable=true
+# A single node: every internal topic has one replica.
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+# Consumers join at once instead of waiting 3 s for more members.
+group.initial.rebalance.delay.ms=0
+# Rubin alerts with cutouts can exceed the 1 MB default.
+message.max.bytes=16777216
+replica.fetch.max.bytes=16777216
+log.retention.hours=168
+`;
+}
+
+const LOG4J_PROPERTIES = `log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+`;

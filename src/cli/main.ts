@@ -1,0 +1,119 @@
+// The `fink` command. Keeps the Fink broker's shape: `fink start|stop|show <service> [-c conf]`.
+import { Command, Option } from 'commander';
+import { loadConfig, type Config } from '../config.ts';
+import { MIGRATIONS_DIR } from '../project.ts';
+import { migrate } from '../storage/migrations.ts';
+import { runDemo } from './demo.ts';
+import { formatServiceTable, showServices, startService, stopAll, stopService } from './lifecycle.ts';
+import { runService } from './run.ts';
+import { SERVICE_NAMES } from './services.ts';
+import { runTests } from './test-command.ts';
+
+const program = new Command('fink')
+  .description('Fink: a GraphQL alert broker for ZTF and Rubin alert streams')
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: false });
+
+const configOption = (): Option =>
+  new Option(
+    '-c, --config <file>',
+    'config file (YAML); FINK_<SECTION>__<KEY> environment variables override it',
+  );
+
+function config(options: { config?: string }, overrides: Record<string, unknown> = {}): Config {
+  return loadConfig({ file: options.config, overrides });
+}
+
+interface StartOptions {
+  config?: string;
+  rate?: number;
+  count?: number;
+  loop?: boolean;
+  dir?: string;
+  topic?: string;
+}
+
+program
+  .command('start')
+  .description(`start a service in the background (${SERVICE_NAMES.join(', ')})`)
+  .argument('<service>', 'service name')
+  .addOption(configOption())
+  .option('--rate <alerts/s>', 'simulator: alerts per second (0 = as fast as possible)', Number)
+  .option('--count <n>', 'simulator: alerts to send (0 = every file once)', (v) => Number.parseInt(v, 10))
+  .option('--loop', 'simulator: replay the files until stopped')
+  .option('--dir <path>', 'simulator: directory of Avro alert files')
+  .option('--topic <name>', 'simulator: Kafka topic to publish to')
+  .action(async (service: string, options: StartOptions) => {
+    const { rate, count, loop, dir, topic } = options;
+    const simulator = Object.fromEntries(
+      Object.entries({ rate, count, loop, dir, topic }).filter(([, value]) => value !== undefined),
+    );
+    await startService(service, config(options, { simulator }));
+  });
+
+program
+  .command('stop')
+  .description('stop a service (SIGTERM, then SIGKILL after a timeout), or all of them')
+  .argument('<service>', `${SERVICE_NAMES.join(', ')} or all`)
+  .addOption(configOption())
+  .action(async (service: string, options: { config?: string }) => {
+    const resolved = config(options);
+    if (service === 'all') await stopAll(resolved);
+    else await stopService(service, resolved);
+  });
+
+program
+  .command('show')
+  .description('list the services with their state, pid, uptime and log file')
+  .addOption(configOption())
+  .action((options: { config?: string }) => {
+    console.log(formatServiceTable(showServices(config(options))));
+  });
+
+program
+  .command('migrate')
+  .description('apply the migrations in migrations/ to ClickHouse (idempotent)')
+  .addOption(configOption())
+  .action(async (options: { config?: string }) => {
+    const resolved = config(options);
+    const result = await migrate(resolved.clickhouse, MIGRATIONS_DIR);
+    console.log(
+      `database ${resolved.clickhouse.database}: applied ${result.applied.length} migration(s)` +
+        `${result.applied.length > 0 ? ` (${result.applied.join(', ')})` : ''}, ${result.skipped.length} already applied`,
+    );
+  });
+
+program
+  .command('demo')
+  .description('bring up the whole stack on local ClickHouse and Kafka and feed it datasim alerts')
+  .addOption(configOption())
+  .action(async (options: { config?: string }) => {
+    await runDemo(config(options));
+  });
+
+program
+  .command('test')
+  .description('run every test: starts local ClickHouse and Kafka if needed, stops what it started')
+  .addOption(configOption())
+  .argument('[vitest-args...]', 'extra arguments for vitest (e.g. a file filter)')
+  .action(async (vitestArgs: string[], options: { config?: string }) => {
+    process.exitCode = await runTests(config(options), vitestArgs);
+  });
+
+program
+  .command('run', { hidden: true })
+  .description('run a project service in the foreground (what `fink start` runs in the background)')
+  .argument('<service>')
+  .addOption(configOption())
+  .action(async (service: string, options: { config?: string }) => {
+    await runService(service, config(options));
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  const error = err as Error;
+  const expected = ['ConfigError', 'ServiceError', 'InstallError', 'MigrationError', 'StorageError'];
+  console.error(`fink: ${expected.includes(error.name) ? error.message : (error.stack ?? String(error))}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,134 @@
+// The services `fink start|stop|show` know, how each is started, and how we tell it is ready.
+import { access } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+import path from 'node:path';
+import { configToEnv, type Config, type KafkaConfig } from '../config.ts';
+import { PROJECT_ROOT } from '../project.ts';
+import { connectClickHouse, pingClickHouse } from '../storage/clickhouse.ts';
+import { prepareLocalClickHouse } from './local-clickhouse.ts';
+import { prepareLocalKafka } from './local-kafka.ts';
+import type { SpawnSpec } from './supervisor.ts';
+
+export interface ServiceDefinition {
+  name: string;
+  summary: string;
+  /** What `fink start` spawns; undefined when the service is external and nothing runs here. */
+  prepare(config: Config): SpawnSpec | undefined;
+  /** The addresses a local instance listens on, checked free before starting; none when external. */
+  listens?(config: Config): { host: string; port: number }[];
+  /** One readiness probe; `readyFile` is the file a node service writes once it runs. */
+  isReady(config: Config, readyFile: string): Promise<boolean>;
+  /** True for a job that ends by itself (exit 0 is success, not a crash). */
+  finite?: boolean;
+}
+
+const FINK_BIN = path.join(PROJECT_ROOT, 'bin', 'fink.js');
+
+/** A service implemented in this project: `fink run <name>` in the background, ready once it says so. */
+function nodeService(name: string, summary: string, finite = false): ServiceDefinition {
+  return {
+    name,
+    summary,
+    finite,
+    prepare: (config) => ({
+      command: process.execPath,
+      args: [FINK_BIN, 'run', name],
+      // The child reads the very config this process resolved, whatever file and flags produced it.
+      env: { ...process.env, ...configToEnv(config) },
+      cwd: process.cwd(),
+    }),
+    isReady: (_config, readyFile) => fileExists(readyFile),
+  };
+}
+
+export const SERVICES: readonly ServiceDefinition[] = [
+  {
+    name: 'clickhouse',
+    summary: 'local ClickHouse server (Debian clickhouse-server)',
+    prepare: (config) =>
+      config.clickhouse.mode === 'local'
+        ? prepareLocalClickHouse(config.clickhouse, config.stateDir)
+        : undefined,
+    listens: ({ clickhouse: { mode, host, httpPort, tcpPort } }) =>
+      mode === 'local'
+        ? [
+            { host, port: httpPort },
+            { host, port: tcpPort },
+          ]
+        : [],
+    isReady: async (config) => {
+      const client = connectClickHouse(config.clickhouse, { database: null, quiet: true });
+      try {
+        return await pingClickHouse(client);
+      } finally {
+        await client.close();
+      }
+    },
+  },
+  {
+    name: 'kafka',
+    summary: 'local Kafka 3.9 broker (KRaft, single node)',
+    prepare: (config) =>
+      config.kafka.mode === 'local' ? prepareLocalKafka(config.kafka, config.stateDir) : undefined,
+    listens: ({ kafka: { mode, host, port, controllerPort } }) =>
+      mode === 'local'
+        ? [
+            { host, port },
+            { host, port: controllerPort },
+          ]
+        : [],
+    isReady: ({ kafka }) => kafkaAnswers(kafka),
+  },
+  nodeService('simulator', 'replays alert files onto a Kafka topic (datasim)', true),
+];
+
+export const SERVICE_NAMES = SERVICES.map((service) => service.name);
+
+export function findService(name: string): ServiceDefinition | undefined {
+  return SERVICES.find((service) => service.name === name);
+}
+
+export function isListening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** The broker accepts connections before it serves metadata; ready means it answers a metadata request. */
+async function kafkaAnswers(config: KafkaConfig): Promise<boolean> {
+  const kafka = new Kafka({
+    brokers: config.brokers,
+    connectionTimeout: 1_000,
+    requestTimeout: 2_000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function fileExists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}

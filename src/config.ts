@@ -1,0 +1,297 @@
+// The only reader of process.env and of config files. Everything else receives a typed section.
+//
+// Precedence: defaults < config file (`-c <file>`, or FINK_CONFIG) < environment (FINK_<SECTION>__<KEY>).
+// An unknown or invalid key fails at start with an error naming the key.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const hostname = z.string().min(1);
+
+const clickhouseSchema = z
+  .object({
+    /** `local`: `fink start clickhouse` runs Debian's clickhouse-server here; `external`: connect only. */
+    mode: z.enum(['local', 'external']).default('local'),
+    /** HTTP endpoint of ClickHouse (the client speaks HTTP). For `local`, host and httpPort below win. */
+    url: z.url().optional(),
+    host: hostname.default('127.0.0.1'),
+    httpPort: port.default(18123),
+    tcpPort: port.default(19000),
+    database: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name is letters, digits and _')
+      .default('fink'),
+    username: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a user name is letters, digits and _')
+      .default('default'),
+    password: z.string().default(''),
+    /** The server binary used by `local` mode; installed with apt-get when missing. */
+    serverBinary: z.string().default('/usr/sbin/clickhouse-server'),
+    requestTimeoutMs: z.number().int().positive().default(60_000),
+  })
+  .strict();
+
+const kafkaSchema = z
+  .object({
+    /** `local`: `fink start kafka` runs a single-node KRaft broker from its jars; `external`: connect only. */
+    mode: z.enum(['local', 'external']).default('local'),
+    /** Bootstrap servers. For `local`, derived from host and port. */
+    brokers: z.array(z.string().min(1)).min(1).optional(),
+    host: hostname.default('127.0.0.1'),
+    port: port.default(19092),
+    controllerPort: port.default(19093),
+    clientId: z.string().default('fink'),
+    /** Kafka version of the jars resolved from Maven Central (infra/kafka/pom.xml). */
+    version: z
+      .string()
+      .regex(/^3\.9\.\d+$/, 'a Kafka 3.9.x version')
+      .default('3.9.1'),
+    /** Where the jars are cached, outside the repository; ~ is the home directory. */
+    cacheDir: z.string().default('~/.cache/fink'),
+    heapMb: z.number().int().min(128).default(512),
+    /** Partitions of topics the broker creates on first use. */
+    defaultPartitions: z.number().int().min(1).default(2),
+  })
+  .strict();
+
+const simulatorSchema = z
+  .object({
+    /** Directory of Avro alert files (searched recursively), or a single file. Relative to sharedDir if not absolute. */
+    dir: z.string().default('datasim/ztf'),
+    topic: z.string().min(1).default('ztf-stream-sim'),
+    /** Alerts per second; 0 sends as fast as the broker takes them. */
+    rate: z.number().min(0).default(0),
+    /** Alerts to send in all; 0 means every file once (or forever with loop). */
+    count: z.number().int().min(0).default(0),
+    loop: z.boolean().default(false),
+  })
+  .strict();
+
+const servicesSchema = z
+  .object({
+    /** How long `fink start` waits for a service to become ready. */
+    startTimeoutMs: z.number().int().positive().default(120_000),
+    /** How long `fink stop` waits after SIGTERM before SIGKILL. */
+    stopTimeoutMs: z.number().int().positive().default(20_000),
+  })
+  .strict();
+
+const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Pid files, logs and the local servers' data. Relative paths are resolved against the working directory. */
+    stateDir: z.string().default('.fink'),
+    /** The read-only shared data (real alerts, catalogs). */
+    sharedDir: z.string().default('../shared'),
+    clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
+    kafka: kafkaSchema.default(kafkaSchema.parse({})),
+    simulator: simulatorSchema.default(simulatorSchema.parse({})),
+    services: servicesSchema.default(servicesSchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+  })
+  .strict();
+
+type ParsedConfig = z.infer<typeof configSchema>;
+
+export type ClickHouseConfig = ParsedConfig['clickhouse'] & { url: string };
+export type KafkaConfig = ParsedConfig['kafka'] & { brokers: string[]; cacheDir: string };
+export type SimulatorConfig = ParsedConfig['simulator'];
+export type ServicesConfig = ParsedConfig['services'];
+export type LogConfig = ParsedConfig['log'];
+
+export interface Config {
+  stateDir: string;
+  sharedDir: string;
+  clickhouse: ClickHouseConfig;
+  kafka: KafkaConfig;
+  simulator: SimulatorConfig;
+  services: ServicesConfig;
+  log: LogConfig;
+  /** The file the config was read from, if any. */
+  file: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variables read besides the FINK_<SECTION>__<KEY> overrides. */
+const CONFIG_FILE_ENV = 'FINK_CONFIG';
+const ENV_PREFIX = 'FINK_';
+
+export interface LoadConfigOptions {
+  /** Path of a YAML or JSON config file; FINK_CONFIG is used when absent. */
+  file?: string | undefined;
+  /** Overrides applied last, as a nested object of config keys (used by CLI flags and tests). */
+  overrides?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file ?? env[CONFIG_FILE_ENV];
+  const fromFile = file === undefined ? {} : readConfigFile(path.resolve(cwd, file));
+  const fromEnv = configFromEnv(env);
+  const merged = deepMerge(deepMerge(fromFile, fromEnv), options.overrides ?? {});
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(formatIssues(result.error, file));
+  }
+  return resolveConfig(result.data, cwd, file === undefined ? undefined : path.resolve(cwd, file));
+}
+
+function resolveConfig(parsed: ParsedConfig, cwd: string, file: string | undefined): Config {
+  const { clickhouse, kafka } = parsed;
+  const sharedDir = path.resolve(cwd, parsed.sharedDir);
+  return {
+    ...parsed,
+    file,
+    stateDir: path.resolve(cwd, parsed.stateDir),
+    sharedDir,
+    clickhouse: {
+      ...clickhouse,
+      url:
+        clickhouse.mode === 'local' || clickhouse.url === undefined
+          ? `http://${clickhouse.host}:${clickhouse.httpPort}`
+          : clickhouse.url,
+    },
+    kafka: {
+      ...kafka,
+      brokers:
+        kafka.mode === 'local' || kafka.brokers === undefined
+          ? [`${kafka.host}:${kafka.port}`]
+          : kafka.brokers,
+      cacheDir: path.resolve(cwd, kafka.cacheDir.replace(/^~(?=$|\/)/, homedir())),
+    },
+    simulator: { ...parsed.simulator, dir: path.resolve(sharedDir, parsed.simulator.dir) },
+  };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (!isPlainObject(value)) throw new ConfigError(`config file ${file} must hold a mapping of keys`);
+  return value;
+}
+
+/** FINK_KAFKA__PORT=9092 -> { kafka: { port: 9092 } }; FINK_SHARED_DIR=/data -> { sharedDir: '/data' }. */
+function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const known = envNames();
+  const result: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_FILE_ENV || raw === undefined) continue;
+    const keyPath = known.get(name);
+    if (keyPath === undefined) {
+      throw new ConfigError(`unknown environment variable ${name}: no config key has that name`);
+    }
+    setPath(result, keyPath, parseEnvValue(raw));
+  }
+  return result;
+}
+
+/** Every env name the schema accepts, from its own shape, so the two cannot drift apart. */
+function envNames(): Map<string, string[]> {
+  const names = new Map<string, string[]>();
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const inner = unwrap(schema);
+    if (inner instanceof z.ZodObject) {
+      for (const sub of Object.keys(inner.shape)) {
+        names.set(`${ENV_PREFIX}${screamingSnake(key)}__${screamingSnake(sub)}`, [key, sub]);
+      }
+    } else {
+      names.set(`${ENV_PREFIX}${screamingSnake(key)}`, [key]);
+    }
+  }
+  return names;
+}
+
+/**
+ * The environment that reproduces `config` in a child process (services started in the background).
+ * Values are JSON, which the YAML reading of env values parses back to the same types.
+ */
+export function configToEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, keyPath] of envNames()) {
+    let value: unknown = config;
+    for (const key of keyPath) value = (value as Record<string, unknown>)[key];
+    if (value !== undefined) env[name] = JSON.stringify(value);
+  }
+  return env;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodDefault || schema instanceof z.ZodOptional
+    ? unwrap(schema.unwrap() as z.ZodType)
+    : schema;
+}
+
+function screamingSnake(camel: string): string {
+  return camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** Env values are YAML scalars: 19092 is a number, true a boolean, [a, b] a list, anything else a string. */
+function parseEnvValue(raw: string): unknown {
+  try {
+    return parseYaml(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function formatIssues(error: z.ZodError, file: string | undefined): string {
+  const where = file === undefined ? '' : ` (config file ${file})`;
+  const lines = error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => `unknown config key ${[...issue.path, key].join('.')}`).join('\n');
+    }
+    return `invalid config key ${issue.path.join('.')}: ${issue.message}`;
+  });
+  return `${lines.join('\n')}${where}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function setPath(target: Record<string, unknown>, keyPath: string[], value: unknown): void {
+  const [head, ...rest] = keyPath;
+  if (head === undefined) return;
+  if (rest.length === 0) {
+    target[head] = value;
+    return;
+  }
+  const child = isPlainObject(target[head]) ? target[head] : {};
+  target[head] = child;
+  setPath(child, rest, value);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = result[key];
+    result[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return result;
+}

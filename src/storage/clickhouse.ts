@@ -1,0 +1,81 @@
+// The ClickHouse connection and the two ways to talk to it: a query that returns rows, and a command.
+// Both take only `Sql` built by the `sql` tag, never strings.
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseConfig } from '../config.ts';
+import type { Sql } from './sql.ts';
+
+export type { ClickHouseClient };
+
+export class StorageError extends Error {
+  override name = 'StorageError';
+  constructor(
+    message: string,
+    readonly code: 'unavailable' | 'query-failed',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Worth retrying: the server could not be reached, not a query it refused. */
+  get retriable(): boolean {
+    return this.code === 'unavailable';
+  }
+}
+
+export interface ConnectOptions {
+  /** Database to use for unqualified names; null connects to the server's default one. */
+  database?: string | null;
+  /** Probes expect refused connections and must not log them. */
+  quiet?: boolean;
+}
+
+export function connectClickHouse(config: ClickHouseConfig, options: ConnectOptions = {}): ClickHouseClient {
+  const database = options.database === undefined ? config.database : options.database;
+  return createClient({
+    url: config.url,
+    username: config.username,
+    password: config.password,
+    request_timeout: config.requestTimeoutMs,
+    ...(database === null ? {} : { database }),
+    log: { level: options.quiet === true ? ClickHouseLogLevel.OFF : ClickHouseLogLevel.WARN },
+  });
+}
+
+export async function queryRows<T>(client: ClickHouseClient, statement: Sql): Promise<T[]> {
+  return translateErrors(async () => {
+    const result = await client.query({ query: statement.text, format: 'JSONEachRow' });
+    return result.json<T>();
+  });
+}
+
+export async function runCommand(client: ClickHouseClient, statement: Sql): Promise<void> {
+  await translateErrors(() => client.command({ query: statement.text }));
+}
+
+/** Answers true when the server responds to /ping. */
+export async function pingClickHouse(client: ClickHouseClient): Promise<boolean> {
+  const result = await client.ping();
+  return result.success;
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+async function translateErrors<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const unreachable =
+      (typeof code === 'string' && UNREACHABLE.has(code)) || /timeout/i.test((err as Error).message);
+    throw new StorageError((err as Error).message, unreachable ? 'unavailable' : 'query-failed', {
+      cause: err,
+    });
+  }
+}

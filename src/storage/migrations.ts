@@ -1,0 +1,112 @@
+// Applies migrations/NNNN_name.sql in order, once each, recording them in `schema_migrations`.
+// A file that was applied and has changed since is refused: history is append-only, add a new file instead.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClickHouseConfig } from '../config.ts';
+import { connectClickHouse, queryRows, runCommand } from './clickhouse.ts';
+import { identifier, sql, Sql } from './sql.ts';
+
+export interface MigrationFile {
+  name: string;
+  checksum: string;
+  statements: Sql[];
+}
+
+export interface MigrationResult {
+  applied: string[];
+  skipped: string[];
+}
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+const FILE_PATTERN = /^\d{4}_[a-z0-9_]+\.sql$/;
+
+export async function readMigrations(dir: string): Promise<MigrationFile[]> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort();
+  const files: MigrationFile[] = [];
+  for (const name of names) {
+    if (!FILE_PATTERN.test(name)) {
+      throw new MigrationError(`migration file ${name} must be named NNNN_lowercase_name.sql`);
+    }
+    const text = await readFile(path.join(dir, name), 'utf8');
+    files.push({
+      name,
+      checksum: createHash('sha256').update(text).digest('hex'),
+      // Migration files are code from the repository, not user data: they are the one trusted SQL source.
+      statements: splitStatements(text).map((statement) => Sql.trusted(statement)),
+    });
+  }
+  return files;
+}
+
+/** Splits on `;` at the end of a line; `--` comment lines are dropped. Statements must not span a `;`+newline. */
+export function splitStatements(text: string): string[] {
+  const withoutComments = text
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n');
+  return withoutComments
+    .split(/;\s*(?:\n|$)/)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}
+
+export async function migrate(config: ClickHouseConfig, dir: string): Promise<MigrationResult> {
+  const files = await readMigrations(dir);
+  const server = connectClickHouse(config, { database: null });
+  try {
+    // The database name is validated by the config schema; it is the only identifier this module binds.
+    await runCommand(
+      server,
+      sql`CREATE DATABASE IF NOT EXISTS ${identifier(config.database, [config.database])}`,
+    );
+  } finally {
+    await server.close();
+  }
+
+  const client = connectClickHouse(config);
+  try {
+    await runCommand(
+      client,
+      sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+            name String, checksum String, applied_at DateTime
+          ) ENGINE = MergeTree ORDER BY name`,
+    );
+    const rows = await queryRows<{ name: string; checksum: string }>(
+      client,
+      sql`SELECT name, any(checksum) AS checksum FROM schema_migrations GROUP BY name`,
+    );
+    const applied = new Map(rows.map((row) => [row.name, row.checksum]));
+
+    // Refuse before applying anything: a changed history means the database and the repository disagree.
+    for (const file of files) {
+      const previous = applied.get(file.name);
+      if (previous !== undefined && previous !== file.checksum) {
+        throw new MigrationError(
+          `migration ${file.name} was applied and has changed since (checksum ${previous.slice(0, 12)} -> ` +
+            `${file.checksum.slice(0, 12)}); restore it and add a new migration instead`,
+        );
+      }
+    }
+
+    const result: MigrationResult = { applied: [], skipped: [] };
+    for (const file of files) {
+      if (applied.has(file.name)) {
+        result.skipped.push(file.name);
+        continue;
+      }
+      for (const statement of file.statements) await runCommand(client, statement);
+      await runCommand(
+        client,
+        sql`INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (${file.name}, ${file.checksum}, ${new Date()})`,
+      );
+      result.applied.push(file.name);
+    }
+    return result;
+  } finally {
+    await client.close();
+  }
+}
