@@ -72,10 +72,25 @@ function literal(value: SqlValue): string {
   throw new SqlBindError(`cannot bind a value of type ${typeof value}`);
 }
 
+/** Smallest normal Float64; below it ClickHouse 18.16's parser rejects the literal. */
+const MIN_NORMAL = 2.2250738585072014e-308;
+
 function numberLiteral(value: number): string {
   if (!Number.isFinite(value)) throw new SqlBindError(`cannot bind non-finite number ${value}`);
+  if (value !== 0 && Math.abs(value) < MIN_NORMAL) {
+    // A subnormal goes in as its IEEE-754 bytes, the one form every server version reads back exactly.
+    const bytes = Buffer.alloc(8);
+    bytes.writeDoubleLE(value);
+    return `reinterpretAsFloat64(unhex('${bytes.toString('hex')}'))`;
+  }
+  // A JS number beyond 2^53 is a float whatever it looks like; written as an integer, the server would type it
+  // UInt64 (or reject it past 2^64), so it is written in exponent form, which it reads as Float64.
+  const text = Object.is(value, -0)
+    ? '0'
+    : Number.isInteger(value) && !Number.isSafeInteger(value)
+      ? value.toExponential()
+      : String(value);
   // Parenthesised so that `x - ${-1}` can never become the comment `--`.
-  const text = Object.is(value, -0) ? '0' : String(value);
   return value < 0 ? `(${text})` : text;
 }
 

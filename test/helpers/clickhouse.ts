@@ -1,0 +1,29 @@
+// A fresh database per test on the ClickHouse the test command started, dropped afterwards.
+import type { ClickHouseConfig } from '../../src/config.ts';
+import { connectClickHouse, runCommand, type ClickHouseClient } from '../../src/storage/clickhouse.ts';
+import { identifier, sql } from '../../src/storage/sql.ts';
+import { testConfig, uniqueName } from './context.ts';
+
+export interface TestDatabase {
+  config: ClickHouseConfig;
+  client: ClickHouseClient;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+  const base = testConfig().clickhouse;
+  const config = { ...base, database: uniqueName(prefix) };
+  const server = connectClickHouse(config, { database: null });
+  const name = identifier(config.database, [config.database]);
+  await runCommand(server, sql`CREATE DATABASE ${name}`);
+  const client = connectClickHouse(config);
+  return {
+    config,
+    client,
+    drop: async () => {
+      await client.close();
+      await runCommand(server, sql`DROP DATABASE IF EXISTS ${name}`);
+      await server.close();
+    },
+  };
+}
