@@ -15,7 +15,7 @@ export async function runDemo(config: Config): Promise<void> {
   console.log();
   console.log(formatServiceTable(showServices(config)));
   console.log(`
-The simulator published the alerts under ${config.simulator.dir}
+The simulator publishes the alerts under ${config.simulator.dir}
 to the Kafka topic '${config.simulator.topic}' at ${config.kafka.brokers.join(',')}.
 ClickHouse answers at ${config.clickhouse.url} (database '${config.clickhouse.database}').
 

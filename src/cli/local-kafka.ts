@@ -72,7 +72,6 @@ export function ensureKafkaJars(config: KafkaConfig): string {
     [
       '-q',
       '-B',
-      '-Dstyle.color=never',
       '-f',
       POM,
       `-Dkafka.version=${config.version}`,
@@ -80,11 +79,13 @@ export function ensureKafkaJars(config: KafkaConfig): string {
       '-DincludeScope=runtime',
       `-DoutputDirectory=${partial}`,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    { encoding: 'utf8' },
   );
   if (mvn.status !== 0) {
     rmSync(partial, { recursive: true, force: true });
-    throw new InstallError(`mvn could not resolve the Kafka ${config.version} jars (exit ${mvn.status})`);
+    throw new InstallError(
+      `mvn could not resolve the Kafka ${config.version} jars (exit ${mvn.status}):\n${mvn.stdout}${mvn.stderr}`,
+    );
   }
   if (existsSync(libs)) {
     rmSync(partial, { recursive: true, force: true });

@@ -11,14 +11,18 @@ const INFRASTRUCTURE = ['clickhouse', 'kafka'];
 
 export async function runTests(config: Config, vitestArgs: string[]): Promise<number> {
   const started: string[] = [];
+  let outcome: { code: number; summary: string } | undefined;
   try {
     for (const service of INFRASTRUCTURE) {
       if ((await startService(service, config)) === 'started') started.push(service);
     }
-    return await runVitest(config, vitestArgs);
+    outcome = await runVitest(config, vitestArgs);
   } finally {
     for (const service of started.reverse()) await stopService(service, config);
   }
+  // Last, alone on its line: CI reads the closing line for the counts.
+  console.log(`\n${outcome.summary}`);
+  return outcome.code;
 }
 
 interface VitestJsonReport {
@@ -29,7 +33,7 @@ interface VitestJsonReport {
   numTodoTests: number;
 }
 
-async function runVitest(config: Config, vitestArgs: string[]): Promise<number> {
+async function runVitest(config: Config, vitestArgs: string[]): Promise<{ code: number; summary: string }> {
   const report = path.join(config.stateDir, 'test-results.json');
   rmSync(report, { force: true });
   const vitest = path.join(PROJECT_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
@@ -49,21 +53,16 @@ async function runVitest(config: Config, vitestArgs: string[]): Promise<number> 
     });
     child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal === null ? 1 : 128)));
   });
-  let summary: VitestJsonReport;
+  let counts: VitestJsonReport;
   try {
-    summary = JSON.parse(readFileSync(report, 'utf8')) as VitestJsonReport;
+    counts = JSON.parse(readFileSync(report, 'utf8')) as VitestJsonReport;
   } catch {
-    console.error('fink test: vitest wrote no report');
-    return code === 0 ? 1 : code;
+    return { code: code === 0 ? 1 : code, summary: 'fink test: vitest wrote no report' };
   }
-  const skipped = summary.numPendingTests + summary.numTodoTests;
-  console.log(
-    `\ntests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed` +
-      (skipped > 0 ? `, ${skipped} skipped` : ''),
-  );
-  if (summary.numTotalTests === 0) {
-    console.error('fink test: no test ran');
-    return 1;
-  }
-  return code;
+  const skipped = counts.numPendingTests + counts.numTodoTests;
+  const summary =
+    `tests: ${counts.numPassedTests} passed, ${counts.numFailedTests} failed` +
+    (skipped > 0 ? `, ${skipped} skipped` : '');
+  if (counts.numTotalTests === 0) return { code: 1, summary: `${summary}\nfink test: no test ran` };
+  return { code, summary };
 }
