@@ -1,5 +1,6 @@
 // The `fink` command. Keeps the Fink broker's shape: `fink start|stop|show <service> [-c conf]`.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { writeSyntheticAlerts } from '../../datasim/synthetic.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { MIGRATIONS_DIR } from '../project.ts';
 import { migrate } from '../storage/migrations.ts';
@@ -19,6 +20,13 @@ const configOption = (): Option =>
     '-c, --config <file>',
     'config file (YAML); FINK_<SECTION>__<KEY> environment variables override it',
   );
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}
 
 function config(options: { config?: string }, overrides: Record<string, unknown> = {}): Config {
   return loadConfig({ file: options.config, overrides });
@@ -98,6 +106,26 @@ program
   .argument('[vitest-args...]', 'extra arguments for vitest (e.g. a file filter)')
   .action(async (vitestArgs: string[], options: { config?: string }) => {
     process.exitCode = await runTests(config(options), vitestArgs);
+  });
+
+const datasim = program.command('datasim').description('alert data for tests and benchmarks');
+
+datasim
+  .command('generate')
+  .description('write seeded synthetic ZTF alerts (schema 4.02, one Avro container file each) to a directory')
+  .requiredOption('--out <dir>', 'directory to write <candid>.avro files into')
+  .option('--count <n>', 'number of alerts', positiveInteger, 1000)
+  .option('--seed <n>', 'seed: the same seed writes the same bytes', positiveInteger, 1)
+  .option('--objects <n>', 'distinct objects (default: count / 3)', positiveInteger)
+  .option('--nights <n>', 'nights the alerts spread over', positiveInteger)
+  .action((options: { out: string; count: number; seed: number; objects?: number; nights?: number }) => {
+    const { out, ...generator } = options;
+    const started = performance.now();
+    const result = writeSyntheticAlerts(out, generator);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `wrote ${result.files} synthetic alerts (${(result.bytes / 1e6).toFixed(1)} MB) to ${out} in ${seconds.toFixed(1)} s`,
+    );
   });
 
 program

@@ -1,9 +1,10 @@
 // The `fink` command end to end: real servers started, shown, stopped, and nothing left behind.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive } from '../../src/cli/supervisor.ts';
+import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { createCliSandbox, runFink, type CliSandbox } from '../helpers/cli.ts';
 
 let sandbox: CliSandbox;
@@ -111,5 +112,32 @@ describe('fink errors', () => {
     const env = await runFink(['show'], { ...sandbox.env, FINK_KAFKA__PORT: 'ninety' });
     expect(env.code).toBe(1);
     expect(env.stderr).toContain('invalid config key kafka.port');
+  });
+});
+
+describe('fink datasim generate', () => {
+  it('writes the requested number of decodable synthetic alerts, the same for the same seed', async () => {
+    const first = path.join(sandbox.stateDir, 'synth-a');
+    const second = path.join(sandbox.stateDir, 'synth-b');
+    for (const out of [first, second]) {
+      const result = await sandbox.fink('datasim', 'generate', '--count', '40', '--seed', '7', '--out', out);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^wrote 40 synthetic alerts/);
+    }
+    const names = readdirSync(first).sort();
+    expect(names).toHaveLength(40);
+    expect(readdirSync(second).sort()).toEqual(names);
+    const decoder = createZtfDecoder();
+    for (const name of names) {
+      const bytes = readFileSync(path.join(first, name));
+      expect(Buffer.compare(bytes, readFileSync(path.join(second, name)))).toBe(0);
+      expect(`${decoder.decode(bytes).candid}.avro`).toBe(name);
+    }
+  });
+
+  it('refuses a count that is not a positive integer', async () => {
+    const result = await sandbox.fink('datasim', 'generate', '--count', '-3', '--out', sandbox.stateDir);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("expected a positive integer, got '-3'");
   });
 });
