@@ -1,0 +1,138 @@
+// The pipeline's small vocabulary: what a stage returns, how stages compose, how infrastructure is retried.
+//
+// Expected outcomes are values: `ok(alert)`, `drop('rb-below-0.55')`, `dlq('avro-decode-failed', err)`.
+// Broken infrastructure is an `InfrastructureError` (retriable or not). Anything else thrown is a bug: it stops
+// the consumer, so no offset is committed past the batch that hit it.
+import { setTimeout as delay } from 'node:timers/promises';
+
+export type StepResult<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'drop'; reason: string; step?: string }
+  | { kind: 'dlq'; reason: string; error?: unknown; step?: string };
+
+export type Rejected = Exclude<StepResult<never>, { kind: 'ok' }>;
+
+export function ok<T>(value: T): StepResult<T> {
+  return { kind: 'ok', value };
+}
+
+/** The alert is valid but not for this path (fails a quality cut): counted, not an error. */
+export function drop(reason: string): Rejected {
+  return { kind: 'drop', reason };
+}
+
+/** The message cannot be processed (corrupt, unknown schema): goes to the dead-letter topic with the reason. */
+export function dlq(reason: string, error?: unknown): Rejected {
+  return { kind: 'dlq', reason, error };
+}
+
+/** A stage on one alert. Named functions: the name shows in stack traces and metrics. */
+export type Step<In, Out> = (input: In) => StepResult<Out> | Promise<StepResult<Out>>;
+
+/**
+ * A stage on a whole batch, for work that is cheaper in bulk (one catalog query per batch, not per alert).
+ * Returns one result per input, in the same order.
+ */
+export type BatchStep<In, Out> = (inputs: readonly In[]) => Promise<StepResult<Out>[]>;
+
+export class InfrastructureError extends Error {
+  override name = 'InfrastructureError';
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A chain of stages over a batch. Rejected alerts leave the chain at the stage that rejected them. */
+export class Pipeline<In, Out> {
+  private constructor(private readonly stages: { name: string; run: BatchStep<unknown, unknown> }[]) {}
+
+  static start<T>(): Pipeline<T, T> {
+    return new Pipeline<T, T>([]);
+  }
+
+  /** Adds a per-alert stage. */
+  step<Next>(step: Step<Out, Next>): Pipeline<In, Next> {
+    const run: BatchStep<Out, Next> = (inputs) => Promise.all(inputs.map((input) => step(input)));
+    return this.add(step.name, run);
+  }
+
+  /** Adds a whole-batch stage. */
+  batch<Next>(step: BatchStep<Out, Next>): Pipeline<In, Next> {
+    return this.add(step.name, step);
+  }
+
+  get stageNames(): string[] {
+    return this.stages.map((stage) => stage.name);
+  }
+
+  /** Runs the batch through every stage; result i belongs to input i. */
+  async run(inputs: readonly In[]): Promise<StepResult<Out>[]> {
+    let results: StepResult<unknown>[] = inputs.map((input) => ok(input));
+    for (const stage of this.stages) {
+      const live: number[] = [];
+      results.forEach((result, i) => {
+        if (result.kind === 'ok') live.push(i);
+      });
+      if (live.length === 0) break;
+      const outputs = await stage.run(live.map((i) => (results[i] as { value: unknown }).value));
+      if (outputs.length !== live.length) {
+        throw new Error(`stage ${stage.name} returned ${outputs.length} results for ${live.length} inputs`);
+      }
+      results = [...results];
+      live.forEach((inputIndex, k) => {
+        const output = outputs[k]!;
+        results[inputIndex] = output.kind === 'ok' ? output : { ...output, step: output.step ?? stage.name };
+      });
+    }
+    return results as StepResult<Out>[];
+  }
+
+  private add<Next>(name: string, run: BatchStep<Out, Next>): Pipeline<In, Next> {
+    return new Pipeline<In, Next>([
+      ...this.stages,
+      { name: name || 'anonymous', run: run as BatchStep<unknown, unknown> },
+    ]);
+  }
+}
+
+export interface RetryOptions {
+  /** First wait; doubles each attempt up to maxDelayMs. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Attempts in all; Infinity retries until the signal aborts (a ClickHouse outage must not lose alerts). */
+  attempts?: number;
+  signal?: AbortSignal;
+  isRetriable?: (error: unknown) => boolean;
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** Retries `operation` with exponential backoff while its error is retriable. */
+export async function retry<T>(operation: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const {
+    initialDelayMs = 200,
+    maxDelayMs = 10_000,
+    attempts = Infinity,
+    signal,
+    isRetriable = (error) => (error as { retriable?: unknown }).retriable === true,
+    onRetry,
+  } = options;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= attempts || !isRetriable(error) || isAborted(signal)) throw error;
+      const wait = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+      onRetry?.(error, attempt, wait);
+      await delay(wait, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
+      if (isAborted(signal)) throw error;
+    }
+  }
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
