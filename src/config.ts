@@ -63,11 +63,41 @@ const simulatorSchema = z
     /** Directory of Avro alert files (searched recursively), or a single file. Relative to sharedDir if not absolute. */
     dir: z.string().default('datasim/ztf'),
     topic: z.string().min(1).default('ztf-stream-sim'),
+    /** Topic of the Rubin replay (Confluent-framed messages). */
+    rubinTopic: z.string().min(1).default('lsst-stream-sim'),
     /** Alerts per second; 0 sends as fast as the broker takes them. */
     rate: z.number().min(0).default(0),
     /** Alerts to send in all; 0 means every file once (or forever with loop). */
     count: z.number().int().min(0).default(0),
     loop: z.boolean().default(false),
+  })
+  .strict();
+
+const pipelineSchema = z
+  .object({
+    /** Upstream alert topics of the live streams (both surveys; each message's format tells which survey). */
+    topics: z.array(z.string().min(1)).min(1).default(['ztf_public', 'lsst_alerts']),
+    /** Where a new consumer group starts: the whole retained stream, or only what arrives from now on. */
+    fromBeginning: z.boolean().default(true),
+    /** Consumer groups are <groupPrefix>-<service>. */
+    groupPrefix: z.string().min(1).default('fink'),
+    /** The enriched alerts raw2science publishes: the GraphQL server's live feed and distribution's input. */
+    scienceTopic: z.string().min(1).default('fink_science'),
+    /** Messages that cannot be decoded, with the reason in their headers. */
+    deadLetterTopic: z.string().min(1).default('fink_dead_letters'),
+    /** A batch is written when it holds this many alerts or is this old: about one insert per second per table. */
+    batchMaxMessages: z.number().int().min(1).default(5000),
+    batchMaxAgeMs: z.number().int().min(10).default(1000),
+    /** Confluent-compatible schema registry for Rubin alerts; unset uses only the local schema directories. */
+    schemaRegistryUrl: z.url().optional(),
+    /** Rubin schema ids known without a registry: id -> directory of .avsc files (relative to sharedDir). */
+    rubinSchemas: z
+      .record(z.string().regex(/^\d+$/), z.string())
+      .default({ '1000': 'datasim/lsst/schema/10/0' }),
+    /** Classifier plugins whose scores are stored and feed the label (see src/pipeline/classifiers). */
+    classifiers: z.array(z.string()).default(['early_snia', 'sn_candidate', 'kilonova', 'microlensing']),
+    /** Prometheus metrics: service i listens on metricsPort + i (0 disables). */
+    metricsPort: z.number().int().min(0).max(65535).default(19100),
   })
   .strict();
 
@@ -95,6 +125,7 @@ export const configSchema = z
     clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
     simulator: simulatorSchema.default(simulatorSchema.parse({})),
+    pipeline: pipelineSchema.default(pipelineSchema.parse({})),
     services: servicesSchema.default(servicesSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
   })
@@ -105,6 +136,7 @@ type ParsedConfig = z.infer<typeof configSchema>;
 export type ClickHouseConfig = ParsedConfig['clickhouse'] & { url: string };
 export type KafkaConfig = ParsedConfig['kafka'] & { brokers: string[]; cacheDir: string };
 export type SimulatorConfig = ParsedConfig['simulator'];
+export type PipelineConfig = ParsedConfig['pipeline'];
 export type ServicesConfig = ParsedConfig['services'];
 export type LogConfig = ParsedConfig['log'];
 
@@ -114,6 +146,7 @@ export interface Config {
   clickhouse: ClickHouseConfig;
   kafka: KafkaConfig;
   simulator: SimulatorConfig;
+  pipeline: PipelineConfig;
   services: ServicesConfig;
   log: LogConfig;
   /** The file the config was read from, if any. */

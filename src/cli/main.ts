@@ -34,6 +34,7 @@ function config(options: { config?: string }, overrides: Record<string, unknown>
 
 interface StartOptions {
   config?: string;
+  simulator?: boolean;
   rate?: number;
   count?: number;
   loop?: boolean;
@@ -46,6 +47,7 @@ program
   .description(`start a service in the background (${SERVICE_NAMES.join(', ')})`)
   .argument('<service>', 'service name')
   .addOption(configOption())
+  .option('--simulator', "pipeline services: read the simulator's topics instead of the live streams")
   .option('--rate <alerts/s>', 'simulator: alerts per second (0 = as fast as possible)', Number)
   .option('--count <n>', 'simulator: alerts to send (0 = every file once)', (v) => Number.parseInt(v, 10))
   .option('--loop', 'simulator: replay the files until stopped')
@@ -56,7 +58,12 @@ program
     const simulator = Object.fromEntries(
       Object.entries({ rate, count, loop, dir, topic }).filter(([, value]) => value !== undefined),
     );
-    await startService(service, config(options, { simulator }));
+    const resolved = config(options, { simulator });
+    const topics = [resolved.simulator.topic, resolved.simulator.rubinTopic];
+    await startService(
+      service,
+      options.simulator === true ? config(options, { simulator, pipeline: { topics } }) : resolved,
+    );
   });
 
 program

@@ -1,14 +1,24 @@
 // `fink run <service>`: a project service in the foreground. `fink start` runs this in the background.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CompressionTypes, Partitioners } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { runSimulator } from '../../datasim/simulator.ts';
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { createMetrics, serveMetrics, type PipelineMetrics } from '../metrics.ts';
+import { createAlertDecoder } from '../pipeline/decode/alert-decoder.ts';
+import { createZtfDecoder } from '../pipeline/decode/ztf-avro.ts';
 import { createKafka, ensureTopics } from '../pipeline/kafka.ts';
+import { createStream2RawHandler } from '../pipeline/services/stream2raw.ts';
+import { createKafkaDeadLetterSink } from '../pipeline/sinks/dead-letter-sink.ts';
+import { runKafkaBatchSource, type BatchHandler } from '../pipeline/sources/kafka-batch-source.ts';
+import { connectClickHouse } from '../storage/clickhouse.ts';
+import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
+import { SERVICE_NAMES } from './services.ts';
 import { Supervisor } from './supervisor.ts';
 
 interface RunContext {
+  name: string;
   config: Config;
   logger: Logger;
   signal: AbortSignal;
@@ -18,6 +28,7 @@ interface RunContext {
 
 const RUNNERS: Record<string, (context: RunContext) => Promise<void>> = {
   simulator: runSimulatorService,
+  stream2raw: runStream2Raw,
 };
 
 export const RUNNABLE_SERVICES = Object.keys(RUNNERS);
@@ -37,6 +48,7 @@ export async function runService(name: string, config: Config): Promise<void> {
   process.once('SIGINT', stop);
   const readyFile = new Supervisor(config.stateDir).readyPath(name);
   await runner({
+    name,
     config,
     logger,
     signal: controller.signal,
@@ -47,11 +59,16 @@ export async function runService(name: string, config: Config): Promise<void> {
   });
 }
 
+async function connectedProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: false });
+  await producer.connect();
+  return producer;
+}
+
 async function runSimulatorService({ config, logger, signal, markReady }: RunContext): Promise<void> {
   const kafka = createKafka(config.kafka, logger, 'fink-simulator');
   await ensureTopics(kafka, [config.simulator.topic], config.kafka.defaultPartitions);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const producer = await connectedProducer(kafka);
   markReady();
   try {
     await runSimulator(
@@ -67,5 +84,65 @@ async function runSimulatorService({ config, logger, signal, markReady }: RunCon
     );
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** What every pipeline service shares: Kafka, metrics, the topics it owns, and its consumer loop. */
+async function runPipelineService(
+  context: RunContext,
+  topics: string[],
+  createHandler: (deps: { kafka: Kafka; producer: Producer; metrics: PipelineMetrics }) => BatchHandler,
+): Promise<void> {
+  const { name, config, logger, signal, markReady } = context;
+  const { pipeline } = config;
+  const kafka = createKafka(config.kafka, logger, `fink-${name}`);
+  const simulatorTopics = [config.simulator.topic, config.simulator.rubinTopic];
+  await ensureTopics(
+    kafka,
+    [pipeline.scienceTopic, pipeline.deadLetterTopic, ...topics.filter((t) => simulatorTopics.includes(t))],
+    config.kafka.defaultPartitions,
+  );
+  const metrics = createMetrics(name);
+  const metricsServer = await serveMetrics(
+    metrics.registry,
+    pipeline.metricsPort === 0 ? 0 : pipeline.metricsPort + SERVICE_NAMES.indexOf(name),
+    logger,
+  );
+  const producer = await connectedProducer(kafka);
+  try {
+    await runKafkaBatchSource({
+      kafka,
+      groupId: `${pipeline.groupPrefix}-${name}`,
+      topics,
+      fromBeginning: pipeline.fromBeginning,
+      maxBatchMessages: pipeline.batchMaxMessages,
+      maxBatchAgeMs: pipeline.batchMaxAgeMs,
+      handler: createHandler({ kafka, producer, metrics }),
+      logger,
+      signal,
+      onReady: markReady,
+    });
+  } finally {
+    await producer.disconnect();
+    metricsServer?.close();
+  }
+}
+
+async function runStream2Raw(context: RunContext): Promise<void> {
+  const { config, logger, signal } = context;
+  const clickhouse = connectClickHouse(config.clickhouse);
+  try {
+    await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
+      createStream2RawHandler({
+        decoder: createAlertDecoder({ ztf: createZtfDecoder() }),
+        store: new ClickHouseRawAlertStore(clickhouse),
+        deadLetters: createKafkaDeadLetterSink(producer, config.pipeline.deadLetterTopic, 'stream2raw'),
+        metrics,
+        logger,
+        signal,
+      }),
+    );
+  } finally {
+    await clickhouse.close();
   }
 }

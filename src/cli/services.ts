@@ -80,6 +80,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
         : [],
     isReady: ({ kafka }) => kafkaAnswers(kafka),
   },
+  nodeService('stream2raw', 'archives every upstream alert, as received, in ClickHouse'),
   nodeService('simulator', 'replays alert files onto a Kafka topic (datasim)', true),
 ];
 

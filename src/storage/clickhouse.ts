@@ -67,7 +67,7 @@ const UNREACHABLE = new Set([
   'ENOTFOUND',
 ]);
 
-async function translateErrors<T>(operation: () => Promise<T>): Promise<T> {
+export async function translateErrors<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (err) {

@@ -1,0 +1,48 @@
+// One decoder for every upstream message, whatever the survey: the first bytes tell the format.
+// ZTF sends Avro container files ('Obj' 0x01); Rubin sends Confluent wire format (0x00 + schema id).
+import type { Alert } from '../alert.ts';
+import { ztfToAlert } from './ztf-alert.ts';
+import type { ZtfAlert } from './ztf-avro.ts';
+
+export interface AlertDecoder {
+  /** Throws an error with a `reason` (see decodeFailureReason) for a message that can never be decoded. */
+  decode(message: Buffer): Promise<Alert>;
+}
+
+export class UnknownFormatError extends Error {
+  override name = 'UnknownFormatError';
+  readonly reason = 'unknown-format';
+}
+
+export interface AlertDecoderDeps {
+  ztf: { decode(message: Buffer): ZtfAlert };
+  /** Rubin decode + mapping; absent when the broker reads no Rubin stream. */
+  rubin?: { decode(message: Buffer): Promise<Alert> };
+}
+
+const AVRO_CONTAINER_MAGIC = Buffer.from('Obj\x01', 'latin1');
+const CONFLUENT_MAGIC = 0;
+
+export function createAlertDecoder({ ztf, rubin }: AlertDecoderDeps): AlertDecoder {
+  return {
+    decode(message) {
+      if (message.subarray(0, 4).equals(AVRO_CONTAINER_MAGIC)) {
+        return Promise.resolve().then(() => ztfToAlert(ztf.decode(message)));
+      }
+      if (message[0] === CONFLUENT_MAGIC && rubin !== undefined) return rubin.decode(message);
+      const start = message.subarray(0, 8).toString('hex');
+      return Promise.reject(new UnknownFormatError(`message starts with 0x${start}: neither ZTF nor Rubin`));
+    },
+  };
+}
+
+/**
+ * The dead-letter reason of an error thrown by a decoder (a `*DecodeError` or UnknownFormatError), or undefined
+ * when the error is not about the message (infrastructure, or a bug) and must not be dead-lettered.
+ */
+export function decodeFailureReason(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const reason = (error as { reason?: unknown }).reason;
+  const isDecodeError = error.name.endsWith('DecodeError') || error instanceof UnknownFormatError;
+  return isDecodeError && typeof reason === 'string' ? reason : undefined;
+}
