@@ -81,7 +81,9 @@ export async function runKafkaBatchSource(options: KafkaBatchSourceOptions): Pro
   } finally {
     await consumer.disconnect();
   }
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined) {
+    throw failure instanceof Error ? failure : new Error('consumer failed', { cause: failure });
+  }
 }
 
 /** Gathers messages across fetches and flushes them in order, one flush at a time. */
