@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { findService, isListening, SERVICES, type ServiceDefinition } from './services.ts';
 import { Supervisor, waitUntil } from './supervisor.ts';
+import { formatTable } from './table.ts';
 
 export class ServiceError extends Error {
   override name = 'ServiceError';
@@ -118,25 +119,16 @@ export function showServices(config: Config): ServiceRow[] {
 }
 
 export function formatServiceTable(rows: ServiceRow[]): string {
-  const lines = [['SERVICE', 'STATE', 'PID', 'UPTIME', 'LOG']];
-  for (const row of rows) {
-    lines.push([
+  return formatTable(
+    ['SERVICE', 'STATE', 'PID', 'UPTIME', 'LOG'],
+    rows.map((row) => [
       row.name,
       row.state,
       row.pid === undefined ? '-' : String(row.pid),
       row.uptimeSeconds === undefined ? '-' : formatDuration(row.uptimeSeconds),
       row.log ?? '-',
-    ]);
-  }
-  const widths = lines[0]!.map((_, col) => Math.max(...lines.map((line) => line[col]!.length)));
-  return lines
-    .map((line) =>
-      line
-        .map((cell, col) => cell.padEnd(widths[col]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+    ]),
+  );
 }
 
 function formatDuration(seconds: number): string {

@@ -4,6 +4,9 @@ import { writeSyntheticAlerts } from '../../datasim/synthetic.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { MIGRATIONS_DIR } from '../project.ts';
 import { migrate } from '../storage/migrations.ts';
+import { createLogger } from '../logger.ts';
+import { createKafka } from '../pipeline/kafka.ts';
+import { formatStreamStatus, watchStream } from './checkstream.ts';
 import { runDemo } from './demo.ts';
 import { formatServiceTable, showServices, startService, stopAll, stopService } from './lifecycle.ts';
 import { runService } from './run.ts';
@@ -83,6 +86,27 @@ program
   .addOption(configOption())
   .action((options: { config?: string }) => {
     console.log(formatServiceTable(showServices(config(options))));
+  });
+
+program
+  .command('checkstream')
+  .description('watch the stream: messages per topic, rate, and lag of each pipeline consumer group')
+  .addOption(configOption())
+  .option('--once', 'print one sample and exit')
+  .option('--interval <seconds>', 'seconds between samples', Number, 2)
+  .action(async (options: { config?: string; once?: boolean; interval: number }) => {
+    const resolved = config(options);
+    const logger = createLogger({ level: 'error' });
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    await watchStream({
+      kafka: createKafka(resolved.kafka, logger, 'fink-checkstream-cli'),
+      config: resolved,
+      intervalMs: options.interval * 1000,
+      signal: controller.signal,
+      once: options.once === true,
+      onSample: (rows) => console.log(`\n${new Date().toISOString()}\n${formatStreamStatus(rows)}`),
+    });
   });
 
 program

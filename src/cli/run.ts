@@ -14,6 +14,7 @@ import { createKafkaDeadLetterSink } from '../pipeline/sinks/dead-letter-sink.ts
 import { runKafkaBatchSource, type BatchHandler } from '../pipeline/sources/kafka-batch-source.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
 import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
+import { reportToMetrics, watchStream } from './checkstream.ts';
 import { SERVICE_NAMES } from './services.ts';
 import { Supervisor } from './supervisor.ts';
 
@@ -29,6 +30,7 @@ interface RunContext {
 const RUNNERS: Record<string, (context: RunContext) => Promise<void>> = {
   simulator: runSimulatorService,
   stream2raw: runStream2Raw,
+  checkstream: runCheckstream,
 };
 
 export const RUNNABLE_SERVICES = Object.keys(RUNNERS);
@@ -103,11 +105,7 @@ async function runPipelineService(
     config.kafka.defaultPartitions,
   );
   const metrics = createMetrics(name);
-  const metricsServer = await serveMetrics(
-    metrics.registry,
-    pipeline.metricsPort === 0 ? 0 : pipeline.metricsPort + SERVICE_NAMES.indexOf(name),
-    logger,
-  );
+  const metricsServer = await serveMetrics(metrics.registry, metricsPortOf(config, name), logger);
   const producer = await connectedProducer(kafka);
   try {
     await runKafkaBatchSource({
@@ -145,4 +143,27 @@ async function runStream2Raw(context: RunContext): Promise<void> {
   } finally {
     await clickhouse.close();
   }
+}
+
+async function runCheckstream({ name, config, logger, signal, markReady }: RunContext): Promise<void> {
+  const kafka = createKafka(config.kafka, logger, 'fink-checkstream');
+  const metrics = createMetrics(name);
+  const server = await serveMetrics(metrics.registry, metricsPortOf(config, name), logger);
+  markReady();
+  try {
+    await watchStream({
+      kafka,
+      config,
+      intervalMs: 5_000,
+      signal,
+      onSample: reportToMetrics(metrics, logger),
+    });
+  } finally {
+    server?.close();
+  }
+}
+
+function metricsPortOf(config: Config, service: string): number {
+  const base = config.pipeline.metricsPort;
+  return base === 0 ? 0 : base + SERVICE_NAMES.indexOf(service);
 }

@@ -81,6 +81,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     isReady: ({ kafka }) => kafkaAnswers(kafka),
   },
   nodeService('stream2raw', 'archives every upstream alert, as received, in ClickHouse'),
+  nodeService('checkstream', 'live view of the stream: rates, totals and consumer lag per topic'),
   nodeService('simulator', 'replays alert files onto a Kafka topic (datasim)', true),
 ];
 
