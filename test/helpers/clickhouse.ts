@@ -1,6 +1,8 @@
 // A fresh database per test on the ClickHouse the test command started, dropped afterwards.
 import type { ClickHouseConfig } from '../../src/config.ts';
 import { connectClickHouse, runCommand, type ClickHouseClient } from '../../src/storage/clickhouse.ts';
+import { MIGRATIONS_DIR } from '../../src/project.ts';
+import { migrate } from '../../src/storage/migrations.ts';
 import { identifier, sql } from '../../src/storage/sql.ts';
 import { testConfig, uniqueName } from './context.ts';
 
@@ -26,4 +28,11 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
       await server.close();
     },
   };
+}
+
+/** A fresh database with every project migration applied. */
+export async function createMigratedDatabase(prefix = 'test'): Promise<TestDatabase> {
+  const db = await createTestDatabase(prefix);
+  await migrate(db.config, MIGRATIONS_DIR);
+  return db;
 }
