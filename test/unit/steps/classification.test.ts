@@ -1,0 +1,270 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Alert } from '../../../src/pipeline/alert.ts';
+import { BUILTIN_CLASSIFIERS, resolveClassifiers } from '../../../src/pipeline/classifiers/builtin.ts';
+import type { Classifier, ClassifierScore } from '../../../src/pipeline/classifiers/classifier.ts';
+import { Pipeline } from '../../../src/pipeline/framework.ts';
+import {
+  FINK_OVERRIDING_TYPES,
+  LABELS,
+  createClassificationStep,
+  labelOf,
+} from '../../../src/pipeline/steps/classification.step.ts';
+import type {
+  ClassificationInput,
+  CrossmatchForLabel,
+} from '../../../src/pipeline/steps/classification.step.ts';
+import { createFeaturesStep } from '../../../src/pipeline/steps/features.step.ts';
+import { createQualityCutsStep } from '../../../src/pipeline/steps/quality.step.ts';
+import { createRoidStep } from '../../../src/pipeline/steps/roid.step.ts';
+import type { Roid } from '../../../src/pipeline/steps/roid.step.ts';
+import {
+  classifierInput,
+  realRubinAlerts,
+  realZtfAlerts,
+  rubinAlert,
+  ztfAlert,
+} from '../../helpers/alerts.ts';
+
+type Flag = 'microlensing' | 'sn_candidate' | 'snia_early' | 'kilonova';
+
+/** Scores as the four Fink-labelled classifiers would give them: 0.9 for a raised flag, 0.1 otherwise. */
+function scores(...up: Flag[]): ClassifierScore[] {
+  return (['microlensing', 'sn_candidate', 'snia_early', 'kilonova'] as const).map((classifier) => ({
+    classifier,
+    version: '1.0.0',
+    score: up.includes(classifier) ? 0.9 : 0.1,
+  }));
+}
+
+function match(overrides: Partial<CrossmatchForLabel> = {}): CrossmatchForLabel {
+  return { catalog: 'gcvs', distanceArcsec: 0.4, type: 'RRAB', overriding: true, ...overrides };
+}
+
+describe('labelOf: Fink extract_fink_classification_', () => {
+  it.each<[string, string, Flag[], { roid?: Roid; tracklet?: boolean }]>([
+    ['nothing', LABELS.unknown, [], {}],
+    ['microlensing', LABELS.microlensing, ['microlensing'], {}],
+    ['SN', LABELS.sn, ['sn_candidate'], {}],
+    ['early SN Ia', LABELS.earlySnIa, ['snia_early'], {}],
+    ['kilonova', LABELS.kilonova, ['kilonova'], {}],
+    ['roid 2', LABELS.ssoCandidate, [], { roid: 2 }],
+    ['roid 3', LABELS.ssoMpc, [], { roid: 3 }],
+    ['roid 1 (first detection) is no label', LABELS.unknown, [], { roid: 1 }],
+    ['tracklet', LABELS.tracklet, [], { tracklet: true }],
+    ['tracklet false', LABELS.unknown, [], { tracklet: false }],
+    // order: a later label replaces an earlier one
+    [
+      'SN then early SN Ia: early SN Ia (not counted for ambiguity)',
+      LABELS.earlySnIa,
+      ['sn_candidate', 'snia_early'],
+      {},
+    ],
+    ['early SN Ia then kilonova', LABELS.kilonova, ['snia_early', 'kilonova'], {}],
+    ['SN, early SN Ia and kilonova', LABELS.kilonova, ['sn_candidate', 'snia_early', 'kilonova'], {}],
+    ['microlensing and early SN Ia', LABELS.earlySnIa, ['microlensing', 'snia_early'], {}],
+    ['kilonova and roid 2', LABELS.ssoCandidate, ['kilonova'], { roid: 2 }],
+    ['roid 2 and tracklet: tracklet', LABELS.tracklet, [], { roid: 2, tracklet: true }],
+    ['tracklet and roid 3: roid 3', LABELS.ssoMpc, [], { roid: 3, tracklet: true }],
+    ['early SN Ia and roid 3', LABELS.ssoMpc, ['snia_early'], { roid: 3 }],
+    // ambiguity: more than one of microlensing, SN, roid 2, roid 3
+    ['microlensing and SN', LABELS.ambiguous, ['microlensing', 'sn_candidate'], {}],
+    ['SN and roid 2', LABELS.ambiguous, ['sn_candidate'], { roid: 2 }],
+    ['microlensing and roid 3', LABELS.ambiguous, ['microlensing'], { roid: 3 }],
+    ['SN and roid 3, with a tracklet', LABELS.ambiguous, ['sn_candidate'], { roid: 3, tracklet: true }],
+    [
+      'all four classifiers',
+      LABELS.ambiguous,
+      ['microlensing', 'sn_candidate', 'snia_early', 'kilonova'],
+      {},
+    ],
+  ])('%s -> %s', (_name, expected, up, alert) => {
+    expect(labelOf({ roid: alert.roid ?? 0, tracklet: alert.tracklet }, scores(...up))).toBe(expected);
+  });
+
+  it.each<[string, string, number | null, number | undefined]>([
+    ['a score above the default 0.5', LABELS.sn, 0.51, undefined],
+    ['exactly 0.5 (Fink: strictly greater)', LABELS.unknown, 0.5, undefined],
+    ['a null score (not assessed)', LABELS.unknown, null, undefined],
+    ['0.3 with threshold 0.2', LABELS.sn, 0.3, 0.2],
+    ['0.6 with threshold 0.7', LABELS.unknown, 0.6, 0.7],
+  ])('%s -> %s', (_name, expected, score, threshold) => {
+    const only: ClassifierScore[] = [{ classifier: 'sn_candidate', version: '1.0.0', score }];
+    expect(labelOf({ roid: 0 }, only, threshold === undefined ? {} : { threshold })).toBe(expected);
+  });
+
+  it('ignores scores of classifiers that raise no label', () => {
+    const other: ClassifierScore[] = [{ classifier: 'anomaly', version: '0.1.0', score: 0.99 }];
+    expect(labelOf({ roid: 0 }, other)).toBe(LABELS.unknown);
+  });
+
+  describe('override by a catalog type', () => {
+    it.each<[string, string, CrossmatchForLabel[], Flag[], Roid]>([
+      ['an overriding match replaces Unknown', 'RRAB', [match()], [], 0],
+      ['it replaces a classifier label', 'RRAB', [match()], ['sn_candidate'], 0],
+      ['it replaces Ambiguous too', 'RRAB', [match()], ['microlensing', 'sn_candidate'], 0],
+      ['it replaces Solar System MPC', 'RRAB', [match()], [], 3],
+      ['a non-overriding catalog does not', LABELS.sn, [match({ overriding: false })], ['sn_candidate'], 0],
+      ['a match without a type does not', LABELS.unknown, [match({ type: null })], [], 0],
+      ["Fink ignores SIMBAD's 'Unknown'", LABELS.unknown, [match({ type: 'Unknown' })], [], 0],
+      ["and 'Transient'", LABELS.sn, [match({ type: 'Transient' })], ['sn_candidate'], 0],
+      ["and failures ('Fail 504')", LABELS.unknown, [match({ type: 'Fail 504' })], [], 0],
+      [
+        "and galaxies, the host not the transient ('Galaxy')",
+        LABELS.sn,
+        [match({ type: 'Galaxy' })],
+        ['sn_candidate'],
+        0,
+      ],
+      [
+        'the nearest overriding match wins',
+        'YSO',
+        [
+          match({ type: 'RRAB', distanceArcsec: 1.1 }),
+          match({ catalog: 'spicy', type: 'YSO', distanceArcsec: 0.2 }),
+        ],
+        [],
+        0,
+      ],
+      [
+        'a nearer match that may not override is skipped',
+        'RRAB',
+        [match({ type: 'RRAB', distanceArcsec: 1.1 }), match({ type: 'Fail', distanceArcsec: 0.1 })],
+        [],
+        0,
+      ],
+      ['no cross-matches', LABELS.unknown, [], [], 0],
+    ])('%s -> %s', (_name, expected, crossmatches, up, roid) => {
+      expect(labelOf({ roid, crossmatches }, scores(...up))).toBe(expected);
+    });
+
+    it('takes a custom policy: type and catalog', () => {
+      const onlyGcvs = (_type: string, catalog: string): boolean => catalog === 'gcvs';
+      const crossmatches = [
+        match({ catalog: 'spicy', type: 'YSO', distanceArcsec: 0.1 }),
+        match({ distanceArcsec: 1 }),
+      ];
+      expect(labelOf({ roid: 0, crossmatches }, [], { overridingTypes: onlyGcvs })).toBe('RRAB');
+      expect(FINK_OVERRIDING_TYPES('Galaxy', 'simbad')).toBe(false);
+      expect(FINK_OVERRIDING_TYPES('QSO', 'simbad')).toBe(true);
+    });
+  });
+});
+
+describe('createClassificationStep', () => {
+  function fixed(name: string, score: number | null, extra: Partial<Classifier> = {}): Classifier {
+    return { name, version: '2.1.0', inputs: ['features.rate'], score: () => score, ...extra };
+  }
+
+  async function classify(classifiers: Classifier[], input: ClassificationInput) {
+    const step = createClassificationStep<ClassificationInput>({ classifiers });
+    const result = await step(input);
+    if (result.kind !== 'ok') throw new Error(`classification rejected: ${result.reason}`);
+    return result.value.classification;
+  }
+
+  it('is a named function', () => {
+    expect(createClassificationStep({ classifiers: [] }).name).toBe('classification');
+  });
+
+  it('records every score with the classifier name and version, in config order', async () => {
+    const classification = await classify(
+      [fixed('kilonova', 0.2), fixed('sn_candidate', 0.8), fixed('anomaly', 0.99)],
+      classifierInput(ztfAlert()),
+    );
+    expect(classification).toEqual({
+      label: LABELS.sn,
+      scores: [
+        { classifier: 'kilonova', version: '2.1.0', score: 0.2 },
+        { classifier: 'sn_candidate', version: '2.1.0', score: 0.8 },
+        { classifier: 'anomaly', version: '2.1.0', score: 0.99 },
+      ],
+    });
+  });
+
+  it('does not run a classifier on another survey: its score is null', async () => {
+    const ztfOnly = vi.fn(() => 0.9);
+    const classifiers = [fixed('sn_candidate', 0.9, { survey: 'ztf', score: ztfOnly })];
+    const onRubin = await classify(classifiers, classifierInput(rubinAlert()));
+    expect(onRubin).toEqual({
+      label: LABELS.unknown,
+      scores: [{ classifier: 'sn_candidate', version: '2.1.0', score: null }],
+    });
+    expect(ztfOnly).not.toHaveBeenCalled();
+    expect((await classify(classifiers, classifierInput(ztfAlert()))).label).toBe(LABELS.sn);
+    expect(ztfOnly).toHaveBeenCalledTimes(1);
+  });
+
+  it('labels from roid, tracklet and cross-matches as well', async () => {
+    const input: ClassificationInput = {
+      ...classifierInput(ztfAlert(), { roid: 2 }),
+      tracklet: true,
+      crossmatches: [],
+    };
+    expect((await classify([], input)).label).toBe(LABELS.tracklet);
+    const matched = { ...input, crossmatches: [{ ...match(), sourceId: 'GCVS 1' }] };
+    expect((await classify([], matched)).label).toBe('RRAB');
+  });
+
+  it.each<[string, number]>([
+    ['above 1', 1.5],
+    ['below 0', -0.1],
+    ['NaN', NaN],
+  ])('stops on a plugin bug: a score %s', async (_name, score) => {
+    await expect(classify([fixed('broken', score)], classifierInput(ztfAlert()))).rejects.toThrow(
+      /classifier broken@2\.1\.0 returned .* scores are in \[0, 1\] or null/,
+    );
+  });
+
+  it('keeps the alert and adds only `classification`', async () => {
+    const input = classifierInput(ztfAlert());
+    const result = await createClassificationStep<ClassificationInput>({ classifiers: [] })(input);
+    expect(result).toEqual({
+      kind: 'ok',
+      value: { ...input, classification: { label: LABELS.unknown, scores: [] } },
+    });
+  });
+});
+
+describe('the whole chain on the real alerts', () => {
+  async function labelCounts(alerts: Alert[]): Promise<{ labels: Record<string, number>; dropped: number }> {
+    const pipeline = Pipeline.start<Alert>()
+      .step(createQualityCutsStep())
+      .step(createRoidStep())
+      .step(createFeaturesStep())
+      .step(createClassificationStep({ classifiers: resolveClassifiers(Object.keys(BUILTIN_CLASSIFIERS)) }));
+    const labels: Record<string, number> = {};
+    let dropped = 0;
+    for (const result of await pipeline.run(alerts)) {
+      if (result.kind !== 'ok') {
+        dropped++;
+        continue;
+      }
+      const { label } = result.value.classification;
+      labels[label] = (labels[label] ?? 0) + 1;
+    }
+    return { labels, dropped };
+  }
+
+  it('labels the 570 ZTF alerts that pass the quality cuts, solar-system ones per roid', async () => {
+    const { labels, dropped } = await labelCounts(realZtfAlerts().map(({ alert }) => alert));
+    expect(dropped).toBe(41);
+    expect(Object.values(labels).reduce((a, b) => a + b, 0)).toBe(570);
+    // Every roid 3 alert (all in 2023-10) passes rb >= 0.55; 28 of the 137 roid 2 alerts do not.
+    expect(labels[LABELS.ssoMpc]).toBe(94);
+    expect(labels[LABELS.ssoCandidate]).toBe(109);
+    expect(labels[LABELS.ambiguous]).toBeUndefined();
+    expect(Object.keys(labels).every((label) => (Object.values(LABELS) as string[]).includes(label))).toBe(
+      true,
+    );
+    expect(labels[LABELS.unknown]).toBeGreaterThan(285);
+  });
+
+  it('labels the 7 Rubin alerts that pass the quality cuts', async () => {
+    const { labels, dropped } = await labelCounts(await realRubinAlerts());
+    expect(dropped).toBe(18);
+    expect(Object.values(labels).reduce((a, b) => a + b, 0)).toBe(7);
+    expect(Object.keys(labels).every((label) => (Object.values(LABELS) as string[]).includes(label))).toBe(
+      true,
+    );
+  });
+});
