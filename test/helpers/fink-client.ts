@@ -1,0 +1,52 @@
+// The real fink-client (PyPI) reading our topics: a venv under the state dir, and the reader script.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ensurePythonEnv } from '../../src/cli/python-env.ts';
+import { PROJECT_ROOT } from '../../src/project.ts';
+import { testConfig } from './context.ts';
+
+const INTEROP_DIR = path.join(PROJECT_ROOT, 'test', 'interop');
+export const REQUIREMENTS = path.join(INTEROP_DIR, 'requirements.txt');
+const READER = path.join(INTEROP_DIR, 'fink_client_read.py');
+
+/** One alert as fink_client_read.py prints it. */
+export interface ReaderLine {
+  topic: string;
+  key_sha256: string;
+  alert: Record<string, unknown>;
+}
+
+/** The venv's python, creating the venv and installing fink-client from PyPI on first use. */
+export function finkClientPython(): Promise<string> {
+  return ensurePythonEnv(testConfig().stateDir, REQUIREMENTS);
+}
+
+export interface ReaderResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the Python reader to completion; its own --timeout bounds it, and a hard stop backs that up. */
+export function runReader(python: string, args: string[]): Promise<ReaderResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [READER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    child.once('error', (err) => {
+      clearTimeout(killer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({
+        code: code ?? (signal === null ? 1 : 128),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+    });
+  });
+}
