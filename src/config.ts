@@ -53,6 +53,8 @@ const kafkaSchema = z
     /** Where the jars are cached, outside the repository; ~ is the home directory. */
     cacheDir: z.string().default('~/.cache/fink'),
     heapMb: z.number().int().min(128).default(512),
+    /** Largest produce request we send, key + value bytes (brokers refuse batches over message.max.bytes). */
+    maxRequestBytes: z.number().int().min(100_000).default(1_000_000),
     /** Partitions of topics the broker creates on first use. */
     defaultPartitions: z.number().int().min(1).default(2),
   })
@@ -83,6 +85,11 @@ const pipelineSchema = z
     groupPrefix: z.string().min(1).default('fink'),
     /** The enriched alerts raw2science publishes: the GraphQL server's live feed and distribution's input. */
     scienceTopic: z.string().min(1).default('fink_science'),
+    /** Distribution topics are <distributionPrefix>_<filter>_<survey>, as the Fink broker names them. */
+    distributionPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'a Kafka topic prefix')
+      .default('fink'),
     /** Messages that cannot be decoded, with the reason in their headers. */
     deadLetterTopic: z.string().min(1).default('fink_dead_letters'),
     /** A batch is written when it holds this many alerts or is this old: about one insert per second per table. */
@@ -95,7 +102,7 @@ const pipelineSchema = z
       .record(z.string().regex(/^\d+$/), z.string())
       .default({ '1000': 'datasim/lsst/schema/10/0' }),
     /** Classifier plugins whose scores are stored and feed the label (see src/pipeline/classifiers). */
-    classifiers: z.array(z.string()).default(['early_snia', 'sn_candidate', 'kilonova', 'microlensing']),
+    classifiers: z.array(z.string()).default(['snia_early', 'sn_candidate', 'kilonova', 'microlensing']),
     /** Prometheus metrics: service i listens on metricsPort + i (0 disables). */
     metricsPort: z.number().int().min(0).max(65535).default(19100),
   })

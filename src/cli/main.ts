@@ -7,6 +7,7 @@ import { migrate } from '../storage/migrations.ts';
 import { createLogger } from '../logger.ts';
 import { createKafka } from '../pipeline/kafka.ts';
 import { formatStreamStatus, watchStream } from './checkstream.ts';
+import { registerCatalogCommands } from './catalog-command.ts';
 import { runDemo } from './demo.ts';
 import { formatServiceTable, showServices, startService, stopAll, stopService } from './lifecycle.ts';
 import { runService } from './run.ts';
@@ -159,6 +160,8 @@ datasim
     );
   });
 
+registerCatalogCommands(program, (options) => config(options));
+
 program
   .command('run', { hidden: true })
   .description('run a project service in the foreground (what `fink start` runs in the background)')
@@ -172,7 +175,15 @@ try {
   await program.parseAsync();
 } catch (err) {
   const error = err as Error;
-  const expected = ['ConfigError', 'ServiceError', 'InstallError', 'MigrationError', 'StorageError'];
+  const expected = [
+    'ConfigError',
+    'ServiceError',
+    'InstallError',
+    'MigrationError',
+    'StorageError',
+    'CatalogError',
+    'CatalogReadError',
+  ];
   console.error(`fink: ${expected.includes(error.name) ? error.message : (error.stack ?? String(error))}`);
   process.exitCode = 1;
 }

@@ -6,19 +6,36 @@ import { runSimulator } from '../../datasim/simulator.ts';
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, serveMetrics, type PipelineMetrics } from '../metrics.ts';
-import { createAlertDecoder } from '../pipeline/decode/alert-decoder.ts';
+import { SURVEYS, type Alert } from '../pipeline/alert.ts';
+import { resolveClassifiers } from '../pipeline/classifiers/builtin.ts';
+import { createAlertDecoder, type AlertDecoder } from '../pipeline/decode/alert-decoder.ts';
+import { rubinToAlert } from '../pipeline/decode/rubin-alert.ts';
+import { createRubinDecoder } from '../pipeline/decode/rubin-avro.ts';
+import { createSchemaRegistryClient } from '../pipeline/decode/schema-registry.ts';
 import { createZtfDecoder } from '../pipeline/decode/ztf-avro.ts';
+import { brokerPackageVersion, createDistributionEncoder } from '../pipeline/encode/distribution.ts';
+import { BUILTIN_FILTERS, distributionTopic } from '../pipeline/filters/builtin.ts';
+import { Pipeline } from '../pipeline/framework.ts';
 import { createKafka, ensureTopics } from '../pipeline/kafka.ts';
+import { createDistributionHandler } from '../pipeline/services/distribution.ts';
+import { createRaw2ScienceHandler } from '../pipeline/services/raw2science.ts';
+import { createClassificationStep } from '../pipeline/steps/classification.step.ts';
+import { createCrossmatchStep } from '../pipeline/steps/crossmatch.step.ts';
+import { createFeaturesStep } from '../pipeline/steps/features.step.ts';
+import { createQualityCutsStep } from '../pipeline/steps/quality.step.ts';
+import { createRoidStep } from '../pipeline/steps/roid.step.ts';
 import { createStream2RawHandler } from '../pipeline/services/stream2raw.ts';
 import { createKafkaDeadLetterSink } from '../pipeline/sinks/dead-letter-sink.ts';
 import { runKafkaBatchSource, type BatchHandler } from '../pipeline/sources/kafka-batch-source.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
+import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
 import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
+import { ClickHouseScienceStore } from '../storage/science-store.ts';
 import { reportToMetrics, watchStream } from './checkstream.ts';
 import { SERVICE_NAMES } from './services.ts';
 import { Supervisor } from './supervisor.ts';
 
-interface RunContext {
+export interface RunContext {
   name: string;
   config: Config;
   logger: Logger;
@@ -30,16 +47,26 @@ interface RunContext {
 const RUNNERS: Record<string, (context: RunContext) => Promise<void>> = {
   simulator: runSimulatorService,
   stream2raw: runStream2Raw,
+  raw2science: runRaw2Science,
+  distribution: runDistribution,
   checkstream: runCheckstream,
 };
 
 export const RUNNABLE_SERVICES = Object.keys(RUNNERS);
 
-export async function runService(name: string, config: Config): Promise<void> {
-  const runner = RUNNERS[name];
+/** Runs a service in this process until `context.signal` aborts (tests use this directly). */
+export async function runServiceIn(context: RunContext): Promise<void> {
+  const runner = RUNNERS[context.name];
   if (runner === undefined) {
-    throw new Error(`'${name}' cannot be run in the foreground; runnable: ${RUNNABLE_SERVICES.join(', ')}`);
+    throw new Error(
+      `'${context.name}' cannot be run in the foreground; runnable: ${RUNNABLE_SERVICES.join(', ')}`,
+    );
   }
+  await runner(context);
+}
+
+/** `fink run <name>`: until SIGTERM or SIGINT. */
+export async function runService(name: string, config: Config): Promise<void> {
   const logger = createLogger(config.log).child({ service: name });
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals): void => {
@@ -49,7 +76,7 @@ export async function runService(name: string, config: Config): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const readyFile = new Supervisor(config.stateDir).readyPath(name);
-  await runner({
+  await runServiceIn({
     name,
     config,
     logger,
@@ -132,9 +159,14 @@ async function runStream2Raw(context: RunContext): Promise<void> {
   try {
     await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
       createStream2RawHandler({
-        decoder: createAlertDecoder({ ztf: createZtfDecoder() }),
+        decoder: createDecoder(config),
         store: new ClickHouseRawAlertStore(clickhouse),
-        deadLetters: createKafkaDeadLetterSink(producer, config.pipeline.deadLetterTopic, 'stream2raw'),
+        deadLetters: createKafkaDeadLetterSink(
+          producer,
+          config.pipeline.deadLetterTopic,
+          'stream2raw',
+          config.kafka.maxRequestBytes,
+        ),
         metrics,
         logger,
         signal,
@@ -166,4 +198,91 @@ async function runCheckstream({ name, config, logger, signal, markReady }: RunCo
 function metricsPortOf(config: Config, service: string): number {
   const base = config.pipeline.metricsPort;
   return base === 0 ? 0 : base + SERVICE_NAMES.indexOf(service);
+}
+
+/** ZTF always; Rubin through the schema registry when configured, else the local schema directories. */
+function createDecoder(config: Config): AlertDecoder {
+  const { pipeline, sharedDir } = config;
+  const rubin = createRubinDecoder({
+    registry:
+      pipeline.schemaRegistryUrl === undefined
+        ? undefined
+        : createSchemaRegistryClient({ url: pipeline.schemaRegistryUrl }),
+    schemaDirs: new Map(
+      Object.entries(pipeline.rubinSchemas).map(([id, dir]) => [Number(id), path.resolve(sharedDir, dir)]),
+    ),
+  });
+  return createAlertDecoder({
+    ztf: createZtfDecoder(),
+    rubin: {
+      decode: async (message) => {
+        const { alert, schemaJson } = await rubin.decodeWithSchema(message);
+        return rubinToAlert(alert, schemaJson);
+      },
+    },
+  });
+}
+
+async function runRaw2Science(context: RunContext): Promise<void> {
+  const { config, logger, signal } = context;
+  const clickhouse = connectClickHouse(config.clickhouse);
+  const catalogs = new ClickHouseCatalogStore(clickhouse);
+  const pipeline = Pipeline.start<Alert>()
+    .step(createQualityCutsStep())
+    .step(createRoidStep())
+    .batch(createCrossmatchStep({ catalogs }))
+    .step(createFeaturesStep())
+    .step(createClassificationStep({ classifiers: resolveClassifiers(config.pipeline.classifiers) }));
+  try {
+    await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
+      createRaw2ScienceHandler({
+        decoder: createDecoder(config),
+        pipeline,
+        store: new ClickHouseScienceStore(clickhouse),
+        encoder: createDistributionEncoder(),
+        producer,
+        scienceTopic: config.pipeline.scienceTopic,
+        maxRequestBytes: config.kafka.maxRequestBytes,
+        deadLetters: createKafkaDeadLetterSink(
+          producer,
+          config.pipeline.deadLetterTopic,
+          'raw2science',
+          config.kafka.maxRequestBytes,
+        ),
+        brokerVersion: brokerPackageVersion(),
+        metrics,
+        logger,
+        signal,
+      }),
+    );
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+async function runDistribution(context: RunContext): Promise<void> {
+  const { config, logger, signal } = context;
+  const kafka = createKafka(config.kafka, logger, 'fink-distribution');
+  const prefix = config.pipeline.distributionPrefix;
+  const topics = BUILTIN_FILTERS.flatMap((filter) =>
+    SURVEYS.map((survey) => distributionTopic(prefix, filter.name, survey)),
+  );
+  await ensureTopics(kafka, topics, config.kafka.defaultPartitions);
+  await runPipelineService(context, [config.pipeline.scienceTopic], ({ producer, metrics }) =>
+    createDistributionHandler({
+      filters: BUILTIN_FILTERS,
+      topicPrefix: prefix,
+      producer,
+      maxRequestBytes: config.kafka.maxRequestBytes,
+      deadLetters: createKafkaDeadLetterSink(
+        producer,
+        config.pipeline.deadLetterTopic,
+        'distribution',
+        config.kafka.maxRequestBytes,
+      ),
+      metrics,
+      logger,
+      signal,
+    }),
+  );
 }

@@ -81,6 +81,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
     isReady: ({ kafka }) => kafkaAnswers(kafka),
   },
   nodeService('stream2raw', 'archives every upstream alert, as received, in ClickHouse'),
+  nodeService('raw2science', 'decodes, enriches and stores alerts; publishes them to the science topic'),
+  nodeService(
+    'distribution',
+    'runs the filters over the science stream and publishes fink_<filter>_<survey>',
+  ),
   nodeService('checkstream', 'live view of the stream: rates, totals and consumer lag per topic'),
   nodeService('simulator', 'replays alert files onto a Kafka topic (datasim)', true),
 ];

@@ -3,7 +3,8 @@
 import type { RubinAlert } from './decode/rubin-avro.ts';
 import type { ZtfAlert } from './decode/ztf-avro.ts';
 
-export type Survey = 'ztf' | 'lsst';
+export const SURVEYS = ['ztf', 'lsst'] as const;
+export type Survey = (typeof SURVEYS)[number];
 
 /** Photometric band. ZTF uses g, r, i (fid 1, 2, 3); Rubin u, g, r, i, z, y. */
 export type Band = 'u' | 'g' | 'r' | 'i' | 'z' | 'y';
@@ -54,6 +55,8 @@ interface AlertCommon {
   /** The triggering detection first, then the history carried by the alert, sorted by time. */
   points: PhotometryPoint[];
   cutouts: Cutouts;
+  /** The Avro writer schema of the survey record (ztf / lsst) as JSON text: the enriched alert extends it. */
+  schemaJson: string;
 }
 
 export type Alert = AlertCommon & ({ survey: 'ztf'; ztf: ZtfAlert } | { survey: 'lsst'; lsst: RubinAlert });

@@ -56,7 +56,9 @@ export class Pipeline<In, Out> {
 
   /** Adds a per-alert stage. */
   step<Next>(step: Step<Out, Next>): Pipeline<In, Next> {
-    const run: BatchStep<Out, Next> = (inputs) => Promise.all(inputs.map((input) => step(input)));
+    // A step may answer synchronously or with a promise; Promise.resolve makes both awaitable alike.
+    const run: BatchStep<Out, Next> = (inputs) =>
+      Promise.all(inputs.map((input) => Promise.resolve(step(input))));
     return this.add(step.name, run);
   }
 

@@ -1,5 +1,5 @@
 // The Kafka client, with kafkajs's own logging routed into ours.
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry, type Message, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
@@ -36,4 +36,36 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Sends messages in requests of at most `maxBytes` (key + value), concurrently. A broker refuses a record batch
+ * above its message.max.bytes (1 MB by default on clusters we do not run), and alerts are 60-120 KB each.
+ */
+export async function sendInChunks(
+  producer: Producer,
+  topic: string,
+  messages: readonly Message[],
+  maxBytes: number,
+): Promise<void> {
+  const chunks: Message[][] = [];
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = sizeOf(message.key) + sizeOf(message.value);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  await Promise.all(chunks.map((part) => producer.send({ topic, messages: part, acks: -1 })));
+}
+
+function sizeOf(data: Message['value'] | Message['key']): number {
+  if (data === null || data === undefined) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }

@@ -60,7 +60,7 @@ describe('stream2raw', () => {
       handler: createStream2RawHandler({
         decoder: createAlertDecoder({ ztf: createZtfDecoder() }),
         store: new ClickHouseRawAlertStore(db.client),
-        deadLetters: createKafkaDeadLetterSink(producer, deadLetterTopic, 'stream2raw'),
+        deadLetters: createKafkaDeadLetterSink(producer, deadLetterTopic, 'stream2raw', 1_000_000),
         metrics: createMetrics('stream2raw'),
         logger,
         signal: controller.signal,

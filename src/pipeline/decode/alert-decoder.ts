@@ -5,17 +5,23 @@ import { ztfToAlert } from './ztf-alert.ts';
 import type { ZtfAlert } from './ztf-avro.ts';
 
 export interface AlertDecoder {
-  /** Throws an error with a `reason` (see decodeFailureReason) for a message that can never be decoded. */
-  decode(message: Buffer): Promise<Alert>;
+  /** Rejects with an error with a `reason` (see decodeFailureReason) for a message that can never be decoded. */
+  decode(message: Buffer | null): Promise<Alert>;
 }
 
+/** A message whose bytes are no alert of any survey. */
 export class UnknownFormatError extends Error {
   override name = 'UnknownFormatError';
-  readonly reason = 'unknown-format';
+  constructor(
+    message: string,
+    readonly reason: 'unknown-format' | 'empty-message' = 'unknown-format',
+  ) {
+    super(message);
+  }
 }
 
 export interface AlertDecoderDeps {
-  ztf: { decode(message: Buffer): ZtfAlert };
+  ztf: { decodeWithSchema(message: Buffer): { alert: ZtfAlert; schemaJson: string } };
   /** Rubin decode + mapping; absent when the broker reads no Rubin stream. */
   rubin?: { decode(message: Buffer): Promise<Alert> };
 }
@@ -26,8 +32,14 @@ const CONFLUENT_MAGIC = 0;
 export function createAlertDecoder({ ztf, rubin }: AlertDecoderDeps): AlertDecoder {
   return {
     decode(message) {
+      if (message === null || message.length === 0) {
+        return Promise.reject(new UnknownFormatError('message has no value', 'empty-message'));
+      }
       if (message.subarray(0, 4).equals(AVRO_CONTAINER_MAGIC)) {
-        return Promise.resolve().then(() => ztfToAlert(ztf.decode(message)));
+        return Promise.resolve().then(() => {
+          const { alert, schemaJson } = ztf.decodeWithSchema(message);
+          return ztfToAlert(alert, schemaJson);
+        });
       }
       if (message[0] === CONFLUENT_MAGIC && rubin !== undefined) return rubin.decode(message);
       const start = message.subarray(0, 8).toString('hex');

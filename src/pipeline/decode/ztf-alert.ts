@@ -34,7 +34,7 @@ function prvToPoint(prv: ZtfPrvCandidate): PhotometryPoint | undefined {
   };
 }
 
-export function ztfToAlert(record: ZtfAlert): ZtfScienceAlert {
+export function ztfToAlert(record: ZtfAlert, schemaJson: string): ZtfScienceAlert {
   const { candidate } = record;
   const band = ztfBand(candidate.fid) ?? 'r';
   const current: PhotometryPoint = {
@@ -56,6 +56,7 @@ export function ztfToAlert(record: ZtfAlert): ZtfScienceAlert {
   return {
     survey: 'ztf',
     ztf: record,
+    schemaJson,
     alertId: record.candid,
     objectId: record.objectId,
     ra: candidate.ra,

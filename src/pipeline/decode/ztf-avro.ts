@@ -239,33 +239,36 @@ export class ZtfDecodeError extends Error {
 
 export interface ZtfDecoder {
   decode(message: Buffer): ZtfAlert;
+  /** The alert and its writer schema as text (the same string for every message of that schema). */
+  decodeWithSchema(message: Buffer): { alert: ZtfAlert; schemaJson: string };
   /** Writer schemas parsed so far: each distinct schema is parsed once, however many messages carry it. */
   readonly parsedSchemas: number;
 }
 
 export function createZtfDecoder(): ZtfDecoder {
   const types = new SchemaTypeCache();
+  function decodeWithSchema(message: Buffer): { alert: ZtfAlert; schemaJson: string } {
+    const values: unknown[] = [];
+    let schemaJson: string;
+    try {
+      const header = readAvroContainerHeader(message);
+      const { type, json } = types.get(header.schemaBytes);
+      schemaJson = json;
+      for (const block of readAvroBlocks(message, header)) decodeBlock(block, type, values);
+    } catch (err) {
+      if (err instanceof AvroContainerError) {
+        throw new ZtfDecodeError(err.reason, err.message, { cause: err });
+      }
+      throw err;
+    }
+    if (values.length !== 1) {
+      throw new ZtfDecodeError('not-one-alert', `container holds ${values.length} records, expected 1 alert`);
+    }
+    return { alert: checkAlert(values[0]), schemaJson };
+  }
   return {
-    decode: function decodeZtfAlert(message: Buffer): ZtfAlert {
-      const values: unknown[] = [];
-      try {
-        const header = readAvroContainerHeader(message);
-        const type = types.get(header.schemaBytes);
-        for (const block of readAvroBlocks(message, header)) decodeBlock(block, type, values);
-      } catch (err) {
-        if (err instanceof AvroContainerError) {
-          throw new ZtfDecodeError(err.reason, err.message, { cause: err });
-        }
-        throw err;
-      }
-      if (values.length !== 1) {
-        throw new ZtfDecodeError(
-          'not-one-alert',
-          `container holds ${values.length} records, expected 1 alert`,
-        );
-      }
-      return checkAlert(values[0]);
-    },
+    decode: (message) => decodeWithSchema(message).alert,
+    decodeWithSchema,
     get parsedSchemas() {
       return types.parsed;
     },
@@ -377,6 +380,8 @@ const MAX_CACHED_SCHEMAS = 32;
 interface CachedSchema {
   /** A copy: the message's bytes must not be kept alive by the cache. */
   bytes: Buffer;
+  /** The schema as text, one string per schema: downstream caches keyed by it hit on identity. */
+  json: string;
   /** The parsed type, or why it does not parse: a bad schema repeated on every message is rejected cheaply. */
   result: AvroType | ZtfDecodeError;
 }
@@ -389,7 +394,7 @@ class SchemaTypeCache {
   /** Schemas parsed since creation. */
   parsed = 0;
 
-  get(schemaBytes: Buffer): AvroType {
+  get(schemaBytes: Buffer): { type: AvroType; json: string } {
     let entry = this.last;
     if (entry === undefined || !entry.bytes.equals(schemaBytes)) {
       entry = this.byLength.get(schemaBytes.length)?.find((cached) => cached.bytes.equals(schemaBytes));
@@ -397,7 +402,7 @@ class SchemaTypeCache {
       this.last = entry;
     }
     if (entry.result instanceof ZtfDecodeError) throw entry.result;
-    return entry.result;
+    return { type: entry.result, json: entry.json };
   }
 
   private add(schemaBytes: Buffer): CachedSchema {
@@ -413,7 +418,7 @@ class SchemaTypeCache {
       result = err;
     }
     this.parsed++;
-    const entry = { bytes: Buffer.from(schemaBytes), result };
+    const entry = { bytes: Buffer.from(schemaBytes), json: schemaBytes.toString('utf8'), result };
     const sameLength = this.byLength.get(schemaBytes.length);
     if (sameLength === undefined) this.byLength.set(schemaBytes.length, [entry]);
     else sameLength.push(entry);

@@ -58,15 +58,7 @@ export function createStream2RawHandler(deps: Stream2RawDeps): BatchHandler {
   };
 }
 
-class EmptyMessageDecodeError extends Error {
-  override name = 'EmptyMessageDecodeError';
-  readonly reason = 'empty-message';
-}
-
 async function decodeKeyFields(decoder: AlertDecoder, message: SourceMessage): Promise<RawAlertRow> {
-  if (message.value === null || message.value.length === 0) {
-    throw new EmptyMessageDecodeError('message has no value');
-  }
   const alert = await decoder.decode(message.value);
   return {
     survey: alert.survey,
@@ -79,6 +71,7 @@ async function decodeKeyFields(decoder: AlertDecoder, message: SourceMessage): P
     partition: message.partition,
     offset: BigInt(message.offset),
     received_at: new Date(message.receivedAt),
-    payload: message.value,
+    // decode() rejected empty values, so there are bytes here.
+    payload: message.value!,
   };
 }

@@ -1,5 +1,6 @@
 // The dead-letter topic: messages that cannot be processed, unchanged, with why in their headers.
 import type { Producer } from 'kafkajs';
+import { sendInChunks } from '../kafka.ts';
 import type { SourceMessage } from '../sources/kafka-batch-source.ts';
 
 export interface DeadLetter {
@@ -16,14 +17,14 @@ export function createKafkaDeadLetterSink(
   producer: Producer,
   topic: string,
   service: string,
+  maxRequestBytes: number,
 ): DeadLetterSink {
   return {
     async send(letters) {
-      if (letters.length === 0) return;
-      await producer.send({
+      await sendInChunks(
+        producer,
         topic,
-        acks: -1,
-        messages: letters.map(({ message, reason, error }) => ({
+        letters.map(({ message, reason, error }) => ({
           key: message.key,
           value: message.value,
           headers: {
@@ -33,7 +34,8 @@ export function createKafkaDeadLetterSink(
             'fink-source': `${message.topic}/${message.partition}/${message.offset}`,
           },
         })),
-      });
+        maxRequestBytes,
+      );
     },
   };
 }

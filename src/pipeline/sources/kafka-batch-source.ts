@@ -4,7 +4,7 @@
 // table), then handed to the handler; the offsets of a batch are committed only when the handler resolved, so a
 // crash at any point replays at most the batches not yet written (at-least-once; the writes are idempotent).
 // While the handler retries (ClickHouse down), nothing more is fetched: eachBatch does not return.
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import type { Logger } from '../../logger.ts';
 
 export interface SourceMessage {
@@ -13,6 +13,8 @@ export interface SourceMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  /** Message headers as text (the last value of a repeated header). */
+  headers: Record<string, string>;
   /** Broker timestamp (ms since epoch). */
   timestamp: number;
   /** When this process received it (ms since epoch): the start of receipt-to-stored latency. */
@@ -113,6 +115,7 @@ class Batcher {
         offset: message.offset,
         key: message.key,
         value: message.value,
+        headers: headerText(message.headers),
         timestamp: Number(message.timestamp),
         receivedAt,
       });
@@ -167,4 +170,13 @@ class Batcher {
       this.options.logger.warn({ err }, 'offset commit refused; the new owner of the partition will replay');
     }
   }
+}
+
+function headerText(headers: IHeaders | undefined): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) text[name] = last.toString();
+  }
+  return text;
 }

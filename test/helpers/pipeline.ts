@@ -1,0 +1,92 @@
+// Runs the real pipeline services in this process against a fresh database and fresh topics, so that each test
+// sees only its own alerts; stops them at the end.
+import { readFileSync } from 'node:fs';
+import { runServiceIn } from '../../src/cli/run.ts';
+import type { Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { ensureTopics } from '../../src/pipeline/kafka.ts';
+import { createMigratedDatabase, type TestDatabase } from './clickhouse.ts';
+import { testConfig, uniqueName } from './context.ts';
+import { connectedProducer, testKafka } from './kafka.ts';
+import { waitFor } from './wait.ts';
+
+export interface PipelineSandbox {
+  config: Config;
+  db: TestDatabase;
+  upstream: string;
+  /** Starts a service in this process; resolves once it joined its consumer group. */
+  start(service: 'stream2raw' | 'raw2science' | 'distribution'): Promise<void>;
+  publish(values: Buffer[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createPipelineSandbox(
+  prefix: string,
+  pipeline: Record<string, unknown> = {},
+): Promise<PipelineSandbox> {
+  const db = await createMigratedDatabase(prefix);
+  const kafka = testKafka();
+  const upstream = uniqueName(`${prefix}_upstream`);
+  const base = testConfig();
+  const config = testConfig({
+    clickhouse: { database: db.config.database },
+    pipeline: {
+      topics: [upstream],
+      scienceTopic: uniqueName(`${prefix}_science`),
+      deadLetterTopic: uniqueName(`${prefix}_dead`),
+      distributionPrefix: uniqueName(prefix),
+      groupPrefix: uniqueName(prefix),
+      batchMaxAgeMs: 300,
+      metricsPort: 0,
+      ...pipeline,
+    },
+    simulator: { topic: upstream },
+    log: { level: 'silent' },
+  });
+  await ensureTopics(kafka, [upstream], base.kafka.defaultPartitions);
+  const running: { controller: AbortController; done: Promise<void> }[] = [];
+  const producer = await connectedProducer(kafka);
+
+  return {
+    config,
+    db,
+    upstream,
+    async start(service) {
+      const controller = new AbortController();
+      let ready = false;
+      const done = runServiceIn({
+        name: service,
+        config,
+        logger: createLogger(config.log),
+        signal: controller.signal,
+        markReady: () => (ready = true),
+      });
+      running.push({ controller, done });
+      let failed: Error | undefined;
+      done.catch((err: unknown) => (failed = err instanceof Error ? err : new Error(String(err))));
+      await waitFor(() => {
+        if (failed !== undefined) throw failed;
+        return ready;
+      }, 60_000);
+    },
+    async publish(values) {
+      for (let i = 0; i < values.length; i += 100) {
+        await producer.send({
+          topic: upstream,
+          acks: -1,
+          messages: values.slice(i, i + 100).map((value) => ({ value })),
+        });
+      }
+    },
+    async stop() {
+      for (const { controller } of running) controller.abort();
+      await Promise.all(running.map(({ done }) => done));
+      await producer.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+export function readAll(files: string[]): Buffer[] {
+  return files.map((file) => readFileSync(file));
+}

@@ -1,0 +1,190 @@
+// The whole pipeline on the 611 real ZTF alerts: stream2raw + raw2science + distribution against the real broker
+// and server, checked against what the alert files themselves contain.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ztfToAlert } from '../../src/pipeline/decode/ztf-alert.ts';
+import { createZtfDecoder, type ZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
+import { decodeDistributionMessage } from '../../src/pipeline/encode/distribution.ts';
+import { distributionTopic } from '../../src/pipeline/filters/builtin.ts';
+import { queryRows } from '../../src/storage/clickhouse.ts';
+import { sql } from '../../src/storage/sql.ts';
+import { finkClientPython, runReader, type ReaderLine } from '../helpers/fink-client.ts';
+import { consumeMessages, testKafka } from '../helpers/kafka.ts';
+import { createPipelineSandbox, readAll, type PipelineSandbox } from '../helpers/pipeline.ts';
+import { ztfAlertFiles } from '../helpers/shared-data.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+let sandbox: PipelineSandbox;
+/** Distinct alerts by candid, as decoded from the files (three candids come twice upstream). */
+const byCandid = new Map<string, ZtfAlert>();
+/** The candids that pass Fink's quality cuts (rb >= 0.55 and nbad == 0). */
+const passing = new Set<string>();
+/** Messages whose alert passes the cuts: more than `passing`, as three candids were sent twice. */
+let passingMessages = 0;
+
+beforeAll(async () => {
+  const payloads = readAll(ztfAlertFiles());
+  const decoder = createZtfDecoder();
+  for (const payload of payloads) {
+    const alert = decoder.decode(payload);
+    byCandid.set(alert.candid.toString(), alert);
+    const { rb, nbad } = alert.candidate;
+    if (rb !== null && rb >= 0.55 && nbad === 0) {
+      passing.add(alert.candid.toString());
+      passingMessages++;
+    }
+  }
+  sandbox = await createPipelineSandbox('ztf');
+  await sandbox.start('stream2raw');
+  await sandbox.start('raw2science');
+  await sandbox.start('distribution');
+  await sandbox.publish(payloads);
+  await waitFor(async () => {
+    const [row] = await queryRows<{ n: string }>(
+      sandbox.db.client,
+      sql`SELECT count() AS n FROM alerts FINAL`,
+    );
+    return Number(row?.n) === passing.size;
+  }, 120_000);
+}, 300_000);
+
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+describe('the pipeline on the 611 real ZTF alerts', () => {
+  it('archives every distinct alert and stores each one passing the cuts exactly once, ids exact', async () => {
+    expect(byCandid.size).toBe(608);
+    const raw = await queryRows<{ id: string }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id FROM raw_alerts FINAL`,
+    );
+    expect(new Set(raw.map((r) => r.id))).toEqual(new Set(byCandid.keys()));
+
+    const stored = await queryRows<{ id: string; object_id: string; n: string }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, any(object_id) AS object_id, count() AS n
+          FROM alerts FINAL GROUP BY alert_id`,
+    );
+    expect(stored.every((row) => row.n === '1')).toBe(true);
+    expect(new Set(stored.map((row) => row.id))).toEqual(passing);
+    for (const row of stored) expect(row.object_id).toBe(byCandid.get(row.id)!.objectId);
+  });
+
+  it('keeps every light-curve point the alerts carry, once per object, time and band', async () => {
+    const expected = new Map<string, Set<string>>();
+    for (const candid of passing) {
+      const alert = byCandid.get(candid)!;
+      const keys = expected.get(alert.objectId) ?? new Set<string>();
+      for (const point of ztfToAlert(alert, '').points) keys.add(`${point.jd.toFixed(7)}|${point.band}`);
+      expected.set(alert.objectId, keys);
+    }
+    const rows = await queryRows<{ object_id: string; jd: number; band: string }>(
+      sandbox.db.client,
+      sql`SELECT object_id, jd, band FROM lightcurve FINAL`,
+    );
+    const stored = new Map<string, Set<string>>();
+    for (const row of rows) {
+      const keys = stored.get(row.object_id) ?? new Set<string>();
+      keys.add(`${row.jd.toFixed(7)}|${row.band}`);
+      stored.set(row.object_id, keys);
+    }
+    expect(stored).toEqual(expected);
+    expect(rows.length).toBe([...expected.values()].reduce((n, keys) => n + keys.size, 0));
+  });
+
+  it('stores the three cutouts byte for byte', async () => {
+    const rows = await queryRows<{ id: string; science: string; template: string; difference: string }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, hex(science) AS science, hex(template) AS template,
+                 hex(difference) AS difference FROM cutouts FINAL`,
+    );
+    expect(rows).toHaveLength(passing.size);
+    const hex = (buffer: Buffer | undefined) => buffer?.toString('hex').toUpperCase() ?? '';
+    for (const row of rows) {
+      const alert = byCandid.get(row.id)!;
+      expect(row.science).toBe(hex(alert.cutoutScience?.stampData));
+      expect(row.template).toBe(hex(alert.cutoutTemplate?.stampData));
+      expect(row.difference).toBe(hex(alert.cutoutDifference?.stampData));
+    }
+  });
+
+  it('records the label and every classifier score with its provenance', async () => {
+    const classifiers = sandbox.config.pipeline.classifiers;
+    const rows = await queryRows<{ id: string; labels: string; scores: string; versions: string[] }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, countIf(classifier = 'fink') AS labels,
+                 countIf(classifier != 'fink') AS scores, groupUniqArray(version) AS versions
+          FROM classifications FINAL GROUP BY alert_id`,
+    );
+    expect(rows).toHaveLength(passing.size);
+    for (const row of rows) {
+      expect(Number(row.labels)).toBe(1);
+      expect(Number(row.scores)).toBe(classifiers.length);
+      expect(
+        row.versions.filter((v) => v.length === 0),
+        JSON.stringify(row),
+      ).toEqual([]);
+    }
+  });
+
+  it('flags known solar-system objects (roid 3) with their name', async () => {
+    const rows = await queryRows<{ id: string; roid: number; ss_name: string }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, roid, ss_name FROM alerts FINAL WHERE roid = 3`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.ss_name).toBe(byCandid.get(row.id)!.candidate.ssnamenr);
+    }
+  });
+
+  it('publishes every stored alert, enriched, to the science topic', async () => {
+    const messages = await consumeMessages(
+      testKafka(),
+      sandbox.config.pipeline.scienceTopic,
+      passingMessages,
+    );
+    const candids = new Set<string>();
+    for (const message of messages) {
+      const decoded = decodeDistributionMessage(message.key!, message.value!);
+      candids.add(String(decoded.record.candid));
+      expect(message.headers?.['fink-survey']?.toString()).toBe('ztf');
+    }
+    expect(candids).toEqual(passing);
+  });
+
+  it('distributes known solar-system objects to a topic that the real fink-client reads', async () => {
+    const expected = await queryRows<{ id: string; ss_name: string; class: string }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, ss_name, class FROM alerts FINAL WHERE roid = 3 ORDER BY id`,
+    );
+    const topic = distributionTopic(sandbox.config.pipeline.distributionPrefix, 'sso_known', 'ztf');
+    const python = await finkClientPython();
+    const result = await runReader(python, [
+      '--bootstrap',
+      sandbox.config.kafka.brokers.join(','),
+      '--topic',
+      topic,
+      '--group',
+      `${topic}_reader`,
+      '--count',
+      String(expected.length),
+      '--timeout',
+      '90',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const alerts = result.stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => (JSON.parse(line) as ReaderLine).alert);
+    const got = alerts
+      .map((alert) => ({
+        id: String(alert.candid),
+        ss_name: alert.ssname,
+        class: alert.finkclass,
+        roid: alert.roid,
+      }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    expect(got).toEqual(expected.map((row) => ({ ...row, roid: 3 })));
+  }, 600_000);
+});
