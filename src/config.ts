@@ -67,6 +67,12 @@ const simulatorSchema = z
     topic: z.string().min(1).default('ztf-stream-sim'),
     /** Topic of the Rubin replay (Confluent-framed messages). */
     rubinTopic: z.string().min(1).default('lsst-stream-sim'),
+    /** Which streams to replay: ZTF files from `dir`, Rubin alerts from `rubinFile`, or both interleaved. */
+    survey: z.enum(['ztf', 'lsst', 'all']).default('all'),
+    /** Rubin alerts (Parquet with the alert structure), relative to sharedDir unless absolute. */
+    rubinFile: z.string().default('datasim/lsst/rubin-2026-01-v10_0.parquet'),
+    /** The Rubin schema the replay is encoded with; its id (major * 100 + minor) goes in every message. */
+    rubinSchemaDir: z.string().default('datasim/lsst/schema/10/0'),
     /** Alerts per second; 0 sends as fast as the broker takes them. */
     rate: z.number().min(0).default(0),
     /** Alerts to send in all; 0 means every file once (or forever with loop). */
@@ -214,7 +220,12 @@ function resolveConfig(parsed: ParsedConfig, cwd: string, file: string | undefin
           : kafka.brokers,
       cacheDir: path.resolve(cwd, kafka.cacheDir.replace(/^~(?=$|\/)/, homedir())),
     },
-    simulator: { ...parsed.simulator, dir: path.resolve(sharedDir, parsed.simulator.dir) },
+    simulator: {
+      ...parsed.simulator,
+      dir: path.resolve(sharedDir, parsed.simulator.dir),
+      rubinFile: path.resolve(sharedDir, parsed.simulator.rubinFile),
+      rubinSchemaDir: path.resolve(sharedDir, parsed.simulator.rubinSchemaDir),
+    },
   };
 }
 

@@ -44,6 +44,7 @@ interface StartOptions {
   loop?: boolean;
   dir?: string;
   topic?: string;
+  survey?: string;
 }
 
 program
@@ -56,11 +57,14 @@ program
   .option('--count <n>', 'simulator: alerts to send (0 = every file once)', (v) => Number.parseInt(v, 10))
   .option('--loop', 'simulator: replay the files until stopped')
   .option('--dir <path>', 'simulator: directory of Avro alert files')
-  .option('--topic <name>', 'simulator: Kafka topic to publish to')
+  .option('--topic <name>', 'simulator: Kafka topic of the ZTF replay')
+  .addOption(
+    new Option('--survey <survey>', 'simulator: which streams to replay').choices(['ztf', 'lsst', 'all']),
+  )
   .action(async (service: string, options: StartOptions) => {
-    const { rate, count, loop, dir, topic } = options;
+    const { rate, count, loop, dir, topic, survey } = options;
     const simulator = Object.fromEntries(
-      Object.entries({ rate, count, loop, dir, topic }).filter(([, value]) => value !== undefined),
+      Object.entries({ rate, count, loop, dir, topic, survey }).filter(([, value]) => value !== undefined),
     );
     const resolved = config(options, { simulator });
     const topics = [resolved.simulator.topic, resolved.simulator.rubinTopic];

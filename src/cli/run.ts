@@ -1,8 +1,8 @@
 // `fink run <service>`: a project service in the foreground. `fink start` runs this in the background.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { runSimulator } from '../../datasim/simulator.ts';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { loadReplays, runSimulator } from '../../datasim/simulator.ts';
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, serveMetrics, type PipelineMetrics } from '../metrics.ts';
@@ -16,7 +16,7 @@ import { createZtfDecoder } from '../pipeline/decode/ztf-avro.ts';
 import { brokerPackageVersion, createDistributionEncoder } from '../pipeline/encode/distribution.ts';
 import { BUILTIN_FILTERS, distributionTopic } from '../pipeline/filters/builtin.ts';
 import { Pipeline } from '../pipeline/framework.ts';
-import { createKafka, ensureTopics } from '../pipeline/kafka.ts';
+import { createKafka, ensureTopics, sendInChunks } from '../pipeline/kafka.ts';
 import { createDistributionHandler } from '../pipeline/services/distribution.ts';
 import { createRaw2ScienceHandler } from '../pipeline/services/raw2science.ts';
 import { createClassificationStep } from '../pipeline/steps/classification.step.ts';
@@ -95,19 +95,21 @@ async function connectedProducer(kafka: Kafka): Promise<Producer> {
 }
 
 async function runSimulatorService({ config, logger, signal, markReady }: RunContext): Promise<void> {
+  const replays = await loadReplays(config.simulator);
   const kafka = createKafka(config.kafka, logger, 'fink-simulator');
-  await ensureTopics(kafka, [config.simulator.topic], config.kafka.defaultPartitions);
+  await ensureTopics(
+    kafka,
+    replays.map((replay) => replay.topic),
+    config.kafka.defaultPartitions,
+  );
   const producer = await connectedProducer(kafka);
   markReady();
   try {
     await runSimulator(
+      replays,
       config.simulator,
-      {
-        send: async (topic, messages) => {
-          // Alerts are already compressed (gzipped cutouts dominate); acks=-1 so a sent alert is a stored alert.
-          await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
-        },
-      },
+      // acks=-1 in sendInChunks: a sent alert is a stored alert.
+      { send: (topic, messages) => sendInChunks(producer, topic, messages, config.kafka.maxRequestBytes) },
       logger,
       signal,
     );
