@@ -8,9 +8,10 @@
 // A running pipeline picks up a loaded, reloaded or dropped catalog when its catalog cache refreshes (60 s).
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { CatalogReadError, openCatalog } from '../catalogs/reader.ts';
 import type { Config } from '../config.ts';
+import { configOption } from './options.ts';
 import { CatalogError, ClickHouseCatalogStore, MAX_RADIUS_ARCSEC } from '../storage/catalog-store.ts';
 import type { CatalogInfo } from '../storage/catalog-store.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
@@ -47,12 +48,6 @@ function columnList(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...names];
 }
 
-const configOption = (): Option =>
-  new Option(
-    '-c, --config <file>',
-    'config file (YAML); FINK_<SECTION>__<KEY> environment variables override it',
-  );
-
 /** Expected failures (a bad file, an unknown catalog) print one line; anything else goes to the caller. */
 async function reportingErrors(action: () => Promise<void>): Promise<void> {
   try {
@@ -74,6 +69,52 @@ async function withStore<T>(config: Config, use: (store: ClickHouseCatalogStore)
   } finally {
     await client.close();
   }
+}
+
+export interface CatalogFileRequest {
+  name: string;
+  file: string;
+  ra: string;
+  dec: string;
+  radiusArcsec: number;
+  idColumn: string | null;
+  typeColumn: string | null;
+  extraColumns: string[];
+  overriding: boolean;
+}
+
+/** Reads a CSV or Parquet catalog and loads (or replaces) it; `fink catalog load` and `fink demo` use it. */
+export async function loadCatalogFile(
+  config: Config,
+  request: CatalogFileRequest,
+): Promise<{ rows: number; hpxOrder: number; seconds: number }> {
+  const file = path.resolve(request.file);
+  // Opening checks every named column before anything is written.
+  const source = await openCatalog(file, {
+    ra: request.ra,
+    dec: request.dec,
+    id: request.idColumn,
+    type: request.typeColumn,
+    extra: request.extraColumns,
+  });
+  const started = performance.now();
+  const result = await withStore(config, (store) =>
+    store.load(
+      {
+        name: request.name,
+        file,
+        raColumn: request.ra,
+        decColumn: request.dec,
+        idColumn: request.idColumn,
+        typeColumn: request.typeColumn,
+        extraColumns: request.extraColumns,
+        radiusArcsec: request.radiusArcsec,
+        overriding: request.overriding,
+      },
+      source.sources(),
+    ),
+  );
+  return { ...result, seconds: (performance.now() - started) / 1000 };
 }
 
 export function registerCatalogCommands(program: Command, getConfig: GetConfig): void {
@@ -115,36 +156,19 @@ export function registerCatalogCommands(program: Command, getConfig: GetConfig):
     .addOption(configOption())
     .action((name: string, file: string, options: LoadOptions) =>
       reportingErrors(async () => {
-        const config = getConfig(options);
-        const absolute = path.resolve(file);
-        // Opening checks every named column before anything is written.
-        const source = await openCatalog(absolute, {
+        const result = await loadCatalogFile(getConfig(options), {
+          name,
+          file,
           ra: options.ra,
           dec: options.dec,
-          id: options.idColumn ?? null,
-          type: options.typeColumn ?? null,
-          extra: options.columns ?? [],
+          radiusArcsec: options.radius,
+          idColumn: options.idColumn ?? null,
+          typeColumn: options.typeColumn ?? null,
+          extraColumns: options.columns ?? [],
+          overriding: options.overriding,
         });
-        const started = performance.now();
-        const result = await withStore(config, (store) =>
-          store.load(
-            {
-              name,
-              file: absolute,
-              raColumn: options.ra,
-              decColumn: options.dec,
-              idColumn: options.idColumn ?? null,
-              typeColumn: options.typeColumn ?? null,
-              extraColumns: options.columns ?? [],
-              radiusArcsec: options.radius,
-              overriding: options.overriding,
-            },
-            source.sources(),
-          ),
-        );
-        const seconds = (performance.now() - started) / 1000;
         console.log(
-          `loaded catalog ${name}: ${result.rows} rows from ${file} in ${seconds.toFixed(1)} s ` +
+          `loaded catalog ${name}: ${result.rows} rows from ${file} in ${result.seconds.toFixed(1)} s ` +
             `(radius ${options.radius}", HEALPix order ${result.hpxOrder}${options.overriding ? ', overriding' : ''})`,
         );
       }),

@@ -1,27 +1,134 @@
-// `fink demo`: the whole stack on local instances, fed with datasim alerts. The quick start's first command.
+// `fink demo`: the whole stack on local instances, fed with the real datasim alerts. The quick start's first
+// command: everything it starts keeps running in the background until `fink stop all`.
+import path from 'node:path';
 import type { Config } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { createKafka } from '../pipeline/kafka.ts';
+import { sampleStream } from '../pipeline/services/checkstream.ts';
 import { MIGRATIONS_DIR } from '../project.ts';
+import { connectClickHouse, queryRows } from '../storage/clickhouse.ts';
 import { migrate } from '../storage/migrations.ts';
+import { sql } from '../storage/sql.ts';
+import { loadCatalogFile, type CatalogFileRequest } from './catalog-command.ts';
+import { formatStreamStatus, watchStream } from './checkstream.ts';
 import { formatServiceTable, showServices, startService } from './lifecycle.ts';
+import { Supervisor, waitUntil } from './supervisor.ts';
+import { formatTable } from './table.ts';
 
-export async function runDemo(config: Config): Promise<void> {
+/** The shared catalogs with the radii the Fink broker uses for them. */
+function sharedCatalogs(sharedDir: string): CatalogFileRequest[] {
+  const file = (name: string) => path.join(sharedDir, 'catalogs', name);
+  const none = { idColumn: null, extraColumns: [], overriding: false };
+  return [
+    {
+      ...none,
+      name: 'gcvs',
+      file: file('gcvs.parquet'),
+      ra: 'ra',
+      dec: 'dec',
+      radiusArcsec: 1.5,
+      typeColumn: 'VarType',
+    },
+    {
+      ...none,
+      name: 'spicy',
+      file: file('spicy.parquet'),
+      ra: 'RAdeg',
+      dec: 'DEdeg',
+      radiusArcsec: 1.2,
+      typeColumn: 'class',
+    },
+    {
+      ...none,
+      name: '3hsp',
+      file: file('3hsp.csv'),
+      ra: 'R.A.',
+      dec: 'Dec',
+      radiusArcsec: 60,
+      idColumn: '3HSP Source name',
+      typeColumn: null,
+    },
+  ];
+}
+
+const PIPELINE = ['stream2raw', 'raw2science', 'distribution', 'checkstream'];
+
+export async function runDemo(base: Config): Promise<void> {
+  // The pipeline reads the simulator's topics (what `fink start <service> --simulator` does).
+  const config: Config = {
+    ...base,
+    pipeline: { ...base.pipeline, topics: [base.simulator.topic, base.simulator.rubinTopic] },
+  };
   await startService('clickhouse', config);
   await startService('kafka', config);
   const migrations = await migrate(config.clickhouse, MIGRATIONS_DIR);
   console.log(
     `migrations: ${migrations.applied.length} applied, ${migrations.skipped.length} already applied`,
   );
+  for (const catalog of sharedCatalogs(config.sharedDir)) {
+    const { rows, seconds } = await loadCatalogFile(config, catalog);
+    console.log(`catalog ${catalog.name}: ${rows} sources loaded in ${seconds.toFixed(1)} s`);
+  }
+  for (const service of PIPELINE) await startService(service, config);
   await startService('simulator', config);
-  console.log();
+
+  console.log('\nwaiting for the alerts to be enriched and stored...');
+  const summary = await waitForAlerts(config);
+  console.log(`\n${summary}\n`);
+  const logger = createLogger({ level: 'error' });
+  await watchStream({
+    kafka: createKafka(config.kafka, logger, 'fink-demo'),
+    config,
+    intervalMs: 0,
+    signal: new AbortController().signal,
+    once: true,
+    onSample: (rows) => console.log(`${formatStreamStatus(rows)}\n`),
+  });
   console.log(formatServiceTable(showServices(config)));
   console.log(`
-The simulator publishes the alerts under ${config.simulator.dir}
-to the Kafka topic '${config.simulator.topic}' at ${config.kafka.brokers.join(',')}.
-ClickHouse answers at ${config.clickhouse.url} (database '${config.clickhouse.database}').
+Kafka: ${config.kafka.brokers.join(',')}   ClickHouse: ${config.clickhouse.url} (database '${config.clickhouse.database}')
+Distribution topics: ${config.pipeline.distributionPrefix}_<filter>_<survey>, readable with fink-client.
+The GraphQL server and the dashboard arrive with the next issues.
 
-Not yet part of the demo: the pipeline services (stream2raw, raw2science, distribution),
-the GraphQL server and the dashboard arrive with the next issues.
+  ./bin/fink.js checkstream      watch rates and consumer lag live
+  ./bin/fink.js show             what runs, with pids and logs
+  ./bin/fink.js stop all         stop everything`);
+}
 
-  ./bin/fink.js show        what runs, with pids and logs
-  ./bin/fink.js stop all    stop everything`);
+/** Waits until the simulator finished and the pipeline consumed everything, then summarises what was stored. */
+async function waitForAlerts(config: Config): Promise<string> {
+  const kafka = createKafka(config.kafka, createLogger({ level: 'error' }), 'fink-demo');
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const groups = ['stream2raw', 'raw2science'].map((name) => `${config.pipeline.groupPrefix}-${name}`);
+    const supervisor = new Supervisor(config.stateDir);
+    const caughtUp = await waitUntil(async () => {
+      if (supervisor.status('simulator').state === 'running') return false;
+      const { rows } = await sampleStream(admin, config.pipeline.topics, groups, undefined);
+      return rows.every((row) => groups.every((group) => row.lag[group] === 0));
+    }, 120_000);
+    if (!caughtUp)
+      console.log('(the pipeline has not caught up after 2 minutes; see ./bin/fink.js checkstream)');
+  } finally {
+    await admin.disconnect();
+  }
+  const client = connectClickHouse(config.clickhouse);
+  try {
+    const rows = await queryRows<{ survey: string; class: string; alerts: string; objects: string }>(
+      client,
+      sql`SELECT survey, class, count() AS alerts, uniqExact(object_id) AS objects
+          FROM alerts FINAL GROUP BY survey, class ORDER BY survey, alerts DESC`,
+    );
+    const [archive] = await queryRows<{ n: string }>(client, sql`SELECT count() AS n FROM raw_alerts FINAL`);
+    return (
+      `archived ${archive?.n ?? 0} alerts; stored after the quality cuts, by class:\n` +
+      formatTable(
+        ['SURVEY', 'CLASS', 'ALERTS', 'OBJECTS'],
+        rows.map((r) => [r.survey, r.class, r.alerts, r.objects]),
+      )
+    );
+  } finally {
+    await client.close();
+  }
 }

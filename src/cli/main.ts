@@ -8,6 +8,7 @@ import { createLogger } from '../logger.ts';
 import { createKafka } from '../pipeline/kafka.ts';
 import { formatStreamStatus, watchStream } from './checkstream.ts';
 import { registerCatalogCommands } from './catalog-command.ts';
+import { configOption } from './options.ts';
 import { runDemo } from './demo.ts';
 import { formatServiceTable, showServices, startService, stopAll, stopService } from './lifecycle.ts';
 import { runService } from './run.ts';
@@ -18,12 +19,6 @@ const program = new Command('fink')
   .description('Fink: a GraphQL alert broker for ZTF and Rubin alert streams')
   .showHelpAfterError()
   .configureHelp({ sortSubcommands: false });
-
-const configOption = (): Option =>
-  new Option(
-    '-c, --config <file>',
-    'config file (YAML); FINK_<SECTION>__<KEY> environment variables override it',
-  );
 
 function positiveInteger(value: string): number {
   const n = Number(value);
