@@ -13,6 +13,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
           // Real servers: starting a broker or a replay takes seconds, not milliseconds.
           testTimeout: 120_000,
           hookTimeout: 180_000,

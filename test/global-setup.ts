@@ -1,0 +1,40 @@
+// Integration runs create a database and topics per test (uniqueName: <prefix>_<base36 ms>_<hex>). Tests drop
+// what they can; this removes whatever this run left behind (a failed assertion skips cleanup), and only that:
+// names made by uniqueName after this run started.
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { createKafka } from '../src/pipeline/kafka.ts';
+import { connectClickHouse, queryRows, runCommand } from '../src/storage/clickhouse.ts';
+import { identifier, sql } from '../src/storage/sql.ts';
+
+const UNIQUE_NAME = /_([0-9a-z]{8,9})_[0-9a-f]{6}(_[a-z0-9_]+)?$/;
+
+function madeSince(name: string, since: number): boolean {
+  const match = UNIQUE_NAME.exec(name);
+  return match !== null && Number.parseInt(match[1]!, 36) >= since;
+}
+
+export default function setup(): () => Promise<void> {
+  const startedAt = Date.now();
+  return async function teardown() {
+    const config = loadConfig();
+    const kafka = createKafka(config.kafka, createLogger({ level: 'silent' }), 'fink-test-teardown');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const topics = (await admin.listTopics()).filter((topic) => madeSince(topic, startedAt));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    } finally {
+      await admin.disconnect();
+    }
+    const client = connectClickHouse(config.clickhouse, { database: null });
+    try {
+      const databases = await queryRows<{ name: string }>(client, sql`SELECT name FROM system.databases`);
+      for (const { name } of databases.filter((db) => madeSince(db.name, startedAt))) {
+        await runCommand(client, sql`DROP DATABASE IF EXISTS ${identifier(name, [name])}`);
+      }
+    } finally {
+      await client.close();
+    }
+  };
+}
