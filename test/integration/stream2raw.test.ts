@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { createMetrics, serveMetrics } from '../../src/metrics.ts';
 import { createAlertDecoder } from '../../src/pipeline/decode/alert-decoder.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { ensureTopics } from '../../src/pipeline/kafka.ts';
@@ -14,7 +14,7 @@ import { queryRows } from '../../src/storage/clickhouse.ts';
 import { ClickHouseRawAlertStore } from '../../src/storage/raw-store.ts';
 import { sql } from '../../src/storage/sql.ts';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/clickhouse.ts';
-import { uniqueName } from '../helpers/context.ts';
+import { freePort, uniqueName } from '../helpers/context.ts';
 import { connectedProducer, consumeMessages, createTestTopic, testKafka } from '../helpers/kafka.ts';
 import { ztfAlertFiles } from '../helpers/shared-data.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -49,6 +49,9 @@ describe('stream2raw', () => {
 
     const controller = new AbortController();
     const logger = createLogger({ level: 'silent' });
+    const metrics = createMetrics('stream2raw');
+    const port = await freePort();
+    const metricsServer = await serveMetrics(metrics.registry, port, logger);
     const groupId = uniqueName('s2r');
     const running = runKafkaBatchSource({
       kafka,
@@ -61,7 +64,7 @@ describe('stream2raw', () => {
         decoder: createAlertDecoder({ ztf: createZtfDecoder() }),
         store: new ClickHouseRawAlertStore(db.client),
         deadLetters: createKafkaDeadLetterSink(producer, deadLetterTopic, 'stream2raw', 1_000_000),
-        metrics: createMetrics('stream2raw'),
+        metrics,
         logger,
         signal: controller.signal,
       }),
@@ -94,6 +97,19 @@ describe('stream2raw', () => {
     controller.abort();
     await running;
     await producer.disconnect();
+
+    // What Prometheus scrapes: every message counted, archived or dead-lettered with its reason.
+    const scraped = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    metricsServer?.close();
+    const total = payloads.length + corrupt.length;
+    expect(scraped).toContain(`fink_messages_received_total{topic="${topic}",service="stream2raw"} ${total}`);
+    expect(scraped).toContain(
+      `fink_rows_written_total{table="raw_alerts",service="stream2raw"} ${payloads.length}`,
+    );
+    for (const { reason } of corrupt) {
+      expect(scraped).toContain(`fink_dead_letters_total{reason="${reason}",service="stream2raw"} 1`);
+    }
+    expect(scraped).toMatch(/fink_receipt_to_stored_seconds_count\{service="stream2raw"\} \d+/);
 
     // Byte for byte: every archived payload is one of the files, and every file's candid is archived.
     const rows = await queryRows<{ alert_id: string; payload: string }>(
