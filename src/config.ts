@@ -101,6 +101,8 @@ const pipelineSchema = z
     /** A batch is written when it holds this many alerts or is this old: about one insert per second per table. */
     batchMaxMessages: z.number().int().min(1).default(5000),
     batchMaxAgeMs: z.number().int().min(10).default(1000),
+    /** A crashed worker's partitions go to the others after this long (heartbeats keep live ones in). */
+    sessionTimeoutMs: z.number().int().min(6000).default(30_000),
     /** Confluent-compatible schema registry for Rubin alerts; unset uses only the local schema directories. */
     schemaRegistryUrl: z.url().optional(),
     /** Rubin schema ids known without a registry: id -> directory of .avsc files (relative to sharedDir). */

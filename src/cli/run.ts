@@ -144,6 +144,7 @@ async function runPipelineService(
       fromBeginning: pipeline.fromBeginning,
       maxBatchMessages: pipeline.batchMaxMessages,
       maxBatchAgeMs: pipeline.batchMaxAgeMs,
+      sessionTimeoutMs: pipeline.sessionTimeoutMs,
       handler: createHandler({ kafka, producer, metrics }),
       logger,
       signal,

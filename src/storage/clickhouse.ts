@@ -58,23 +58,41 @@ export async function pingClickHouse(client: ClickHouseClient): Promise<boolean>
   return result.success;
 }
 
+// A server gone mid-request shows as ECONNRESET ('socket hang up' too) or EPIPE; a server down as ECONNREFUSED.
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
 ]);
+
+/**
+ * Server answers that mean "not now" rather than "never": 202 too many simultaneous queries, 209 socket
+ * timeout, 210 network error, 252 too many parts (inserts outpacing merges), 394 query cancelled (a server
+ * shutting down cancels what runs). The client parses the code of newer servers ("Code: 252. DB::Exception:
+ * ... (TOO_MANY_PARTS)"); 18.16's "Code: 252, e.displayText() = ..." is left in the message.
+ */
+const TRANSIENT_SERVER_CODES = new Set([202, 209, 210, 252, 394]);
+
+function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/timeout/i.test(message)) return true;
+  const serverCode =
+    typeof code === 'string' && /^\d+$/.test(code) ? code : /^Code: (\d+)[.,]/.exec(message)?.[1];
+  return serverCode !== undefined && TRANSIENT_SERVER_CODES.has(Number(serverCode));
+}
 
 export async function translateErrors<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const unreachable =
-      (typeof code === 'string' && UNREACHABLE.has(code)) || /timeout/i.test((err as Error).message);
-    throw new StorageError((err as Error).message, unreachable ? 'unavailable' : 'query-failed', {
+    throw new StorageError((err as Error).message, isUnavailable(err) ? 'unavailable' : 'query-failed', {
       cause: err,
     });
   }

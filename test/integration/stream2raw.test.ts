@@ -60,6 +60,7 @@ describe('stream2raw', () => {
       fromBeginning: true,
       maxBatchMessages: 200,
       maxBatchAgeMs: 200,
+      sessionTimeoutMs: 30_000,
       handler: createStream2RawHandler({
         decoder: createAlertDecoder({ ztf: createZtfDecoder() }),
         store: new ClickHouseRawAlertStore(db.client),

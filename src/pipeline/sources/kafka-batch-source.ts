@@ -31,6 +31,8 @@ export interface KafkaBatchSourceOptions {
   fromBeginning: boolean;
   maxBatchMessages: number;
   maxBatchAgeMs: number;
+  /** How long the group waits for a silent member before giving its partitions to others. */
+  sessionTimeoutMs: number;
   handler: BatchHandler;
   logger: Logger;
   signal: AbortSignal;
@@ -42,8 +44,9 @@ export async function runKafkaBatchSource(options: KafkaBatchSourceOptions): Pro
   const { kafka, groupId, topics, logger, signal } = options;
   const consumer = kafka.consumer({
     groupId,
-    // Long enough to survive a write retried for a while; heartbeats also go out between retries.
-    sessionTimeout: 60_000,
+    // Heartbeats go out every 3 s while a batch is written (and retried), so a long ClickHouse outage does not
+    // evict the member; the session timeout only bounds how long a crashed member holds its partitions.
+    sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: 3_000,
     maxBytes: 64 * 1024 * 1024,
     maxBytesPerPartition: 16 * 1024 * 1024,
@@ -94,6 +97,8 @@ class Batcher {
   private firstPendingAt = 0;
   private queue: Promise<void> = Promise.resolve();
   private failed = false;
+  /** The latest fetch's heartbeat: flushes started by the timer use it too. */
+  private heartbeat: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly consumer: Consumer,
@@ -105,6 +110,7 @@ class Batcher {
   async take(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = (): Promise<void> => payload.heartbeat();
+    this.heartbeat = heartbeat;
     const receivedAt = Date.now();
     for (const message of batch.messages) {
       if (this.failed || !payload.isRunning() || payload.isStale()) return;
@@ -126,7 +132,7 @@ class Batcher {
     await this.flushIfDue(heartbeat);
   }
 
-  flushIfDue(heartbeat?: () => Promise<void>): Promise<void> {
+  flushIfDue(heartbeat = this.heartbeat): Promise<void> {
     const due =
       this.pending.length > 0 &&
       (this.pending.length >= this.options.maxBatchMessages ||
@@ -135,7 +141,7 @@ class Batcher {
   }
 
   /** Hands the pending messages to the handler, then commits their offsets. Serialised; never rejects. */
-  flush(heartbeat?: () => Promise<void>): Promise<void> {
+  flush(heartbeat = this.heartbeat): Promise<void> {
     const messages = this.pending;
     this.pending = [];
     if (messages.length === 0) return this.queue;
