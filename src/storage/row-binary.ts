@@ -16,99 +16,144 @@ export interface TableSpec<Row> {
 
 type Value = string | number | bigint | boolean | Buffer | Date | null | undefined;
 
-/** Grows as rows are written; one allocation per doubling, not per value. */
-class ByteWriter {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
+/** Buffers at least this long (cutouts, raw alerts) are sent as they are instead of being copied. */
+const ZERO_COPY_BYTES = 4096;
+const SEGMENT_BYTES = 256 * 1024;
+
+/**
+ * The request body as a list of chunks: the small values of many rows packed into shared segments, and every
+ * large Buffer value as its own chunk, not copied. A raw alert or a cutout is tens of KB, so copying them into
+ * one contiguous body cost more CPU (copies and page faults of ever larger buffers) than all the other values.
+ */
+class ChunkWriter {
+  private readonly chunks: Buffer[] = [];
+  private segment = Buffer.allocUnsafe(SEGMENT_BYTES);
+  /** segment[start, length) is written but not yet in chunks. */
+  private start = 0;
   private length = 0;
 
   private reserve(bytes: number): void {
-    if (this.length + bytes <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
-    while (size < this.length + bytes) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buffer.copy(next, 0, 0, this.length);
-    this.buffer = next;
+    if (this.length + bytes <= this.segment.length) return;
+    // RowBinary has no framing: the body may be split between any two bytes, so a full segment is cut as it is.
+    this.cut();
+    this.segment = Buffer.allocUnsafe(Math.max(SEGMENT_BYTES, bytes));
+    this.start = 0;
+    this.length = 0;
+  }
+
+  private cut(): void {
+    if (this.length > this.start) this.chunks.push(this.segment.subarray(this.start, this.length));
+    this.start = this.length;
   }
 
   uint8(value: number): void {
     this.reserve(1);
-    this.buffer[this.length++] = value;
+    this.segment[this.length++] = value;
   }
 
   varint(value: number): void {
+    this.reserve(10);
     while (value >= 0x80) {
-      this.uint8((value & 0x7f) | 0x80);
+      this.segment[this.length++] = (value & 0x7f) | 0x80;
       value = Math.floor(value / 128);
     }
-    this.uint8(value);
+    this.segment[this.length++] = value;
   }
 
   bytes(value: Buffer): void {
     this.varint(value.length);
+    if (value.length >= ZERO_COPY_BYTES) {
+      this.cut();
+      this.chunks.push(value);
+      return;
+    }
     this.reserve(value.length);
-    value.copy(this.buffer, this.length);
-    this.length += value.length;
+    this.length += value.copy(this.segment, this.length);
   }
 
   string(value: string): void {
-    const byteLength = Buffer.byteLength(value);
+    // Most strings are short ASCII: one pass writes them, and the length is known afterwards when it fits.
+    const maxBytes = value.length * 3;
+    this.reserve(maxBytes + 10);
+    const byteLength = maxBytes < 128 ? this.segment.write(value, this.length + 1) : Buffer.byteLength(value);
+    if (maxBytes < 128) {
+      this.segment[this.length] = byteLength;
+      this.length += 1 + byteLength;
+      return;
+    }
     this.varint(byteLength);
-    this.reserve(byteLength);
-    this.length += this.buffer.write(value, this.length);
+    this.length += this.segment.write(value, this.length);
   }
 
-  fixed(bytes: number, write: (buffer: Buffer, offset: number) => void): void {
-    this.reserve(bytes);
-    write(this.buffer, this.length);
-    this.length += bytes;
+  uint16(value: number): void {
+    this.reserve(2);
+    this.length = this.segment.writeUInt16LE(value, this.length);
   }
 
-  result(): Buffer {
-    return this.buffer.subarray(0, this.length);
+  uint32(value: number): void {
+    this.reserve(4);
+    this.length = this.segment.writeUInt32LE(value, this.length);
+  }
+
+  uint64(value: bigint): void {
+    this.reserve(8);
+    this.length = this.segment.writeBigUInt64LE(value, this.length);
+  }
+
+  float32(value: number): void {
+    this.reserve(4);
+    this.length = this.segment.writeFloatLE(value, this.length);
+  }
+
+  float64(value: number): void {
+    this.reserve(8);
+    this.length = this.segment.writeDoubleLE(value, this.length);
+  }
+
+  result(): Buffer[] {
+    this.cut();
+    return this.chunks;
   }
 }
 
-function writeScalar(out: ByteWriter, type: ScalarType, value: Value, column: string): void {
+function writeScalar(out: ChunkWriter, type: ScalarType, value: Value, column: string): void {
   switch (type) {
     case 'String':
       if (Buffer.isBuffer(value)) out.bytes(value);
-      else out.string(String(value ?? ''));
+      else out.string(typeof value === 'string' ? value : String(value ?? ''));
       return;
     case 'UInt8':
       out.uint8(Number(value ?? 0));
       return;
     case 'UInt16':
-      out.fixed(2, (b, o) => b.writeUInt16LE(Number(value ?? 0), o));
+      out.uint16(Number(value ?? 0));
       return;
     case 'UInt32':
-      out.fixed(4, (b, o) => b.writeUInt32LE(Number(value ?? 0), o));
+      out.uint32(Number(value ?? 0));
       return;
     case 'UInt64':
-      out.fixed(8, (b, o) => b.writeBigUInt64LE(BigInt((value ?? 0) as bigint | number | string), o));
+      out.uint64(typeof value === 'bigint' ? value : BigInt((value ?? 0) as number | string));
       return;
     case 'Float32':
-      out.fixed(4, (b, o) => b.writeFloatLE(Number(value ?? 0), o));
+      out.float32(Number(value ?? 0));
       return;
     case 'Float64':
-      out.fixed(8, (b, o) => b.writeDoubleLE(Number(value ?? 0), o));
+      out.float64(typeof value === 'number' ? value : Number(value ?? 0));
       return;
-    case 'Date': {
-      const days = value instanceof Date ? Math.floor(value.getTime() / 86_400_000) : Number(value);
-      out.fixed(2, (b, o) => b.writeUInt16LE(days, o));
+    case 'Date':
+      out.uint16(value instanceof Date ? Math.floor(value.getTime() / 86_400_000) : Number(value));
       return;
-    }
-    case 'DateTime': {
-      const seconds = value instanceof Date ? Math.floor(value.getTime() / 1000) : Number(value);
-      out.fixed(4, (b, o) => b.writeUInt32LE(seconds, o));
+    case 'DateTime':
+      out.uint32(value instanceof Date ? Math.floor(value.getTime() / 1000) : Number(value));
       return;
-    }
     default:
       throw new Error(`column ${column}: unsupported type ${String(type)}`);
   }
 }
 
-export function encodeRowBinary<Row>(spec: TableSpec<Row>, rows: readonly Row[]): Buffer {
-  const out = new ByteWriter();
+/** The rows as RowBinary, in chunks to be sent in order (large Buffer values are chunks of their own, shared). */
+export function encodeRowBinary<Row>(spec: TableSpec<Row>, rows: readonly Row[]): Buffer[] {
+  const out = new ChunkWriter();
   const columns = spec.columns.map(({ name, type }) => {
     const nullable = type.startsWith('Nullable(');
     return { name, nullable, scalar: (nullable ? type.slice(9, -1) : type) as ScalarType };
@@ -143,7 +188,7 @@ export async function insertRows<Row>(
   const statement = sql`INSERT INTO ${identifier(spec.table, [spec.table])} (${columns}) FORMAT RowBinary`;
   const body = encodeRowBinary(spec, rows);
   await translateErrors(async () => {
-    const result = await client.exec({ query: statement.text, values: Readable.from([body]) });
+    const result = await client.exec({ query: statement.text, values: Readable.from(body) });
     // The response body is empty; it must still be read for the connection to return to the pool.
     result.stream.resume();
     await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,8 @@
 //   to match the first branch, so avsc refuses the schema. Defaults only matter when a reader schema resolves a
 //   field the writer lacks; we always decode with the writer's own schema, so dropping those defaults changes
 //   nothing about the bytes. Reordering the branches instead would silently change the branch index mapping.
+// - Avro bytes (the cutouts, most of an alert) decode to views into the message instead of copies: the pipeline
+//   holds the message for as long as the alert anyway, and copying them was a third of the decoding time.
 // - Every message repeats the same 8-23 KB schema. Parsing it costs milliseconds, decoding a datum tens of
 //   microseconds, so parsed types are cached by the schema bytes (compared byte for byte: no hash collisions).
 import avsc from 'avsc';
@@ -198,7 +200,10 @@ export interface ZtfPrvCandidate {
 
 export interface ZtfCutout {
   fileName: string | null;
-  /** A gzipped FITS image (63x63, BITPIX -32 in the real stream). */
+  /**
+   * A gzipped FITS image (63x63, BITPIX -32 in the real stream). A view into the decoded message, not a copy:
+   * it keeps the message's bytes alive, and changes to one show in the other.
+   */
   stampData: Buffer;
 }
 
@@ -250,11 +255,16 @@ export function createZtfDecoder(): ZtfDecoder {
   function decodeWithSchema(message: Buffer): { alert: ZtfAlert; schemaJson: string } {
     const values: unknown[] = [];
     let schemaJson: string;
+    let datum: Buffer | undefined;
     try {
       const header = readAvroContainerHeader(message);
       const { type, json } = types.get(header.schemaBytes);
       schemaJson = json;
-      for (const block of readAvroBlocks(message, header)) decodeBlock(block, type, values);
+      for (const block of readAvroBlocks(message, header)) {
+        decodeBlock(block, type, values);
+        // decodeBlock checked that the datums fill the block exactly: a block of one datum is that datum.
+        if (block.count === 1) datum = block.data;
+      }
     } catch (err) {
       if (err instanceof AvroContainerError) {
         throw new ZtfDecodeError(err.reason, err.message, { cause: err });
@@ -264,7 +274,9 @@ export function createZtfDecoder(): ZtfDecoder {
     if (values.length !== 1) {
       throw new ZtfDecodeError('not-one-alert', `container holds ${values.length} records, expected 1 alert`);
     }
-    return { alert: checkAlert(values[0]), schemaJson };
+    const { alert, exact } = checkAlert(values[0]);
+    if (exact && datum !== undefined) SOURCE_DATUMS.set(alert, datum);
+    return { alert, schemaJson };
   }
   return {
     decode: (message) => decodeWithSchema(message).alert,
@@ -273,6 +285,21 @@ export function createZtfDecoder(): ZtfDecoder {
       return types.parsed;
     },
   };
+}
+
+/** The Avro datum each decoded alert was read from, while the record is still exactly what it decodes to. */
+const SOURCE_DATUMS = new WeakMap<ZtfAlert, Buffer>();
+
+/**
+ * The Avro bytes `alert` was decoded from (a view into its message), for an encoder that would otherwise write
+ * the same record again with the same writer schema: distribution.ts copies them instead (a tenth of
+ * raw2science's CPU). Undefined for an alert this module did not decode, or one that decoding normalised (null
+ * history entries dropped, a cutout without bytes nulled), whose bytes no longer match the record. The pipeline
+ * never changes a decoded record (stages add fields to the Alert, not to the survey's record); whoever does
+ * must not use these bytes for it.
+ */
+export function sourceDatumOf(alert: ZtfAlert): Buffer | undefined {
+  return SOURCE_DATUMS.get(alert);
 }
 
 export interface ZtfEncodeOptions {
@@ -338,7 +365,7 @@ export function parseAlertSchema(schemaJson: string): AvroType {
   try {
     return avsc.Type.forSchema(schema as avsc.Schema, {
       // A fresh registry per parse: avsc registers the schema's named types in it.
-      registry: { long: BIGINT_LONG },
+      registry: { long: BIGINT_LONG, bytes: VIEW_BYTES },
       wrapUnions: 'auto',
       omitRecordMethods: true,
     });
@@ -449,6 +476,31 @@ const BIGINT_LONG = avsc.types.LongType.__with({
   compare: (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0),
 });
 
+/** What VIEW_BYTES uses of avsc's Tap (its reading position over the buffer being decoded). */
+interface AvscTap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+}
+
+/**
+ * Avro bytes decoded as a view into the input (avsc copies them into a pooled buffer). avsc marks a read past
+ * the end by a position beyond the buffer, which decode() then reports; a negative length is marked the same way.
+ */
+class ViewBytesType extends avsc.types.BytesType {
+  _read(tap: AvscTap): Buffer | undefined {
+    const length = tap.readLong();
+    const start = tap.pos;
+    if (length < 0 || start + length > tap.buf.length) {
+      tap.pos = tap.buf.length + 1;
+      return undefined;
+    }
+    tap.pos = start + length;
+    return tap.buf.subarray(start, tap.pos);
+  }
+}
+const VIEW_BYTES = new ViewBytesType();
+
 const REQUIRED_CANDIDATE_FIELDS = [
   ['jd', 'number'],
   ['fid', 'number'],
@@ -466,9 +518,10 @@ const CUTOUT_FIELDS = ['cutoutScience', 'cutoutTemplate', 'cutoutDifference'] as
 
 /**
  * Narrows a decoded record to ZtfAlert. The 4.02 schema as written by Spark makes every field nullable, so the
- * fields the pipeline cannot do without are checked here, once, instead of in every stage.
+ * fields the pipeline cannot do without are checked here, once, instead of in every stage. `exact`: nothing was
+ * normalised, so the record still encodes to the bytes it was decoded from.
  */
-function checkAlert(value: unknown): ZtfAlert {
+function checkAlert(value: unknown): { alert: ZtfAlert; exact: boolean } {
   const alert = value as Record<string, unknown>;
   if (typeof alert.objectId !== 'string') throw missing('objectId', alert.objectId);
   if (typeof alert.candid !== 'bigint') throw missing('candid', alert.candid);
@@ -477,17 +530,25 @@ function checkAlert(value: unknown): ZtfAlert {
   for (const [name, type] of REQUIRED_CANDIDATE_FIELDS) {
     if (typeof candidate[name] !== type) throw missing(`candidate.${name}`, candidate[name]);
   }
+  let exact = true;
   const prv = alert.prv_candidates ?? null;
   if (prv !== null && !Array.isArray(prv)) throw missing('prv_candidates', prv);
   alert.prv_candidates = prv;
   // 4.02's items are ["prv_candidates","null"]: a null entry carries nothing, so consumers never see one.
-  if (Array.isArray(prv) && prv.includes(null)) alert.prv_candidates = prv.filter((entry) => entry !== null);
+  if (Array.isArray(prv) && prv.includes(null)) {
+    alert.prv_candidates = prv.filter((entry) => entry !== null);
+    exact = false;
+  }
   for (const name of CUTOUT_FIELDS) {
     const cutout = alert[name] as { stampData?: unknown } | null | undefined;
     // A cutout without image bytes (nullable in 4.02) is as good as no cutout.
-    if (cutout === undefined || (cutout !== null && !Buffer.isBuffer(cutout.stampData))) alert[name] = null;
+    if (cutout === undefined || (cutout !== null && !Buffer.isBuffer(cutout.stampData))) {
+      // A field the schema lacks (undefined) is not in the bytes either way; a cutout record without bytes is.
+      if (cutout !== undefined) exact = false;
+      alert[name] = null;
+    }
   }
-  return alert as ZtfAlert;
+  return { alert: alert as ZtfAlert, exact };
 }
 
 function missing(field: string, value: unknown): ZtfDecodeError {

@@ -190,6 +190,13 @@ export interface DistributionEncodeInput {
   writerSchemaJson: string;
   /** The survey alert as decoded with that schema (longs as bigint). */
   record: Record<string, unknown>;
+  /**
+   * `record` encoded with the writer schema, when the caller has those bytes and the record is unchanged since
+   * it was decoded from them (ztf-avro's sourceDatumOf). The survey's fields come first in the output schema,
+   * and an Avro record is its fields one after the other, so the value is these bytes followed by the broker's
+   * fields: copied, not encoded again.
+   */
+  recordDatum?: Buffer | undefined;
   enrichment: DistributionEnrichment;
 }
 
@@ -227,10 +234,32 @@ interface OutputSchema {
   processedAtType: AvroType;
 }
 
+/** Initial size of the encoder's scratch buffer; it grows to the largest message seen. */
+const SCRATCH_BYTES = 256 * 1024;
+
 export function createDistributionEncoder(options: DistributionEncoderOptions = {}): DistributionEncoder {
   const brokerVersion = options.brokerVersion ?? brokerPackageVersion();
   const schemas = new Map<string, OutputSchema>();
   let built = 0;
+  // avsc's toBuffer() writes into a shared 1 KB buffer, and when the value does not fit (an alert is 50-100 KB)
+  // allocates a zero-filled buffer and writes the whole value a second time. Encoding into a buffer that fits
+  // the largest alert seen and copying the bytes out writes each value once.
+  let scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  /** `datum` encoded with `type`, after `prefix` (bytes already encoded) when given. */
+  function toBuffer(type: AvroType, datum: unknown, prefix?: Buffer): Buffer {
+    let end = type.encode(datum, scratch, 0);
+    if (end < 0) {
+      // encode() returns minus the number of missing bytes.
+      scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+      end = type.encode(datum, scratch, 0);
+    }
+    const start = prefix?.length ?? 0;
+    const value = Buffer.allocUnsafe(start + end);
+    prefix?.copy(value, 0);
+    scratch.copy(value, start, 0, end);
+    return value;
+  }
+  let brokerFields: BrokerFieldsType | undefined;
 
   function outputFor(writerSchemaJson: string): OutputSchema {
     let output = schemas.get(writerSchemaJson);
@@ -244,8 +273,26 @@ export function createDistributionEncoder(options: DistributionEncoderOptions = 
   }
 
   return {
-    encode: function encodeDistributedAlert({ writerSchemaJson, record, enrichment }) {
+    encode: function encodeDistributedAlert({ writerSchemaJson, record, recordDatum, enrichment }) {
       const output = outputFor(writerSchemaJson);
+      if (recordDatum !== undefined) {
+        brokerFields ??= parseBrokerFieldsType();
+        const fields = {
+          ...enrichmentToAvro(enrichment, brokerFields.processedAtType),
+          fink_broker_version: brokerVersion,
+        };
+        let value: Buffer;
+        try {
+          value = toBuffer(brokerFields.type, fields, recordDatum);
+        } catch (err) {
+          throw new TypeError(
+            `alert ${String(record.candid ?? record.objectId)} has broker fields that do not fit the ` +
+              `distribution schema: ${invalidPaths(brokerFields.type, fields)}`,
+            { cause: err },
+          );
+        }
+        return { key: output.key, value };
+      }
       const datum = {
         ...record,
         ...enrichmentToAvro(enrichment, output.processedAtType),
@@ -253,7 +300,7 @@ export function createDistributionEncoder(options: DistributionEncoderOptions = 
       };
       let value: Buffer;
       try {
-        value = output.type.toBuffer(datum);
+        value = toBuffer(output.type, datum);
       } catch (err) {
         throw new TypeError(
           `alert ${String(record.candid ?? record.objectId)} does not fit the distribution schema: ` +
@@ -333,6 +380,21 @@ function buildOutputSchema(writerSchemaJson: string): OutputSchema {
     fields: [...(alert.fields as unknown[]), ...DISTRIBUTION_FIELDS],
   };
   return parseOutputSchema(JSON.stringify(output));
+}
+
+interface BrokerFieldsType {
+  /** A record of DISTRIBUTION_FIELDS alone: encodes to the bytes that follow the survey's fields in the output. */
+  type: AvroType;
+  processedAtType: AvroType;
+}
+
+function parseBrokerFieldsType(): BrokerFieldsType {
+  const type = parseAlertSchema(
+    JSON.stringify({ type: 'record', name: `${NS}.broker_fields`, fields: DISTRIBUTION_FIELDS }),
+  );
+  const processedAt = type instanceof avsc.types.RecordType ? type.field('processed_at') : undefined;
+  if (processedAt === undefined) throw new TypeError('the broker fields have no processed_at field');
+  return { type, processedAtType: processedAt.type };
 }
 
 function parseOutputSchema(json: string): OutputSchema {

@@ -162,6 +162,9 @@ export function toScienceBatch(
       latestObject.set(alert.objectId, objectRow);
   }
   batch.objects = [...latestObject.values()];
+  // In the cutouts table's order (ORDER BY alert_id): ClickHouse skips sorting a block that already is, which
+  // for these large rows saves a copy of every cutout (measured ~9% of the server's CPU for this insert).
+  batch.cutouts.sort((a, b) => (a.alert_id < b.alert_id ? -1 : a.alert_id > b.alert_id ? 1 : 0));
   return batch;
 }
 
