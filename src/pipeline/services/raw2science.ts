@@ -6,13 +6,14 @@ import type { Logger } from '../../logger.ts';
 import type { PipelineMetrics } from '../../metrics.ts';
 import type { ScienceStore } from '../../storage/science-store.ts';
 import type { Alert } from '../alert.ts';
-import { decodeFailureReason, type AlertDecoder } from '../decode/alert-decoder.ts';
+import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { sourceDatumOf } from '../decode/ztf-avro.ts';
 import type { DistributionEncoder } from '../encode/distribution.ts';
 import { retry, type Pipeline } from '../framework.ts';
 import { sendInChunks } from '../kafka.ts';
-import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
-import type { BatchHandler, SourceMessage } from '../sources/kafka-batch-source.ts';
+import type { DeadLetterSink } from '../sinks/dead-letter-sink.ts';
+import type { BatchHandler } from '../sources/kafka-batch-source.ts';
+import { decodeBatch } from './decode-batch.ts';
 import { SURVEY_HEADER } from './distribution.ts';
 import {
   toDistributionEnrichment,
@@ -86,19 +87,10 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
 
   return async function raw2science(messages) {
     const started = performance.now();
-    const letters: DeadLetter[] = [];
-    const decoded: { alert: Alert; message: SourceMessage }[] = [];
-    const outcomes = await Promise.allSettled(messages.map((message) => decoder.decode(message.value)));
-    outcomes.forEach((outcome, i) => {
-      const message = messages[i]!;
-      metrics.received.inc({ topic: message.topic });
-      if (outcome.status === 'fulfilled') {
-        decoded.push({ alert: outcome.value, message });
-        return;
-      }
-      const reason = decodeFailureReason(outcome.reason);
-      if (reason === undefined) throw outcome.reason;
-      letters.push({ message, reason, error: outcome.reason });
+    for (const message of messages) metrics.received.inc({ topic: message.topic });
+    const { decoded, letters } = await decodeBatch(decoder, messages, {
+      signal,
+      onRetry: onRetry('schema-registry'),
     });
 
     // Stages read ClickHouse too (the cross-match): an outage there is waited out like one on the write.

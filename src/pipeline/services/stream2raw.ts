@@ -3,9 +3,11 @@
 import type { Logger } from '../../logger.ts';
 import type { PipelineMetrics } from '../../metrics.ts';
 import type { RawAlertRow, RawAlertStore } from '../../storage/raw-store.ts';
-import { decodeFailureReason, type AlertDecoder } from '../decode/alert-decoder.ts';
+import type { Alert } from '../alert.ts';
+import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { retry } from '../framework.ts';
-import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
+import { decodeBatch } from './decode-batch.ts';
+import type { DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler, SourceMessage } from '../sources/kafka-batch-source.ts';
 
 export interface Stream2RawDeps {
@@ -21,27 +23,17 @@ export function createStream2RawHandler(deps: Stream2RawDeps): BatchHandler {
   const { decoder, store, deadLetters, metrics, logger, signal } = deps;
   return async function stream2raw(messages) {
     const started = performance.now();
-    const rows: RawAlertRow[] = [];
-    const letters: DeadLetter[] = [];
-    const decoded = await Promise.allSettled(messages.map((message) => decodeKeyFields(decoder, message)));
-    decoded.forEach((outcome, i) => {
-      const message = messages[i]!;
-      metrics.received.inc({ topic: message.topic });
-      if (outcome.status === 'fulfilled') {
-        rows.push(outcome.value);
-        return;
-      }
-      const reason = decodeFailureReason(outcome.reason);
-      // Not a property of the message (a registry outage, a bug): fail the batch, commit nothing.
-      if (reason === undefined) throw outcome.reason;
-      letters.push({ message, reason, error: outcome.reason });
-      metrics.deadLetters.inc({ reason });
-    });
-
     const onRetry = (target: string) => (error: unknown, attempt: number, delayMs: number) => {
       metrics.retries.inc({ target });
       logger.warn({ err: error, attempt, delayMs, target }, 'write failed; retrying');
     };
+    for (const message of messages) metrics.received.inc({ topic: message.topic });
+    const { decoded, letters } = await decodeBatch(decoder, messages, {
+      signal,
+      onRetry: onRetry('schema-registry'),
+    });
+    for (const { reason } of letters) metrics.deadLetters.inc({ reason });
+    const rows = decoded.map(({ alert, message }) => rawRow(alert, message));
     await retry(() => store.write(rows), { signal, onRetry: onRetry('clickhouse') });
     await retry(() => deadLetters.send(letters), {
       signal,
@@ -58,8 +50,7 @@ export function createStream2RawHandler(deps: Stream2RawDeps): BatchHandler {
   };
 }
 
-async function decodeKeyFields(decoder: AlertDecoder, message: SourceMessage): Promise<RawAlertRow> {
-  const alert = await decoder.decode(message.value);
+function rawRow(alert: Alert, message: SourceMessage): RawAlertRow {
   return {
     survey: alert.survey,
     alert_id: alert.alertId,
@@ -71,7 +62,7 @@ async function decodeKeyFields(decoder: AlertDecoder, message: SourceMessage): P
     partition: message.partition,
     offset: BigInt(message.offset),
     received_at: new Date(message.receivedAt),
-    // decode() rejected empty values, so there are bytes here.
+    // The decoder rejects empty values, so there are bytes here.
     payload: message.value!,
   };
 }
