@@ -16,7 +16,7 @@ import { Supervisor, waitUntil } from './supervisor.ts';
 import { formatTable } from './table.ts';
 
 /** The shared catalogs with the radii the Fink broker uses for them. */
-function sharedCatalogs(sharedDir: string): CatalogFileRequest[] {
+export function sharedCatalogs(sharedDir: string): CatalogFileRequest[] {
   const file = (name: string) => path.join(sharedDir, 'catalogs', name);
   const none = { idColumn: null, extraColumns: [], overriding: false };
   return [
