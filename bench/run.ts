@@ -1,7 +1,8 @@
 // `npm run bench [name...]`: runs the benchmarks (all, or the named ones) and prints their results as Markdown
 // rows with the machine's details, to paste into BENCHMARKS.md. Benchmarks measure; tests never time anything.
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { decodeBenchmark } from './decode.bench.ts';
+import { e2eBenchmark } from './e2e.bench.ts';
 
 export interface BenchmarkResult {
   name: string;
@@ -10,6 +11,7 @@ export interface BenchmarkResult {
 
 const BENCHMARKS: Record<string, () => Promise<BenchmarkResult[]>> = {
   decode: decodeBenchmark,
+  e2e: e2eBenchmark,
 };
 
 const requested = process.argv.slice(2);
@@ -22,7 +24,9 @@ if (unknown.length > 0) {
 const cpu = cpus();
 console.log(
   `machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ` +
+    // Other work on the machine skews wall-clock figures: the load at the start says how quiet it was.
+    `load average ${loadavg()[0]!.toFixed(1)}`,
 );
 for (const name of requested.length > 0 ? requested : Object.keys(BENCHMARKS)) {
   for (const result of await BENCHMARKS[name]!()) {

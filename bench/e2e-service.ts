@@ -1,0 +1,100 @@
+// One pipeline service for `npm run bench e2e`, in a process of its own as `fink start` runs it (so that its
+// CPU and peak RSS are its own), started by bench/e2e.bench.ts with fork(): `e2e-service.ts <service>`, the
+// config in FINK_CONFIG.
+//
+// The service is the production one (runServiceIn, unchanged). Its exact per-alert receipt-to-stored latencies
+// are taken from the observations it already makes: after each acknowledged batch, stream2raw and raw2science
+// observe (now - receivedAt) per alert in the fink_receipt_to_stored_seconds histogram, whose buckets are too
+// coarse for a p50/p99. Histogram's observe is wrapped here, in this process only, to keep each value with the
+// time it was observed.
+//
+// IPC to the parent: { type: 'ready' } once the consumer joined its group; on SIGTERM the service stops, then
+// sends { type: 'report', ... } (E2eServiceReport) and the process exits.
+import { Histogram } from 'prom-client';
+import { runServiceIn } from '../src/cli/run.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+
+const LATENCY_METRIC = 'fink_receipt_to_stored_seconds';
+
+export interface E2eServiceReport {
+  type: 'report';
+  service: string;
+  /** Receipt-to-stored latency of every stored alert [ms]. */
+  latenciesMs: number[];
+  /** Earliest receipt of a stored alert and latest acknowledged write [ms since epoch]; 0 when none. */
+  firstReceivedAt: number;
+  lastStoredAt: number;
+  /** CPU time from ready to stop [s], this process (all threads). */
+  userSeconds: number;
+  systemSeconds: number;
+  /** Peak resident set size over the process's life [bytes]. */
+  maxRssBytes: number;
+  /** Minor page faults from ready to stop: fresh memory touched (each costs kernel time on this VM). */
+  minorPageFaults: number;
+}
+
+export type E2eServiceMessage = { type: 'ready' } | E2eServiceReport;
+
+const service = process.argv[2];
+if (service !== 'stream2raw' && service !== 'raw2science') {
+  throw new Error(`usage: e2e-service.ts stream2raw|raw2science (got ${String(service)})`);
+}
+const send = (message: E2eServiceMessage, then?: () => void): void => {
+  if (process.send === undefined) throw new Error('e2e-service.ts runs under fork() only (no IPC channel)');
+  process.send(message, undefined, {}, () => then?.());
+};
+
+const latenciesMs: number[] = [];
+let firstReceivedAt = Infinity;
+let lastStoredAt = 0;
+type Observe = (this: Histogram, ...args: unknown[]) => void;
+// prom-client's constructor sets `this.observe = this.observeWithoutExemplar` (no exemplars configured).
+const observe = Object.getOwnPropertyDescriptor(Histogram.prototype, 'observeWithoutExemplar')
+  ?.value as Observe;
+(Histogram.prototype as unknown as { observeWithoutExemplar: Observe }).observeWithoutExemplar =
+  function observeAndKeep(this: Histogram, ...args) {
+    // The service calls observe(seconds), without labels, right after the write that stores the alert.
+    if ((this as unknown as { name: string }).name === LATENCY_METRIC && typeof args[0] === 'number') {
+      const now = Date.now();
+      const ms = args[0] * 1000;
+      latenciesMs.push(ms);
+      firstReceivedAt = Math.min(firstReceivedAt, now - ms);
+      lastStoredAt = Math.max(lastStoredAt, now);
+    }
+    observe.apply(this, args);
+  };
+
+const config = loadConfig();
+const controller = new AbortController();
+process.once('SIGTERM', () => controller.abort());
+let cpuAtReady: NodeJS.CpuUsage | undefined;
+let faultsAtReady = 0;
+await runServiceIn({
+  name: service,
+  config,
+  logger: createLogger(config.log).child({ service }),
+  signal: controller.signal,
+  markReady: () => {
+    if (cpuAtReady === undefined) {
+      cpuAtReady = process.cpuUsage();
+      faultsAtReady = process.resourceUsage().minorPageFault;
+    }
+    send({ type: 'ready' });
+  },
+});
+const cpu = process.cpuUsage(cpuAtReady);
+send(
+  {
+    type: 'report',
+    service,
+    latenciesMs,
+    firstReceivedAt: latenciesMs.length === 0 ? 0 : Math.round(firstReceivedAt),
+    lastStoredAt,
+    userSeconds: cpu.user / 1e6,
+    systemSeconds: cpu.system / 1e6,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    minorPageFaults: process.resourceUsage().minorPageFault - faultsAtReady,
+  },
+  () => process.disconnect(),
+);
