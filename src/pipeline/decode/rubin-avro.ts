@@ -18,6 +18,7 @@ import type { Band } from '../alert.ts';
 import { InfrastructureError } from '../framework.ts';
 import { SchemaRegistryError } from './schema-registry.ts';
 import type { SchemaRegistryClient } from './schema-registry.ts';
+import { BIGINT_LONG } from './bigint-long.ts';
 
 /**
  * One detection on a difference image (schema lsst.v10_0.diaSource). Fluxes are in nJy, times are MJD in TAI.
@@ -811,22 +812,3 @@ function invalidPaths(type: AvroType, value: unknown): string {
   });
   return paths.length > 0 ? `invalid field(s) ${paths.join(', ')}` : 'unknown reason';
 }
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** Avro long as bigint (the same mapping as the ZTF decoder's): avsc unpacks the varint into 8 LE bytes. */
-const BIGINT_LONG = avsc.types.LongType.__with({
-  fromBuffer: (buf: Buffer): bigint => buf.readBigInt64LE(),
-  toBuffer: (n: bigint): Buffer => {
-    const buf = Buffer.allocUnsafe(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: (json: number | string | bigint): bigint => BigInt(json),
-  // JSON numbers lose digits past 2^53, so large longs go out as decimal strings (fromJSON reads both).
-  toJSON: (n: bigint): number | string => (n >= -SAFE_MAX && n <= SAFE_MAX ? Number(n) : n.toString()),
-  isValid: (n: unknown): boolean => typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX,
-  compare: (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0),
-});

@@ -20,6 +20,7 @@ import {
   writeAvroContainer,
 } from './avro-container.ts';
 import type { AvroContainerErrorReason } from './avro-container.ts';
+import { BIGINT_LONG } from './bigint-long.ts';
 
 /** The alert's triggering detection. Nullable fields are those either schema (3.3 or 4.02) lets be null. */
 export interface ZtfCandidate {
@@ -453,28 +454,6 @@ class SchemaTypeCache {
     return entry;
   }
 }
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
-
-/**
- * Avro long as bigint: avsc unpacks the varint into 8 little-endian bytes. (Decoding the packed varint
- * ourselves with noUnpack measured no faster on real alerts, so the simple form stays.)
- */
-const BIGINT_LONG = avsc.types.LongType.__with({
-  fromBuffer: (buf: Buffer): bigint => buf.readBigInt64LE(),
-  toBuffer: (n: bigint): Buffer => {
-    const buf = Buffer.allocUnsafe(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: (json: number | string | bigint): bigint => BigInt(json),
-  // JSON numbers lose digits past 2^53, so large longs go out as decimal strings (fromJSON reads both).
-  toJSON: (n: bigint): number | string => (n >= -SAFE_MAX && n <= SAFE_MAX ? Number(n) : n.toString()),
-  isValid: (n: unknown): boolean => typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX,
-  compare: (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0),
-});
 
 /** What VIEW_BYTES uses of avsc's Tap (its reading position over the buffer being decoded). */
 interface AvscTap {
