@@ -98,11 +98,24 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
   const kafka = createKafka(config.kafka, logger, `fink-${id}`);
   const admin = kafka.admin();
   const children: ChildProcess[] = [];
+  const topics = [upstream, config.pipeline.scienceTopic, config.pipeline.deadLetterTopic];
+  const tearDown = async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await cleanUp(config, admin, topics);
+    await admin.disconnect();
+    rmSync(configFile, { force: true });
+  };
+  // Interrupted (Ctrl-C, a CI timeout): still drop the database and the topics, which hold gigabytes.
+  const interrupted = (signal: NodeJS.Signals) => {
+    console.error(`${signal}: dropping ${id} (database and topics)`);
+    void tearDown().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   await admin.connect();
   try {
     await migrate(config.clickhouse, MIGRATIONS_DIR);
     for (const catalog of sharedCatalogs(config.sharedDir)) await loadCatalogFile(config, catalog);
-    const topics = [upstream, config.pipeline.scienceTopic, config.pipeline.deadLetterTopic];
     await ensureTopics(kafka, topics, config.kafka.defaultPartitions);
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -138,10 +151,9 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
     const decode = typescriptDecodeRate(realZtfFiles().map((file) => readFileSync(file)));
     return results(options, published, reports, used, stored, decode.cpu);
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await cleanUp(config, admin, [upstream, config.pipeline.scienceTopic, config.pipeline.deadLetterTopic]);
-    await admin.disconnect();
-    rmSync(configFile, { force: true });
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await tearDown();
   }
 }
 
