@@ -1,7 +1,7 @@
 // `fink run <service>`: a project service in the foreground. `fink start` runs this in the background.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { loadReplays, runSimulator } from '../../datasim/simulator.ts';
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -16,7 +16,7 @@ import { createZtfDecoder } from '../pipeline/decode/ztf-avro.ts';
 import { brokerPackageVersion, createDistributionEncoder } from '../pipeline/encode/distribution.ts';
 import { BUILTIN_FILTERS, distributionTopic } from '../pipeline/filters/builtin.ts';
 import { Pipeline } from '../pipeline/framework.ts';
-import { createKafka, ensureTopics, sendInChunks } from '../pipeline/kafka.ts';
+import { CachingPartitioner, createKafka, ensureTopics, sendInChunks } from '../pipeline/kafka.ts';
 import { createDistributionHandler } from '../pipeline/services/distribution.ts';
 import { createRaw2ScienceHandler } from '../pipeline/services/raw2science.ts';
 import { createClassificationStep } from '../pipeline/steps/classification.step.ts';
@@ -89,7 +89,7 @@ export async function runService(name: string, config: Config): Promise<void> {
 }
 
 async function connectedProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: false });
+  const producer = kafka.producer({ createPartitioner: CachingPartitioner, idempotent: false });
   await producer.connect();
   return producer;
 }

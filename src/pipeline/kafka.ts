@@ -1,5 +1,13 @@
 // The Kafka client, with kafkajs's own logging routed into ours.
-import { Kafka, logLevel, type LogEntry, type Message, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type ICustomPartitioner,
+  type LogEntry,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
@@ -69,3 +77,26 @@ function sizeOf(data: Message['value'] | Message['key']): number {
   if (data === null || data === undefined) return 0;
   return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }
+
+/**
+ * kafkajs's default partitioner, remembering its answer per key Buffer. Science and distribution messages carry
+ * their ~20 KB schema JSON as key, one shared Buffer per schema, and murmur2 over it in emulated 64-bit
+ * arithmetic cost ~7 ms of CPU per message (measured in bench/e2e). Same partitions as the default, hashed once.
+ */
+export const CachingPartitioner: ICustomPartitioner = () => {
+  const partition = Partitioners.DefaultPartitioner();
+  const cache = new WeakMap<Buffer, Map<string, number>>();
+  return (args) => {
+    const { key } = args.message;
+    if (!Buffer.isBuffer(key)) return partition(args);
+    const byLayout = cache.get(key) ?? new Map<string, number>();
+    cache.set(key, byLayout);
+    const layout = `${args.topic}/${args.partitionMetadata.length}`;
+    let chosen = byLayout.get(layout);
+    if (chosen === undefined) {
+      chosen = partition(args);
+      byLayout.set(layout, chosen);
+    }
+    return chosen;
+  };
+};

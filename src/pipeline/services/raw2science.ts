@@ -1,7 +1,7 @@
 // raw2science: decodes, enriches (quality cuts, roid, cross-match, light-curve features, classification), writes
 // the science tables, then publishes each enriched alert to the science topic (the live feed and distribution's
 // input). Offsets are committed by the source only after both are acknowledged.
-import type { Message, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Logger } from '../../logger.ts';
 import type { PipelineMetrics } from '../../metrics.ts';
 import type { ScienceStore } from '../../storage/science-store.ts';
@@ -63,28 +63,6 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     logger.warn({ err: error, attempt, delayMs, target }, 'write failed; retrying');
   };
 
-  // Every science message's key is its output schema as JSON: one shared Buffer per schema (ZTF 4.02: 10.6 KB,
-  // 3.3: 22 KB). kafkajs's default partitioner murmur2-hashes the key of every message in 64-bit arithmetic
-  // emulated in JavaScript: measured at ~7 ms of CPU per alert, five times all the rest of raw2science. The
-  // partition is the same for every message with that key, so the first message of each key is sent on its own,
-  // the partition the broker reports for it is kept, and the later messages name it: the same partitions as
-  // before, hashed once per schema.
-  const partitionOfKey = new WeakMap<Buffer, number>();
-  async function sendScience(science: readonly ScienceMessage[]): Promise<void> {
-    const known: Message[] = [];
-    for (const message of science) {
-      const partition = partitionOfKey.get(message.key);
-      if (partition !== undefined) {
-        known.push({ ...message, partition });
-        continue;
-      }
-      const [sent] = await producer.send({ topic: scienceTopic, messages: [message], acks: -1 });
-      if (sent === undefined) throw new Error(`the broker reported no partition for ${scienceTopic}`);
-      partitionOfKey.set(message.key, sent.partition);
-    }
-    await sendInChunks(producer, scienceTopic, known, maxRequestBytes);
-  }
-
   return async function raw2science(messages) {
     const started = performance.now();
     for (const message of messages) metrics.received.inc({ topic: message.topic });
@@ -125,7 +103,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
       return { key, value, headers: { [SURVEY_HEADER]: alert.survey } };
     });
     const sendAll = async () => {
-      await sendScience(science);
+      await sendInChunks(producer, scienceTopic, science, maxRequestBytes);
       await deadLetters.send(letters);
     };
     await retry(sendAll, { signal, isRetriable: () => true, attempts: 20, onRetry: onRetry('kafka') });
