@@ -116,6 +116,38 @@ const pipelineSchema = z
   })
   .strict();
 
+const serverSchema = z
+  .object({
+    /** `fink start server`: GraphQL over HTTP and WebSocket (same path), GraphiQL, cutouts, dashboard. */
+    host: hostname.default('127.0.0.1'),
+    port: port.default(4000),
+    /** Absolute base of the URLs the API returns (cutouts); unset: derived from each request's Host. */
+    publicUrl: z.url().optional(),
+    /** Queries without a token are allowed (read-only); false: every operation needs a token. */
+    anonymousRead: z.boolean().default(true),
+    /** Operations deeper or costlier than these are refused before they run. */
+    maxDepth: z.number().int().min(2).default(10),
+    maxComplexity: z.number().int().min(10).default(5000),
+    /** Page sizes: `first` is at most maxPageSize; lists of ids at most maxIds. */
+    defaultPageSize: z.number().int().min(1).default(50),
+    maxPageSize: z.number().int().min(1).default(500),
+    maxIds: z.number().int().min(1).default(1000),
+    /** Cone searches: radius in arcsec, at most this (1 degree). */
+    maxConeRadiusArcsec: z.number().positive().default(3600),
+    /** Live subscriptions: at most this many per WebSocket connection. */
+    maxSubscriptionsPerConnection: z.number().int().min(1).default(20),
+    /** A client whose unsent bytes exceed this is disconnected (close code 4429) so it never delays others. */
+    slowClientBufferBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+    /** Annotations, votes and watchlist hits as JSON events, consumed by every server for subscriptions. */
+    eventsTopic: z.string().min(1).default('fink_events'),
+    /** Follow-up requests as JSON, for the facilities' own consumers (and the server's subscriptions). */
+    followupTopic: z.string().min(1).default('fink_followups'),
+    /** Webhook deliveries: attempts with exponential back-off, and the timeout of each. */
+    webhookAttempts: z.number().int().min(1).default(5),
+    webhookTimeoutMs: z.number().int().min(100).default(5000),
+  })
+  .strict();
+
 const servicesSchema = z
   .object({
     /** How long `fink start` waits for a service to become ready. */
@@ -141,6 +173,7 @@ export const configSchema = z
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
     simulator: simulatorSchema.default(simulatorSchema.parse({})),
     pipeline: pipelineSchema.default(pipelineSchema.parse({})),
+    server: serverSchema.default(serverSchema.parse({})),
     services: servicesSchema.default(servicesSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
   })
@@ -152,6 +185,7 @@ export type ClickHouseConfig = ParsedConfig['clickhouse'] & { url: string };
 export type KafkaConfig = ParsedConfig['kafka'] & { brokers: string[]; cacheDir: string };
 export type SimulatorConfig = ParsedConfig['simulator'];
 export type PipelineConfig = ParsedConfig['pipeline'];
+export type ServerConfig = ParsedConfig['server'];
 export type ServicesConfig = ParsedConfig['services'];
 export type LogConfig = ParsedConfig['log'];
 
@@ -162,6 +196,7 @@ export interface Config {
   kafka: KafkaConfig;
   simulator: SimulatorConfig;
   pipeline: PipelineConfig;
+  server: ServerConfig;
   services: ServicesConfig;
   log: LogConfig;
   /** The file the config was read from, if any. */
