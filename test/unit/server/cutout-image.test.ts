@@ -135,7 +135,10 @@ describe('renderCutoutPng', () => {
 
   it('flips rows: the brightest FITS row 1 is the bottom row of the PNG', () => {
     const width = 4;
-    const values = [...Array(width).fill(1000), ...Array.from({ length: width * 15 }, (_, i) => i % 7)];
+    const values = [
+      ...Array.from({ length: width }, () => 1000),
+      ...Array.from({ length: width * 15 }, (_, i) => i % 7),
+    ];
     const decoded = decode(renderCutoutPng(image(width, 16, values)));
     const bottom = decoded.data.subarray(15 * width);
     expect([...bottom]).toEqual([255, 255, 255, 255]);
