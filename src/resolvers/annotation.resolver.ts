@@ -1,0 +1,189 @@
+// Annotations: read one with its history, add, edit (a new version), retract; and on AstroObject its
+// annotations, votes and consensus. Writes need the annotator role; only the author or an admin may edit or
+// retract. Each write publishes an event for subscribers (the write stands even if publishing fails).
+// type-graphql reads decorator metadata through Reflect: loaded before any decorated class is defined.
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { Arg, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { forbidden, notFound, badInput } from '../server/errors.ts';
+import type { ServerEvent } from '../server/events.ts';
+import type { Viewer } from '../server/viewer.ts';
+import { hasRole } from '../server/viewer.ts';
+import type { AnnotationRecord } from '../storage/collab-store.ts';
+import { AnnotationInput } from './annotation.input.ts';
+import { Annotation, toAnnotation } from './annotation.type.ts';
+import { checkAnnotationInput, checkObjectId } from './annotation.validate.ts';
+import type { CollabContext } from './collab-loaders.ts';
+import { AstroObject } from './object.type.ts';
+import { computeConsensus } from './vote.consensus.ts';
+import { Consensus, toConsensus, toVote, Vote } from './vote.type.ts';
+
+/** Annotation ids are UUIDs; anything else cannot be one, and is refused before reading storage. */
+const ANNOTATION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+@Resolver(() => Annotation)
+export class AnnotationResolver {
+  @Query(() => Annotation, {
+    nullable: true,
+    description: 'The current version of an annotation (retracted ones too); null when unknown.',
+  })
+  async annotation(
+    @Arg('id', () => String) id: string,
+    @Ctx() ctx: CollabContext,
+  ): Promise<Annotation | null> {
+    if (!ANNOTATION_ID_PATTERN.test(id)) return null;
+    const record = await ctx.loaders.collab.annotationById.load(id);
+    return record === null ? null : toAnnotation(record);
+  }
+
+  @FieldResolver(() => [Annotation], { description: 'Every version of this annotation, oldest first.' })
+  async history(@Root() annotation: Annotation, @Ctx() ctx: CollabContext): Promise<Annotation[]> {
+    return (await ctx.loaders.collab.historyById.load(annotation.id)).map(toAnnotation);
+  }
+
+  @Authorized('annotator')
+  @Mutation(() => Annotation, { description: 'Annotates an object (needs the annotator role).' })
+  async addAnnotation(
+    @Arg('objectId', () => String) objectId: string,
+    @Arg('input', () => AnnotationInput) input: AnnotationInput,
+    @Ctx() ctx: CollabContext,
+  ): Promise<Annotation> {
+    const viewer = requireViewer(ctx);
+    const object = checkObjectId('objectId', objectId);
+    const content = checkAnnotationInput('input', input);
+    const now = wholeSeconds();
+    const record: AnnotationRecord = {
+      annotationId: randomUUID(),
+      version: 1,
+      objectId: object,
+      author: viewer.user,
+      ...content,
+      retracted: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await writeVersion(ctx, record);
+    return toAnnotation(record);
+  }
+
+  @Authorized('annotator')
+  @Mutation(() => Annotation, {
+    description: "Replaces an annotation's content with a new version (its author or an admin).",
+  })
+  async editAnnotation(
+    @Arg('annotationId', () => String) annotationId: string,
+    @Arg('input', () => AnnotationInput) input: AnnotationInput,
+    @Ctx() ctx: CollabContext,
+  ): Promise<Annotation> {
+    const current = await currentForChange(ctx, annotationId, 'edit');
+    if (current.retracted) throw badInput('annotationId', 'the annotation is retracted');
+    const content = checkAnnotationInput('input', input);
+    const record: AnnotationRecord = {
+      ...current,
+      ...content,
+      version: current.version + 1,
+      updatedAt: wholeSeconds(),
+    };
+    await writeVersion(ctx, record);
+    return toAnnotation(record);
+  }
+
+  @Authorized('annotator')
+  @Mutation(() => Annotation, {
+    description: 'Withdraws an annotation (its author or an admin); it stays readable, marked retracted.',
+  })
+  async retractAnnotation(
+    @Arg('annotationId', () => String) annotationId: string,
+    @Ctx() ctx: CollabContext,
+  ): Promise<Annotation> {
+    const current = await currentForChange(ctx, annotationId, 'retract');
+    // Retracting twice changes nothing: no new version.
+    if (current.retracted) return toAnnotation(current);
+    const record: AnnotationRecord = {
+      ...current,
+      version: current.version + 1,
+      retracted: true,
+      updatedAt: wholeSeconds(),
+    };
+    await writeVersion(ctx, record);
+    return toAnnotation(record);
+  }
+}
+
+@Resolver(() => AstroObject)
+export class ObjectAnnotationsResolver {
+  @FieldResolver(() => [Annotation], { description: 'Annotations on this object, oldest first.' })
+  async annotations(
+    @Root() object: AstroObject,
+    @Arg('includeRetracted', () => Boolean, { defaultValue: false }) includeRetracted: boolean,
+    @Ctx() ctx: CollabContext,
+  ): Promise<Annotation[]> {
+    const records = await ctx.loaders.collab.annotationsByObject.load(object.objectId);
+    return records.filter((record) => includeRetracted || !record.retracted).map(toAnnotation);
+  }
+
+  @FieldResolver(() => [Vote], { description: "Every user's current classification vote on this object." })
+  async votes(@Root() object: AstroObject, @Ctx() ctx: CollabContext): Promise<Vote[]> {
+    return (await ctx.loaders.collab.votesByObject.load(object.objectId)).map(toVote);
+  }
+
+  @FieldResolver(() => Consensus, { description: 'The community classification from the votes.' })
+  async consensus(@Root() object: AstroObject, @Ctx() ctx: CollabContext): Promise<Consensus> {
+    const votes = await ctx.loaders.collab.votesByObject.load(object.objectId);
+    return toConsensus(object.objectId, computeConsensus(votes));
+  }
+}
+
+/** @Authorized has run: a viewer is there; this narrows the type. */
+export function requireViewer(ctx: CollabContext): Viewer {
+  if (ctx.viewer === null) throw new Error('an @Authorized resolver ran without a viewer');
+  return ctx.viewer;
+}
+
+/** The current version of an annotation the viewer is allowed to change: NOT_FOUND, or FORBIDDEN. */
+async function currentForChange(
+  ctx: CollabContext,
+  annotationId: string,
+  action: 'edit' | 'retract',
+): Promise<AnnotationRecord> {
+  const viewer = requireViewer(ctx);
+  if (!ANNOTATION_ID_PATTERN.test(annotationId)) throw notFound(`annotation ${annotationId}`);
+  // Read from the store, not the request's loader: the check must see the latest version.
+  const [current] = await ctx.stores.annotations.byIds([annotationId]);
+  if (current === undefined) throw notFound(`annotation ${annotationId}`);
+  if (current.author !== viewer.user && !hasRole(viewer, 'admin')) {
+    throw forbidden(`only the author of an annotation or an admin may ${action} it`);
+  }
+  return current;
+}
+
+async function writeVersion(ctx: CollabContext, record: AnnotationRecord): Promise<void> {
+  await ctx.stores.annotations.writeAnnotations([record]);
+  const loaders = ctx.loaders.collab;
+  loaders.annotationById.clear(record.annotationId);
+  loaders.historyById.clear(record.annotationId);
+  loaders.annotationsByObject.clear(record.objectId);
+  await publish(ctx, {
+    type: 'annotation',
+    annotationId: record.annotationId,
+    version: record.version,
+    objectId: record.objectId,
+  });
+}
+
+/**
+ * Publishes after the write. A failure is logged, not returned: the write is done, and an error would make the
+ * client retry and write it twice; subscribers miss one event.
+ */
+export async function publish(ctx: CollabContext, event: ServerEvent): Promise<void> {
+  try {
+    await ctx.events.publish([event]);
+  } catch (err) {
+    ctx.logger.warn({ err, event: event.type }, 'event not published after a write');
+  }
+}
+
+/** DateTime columns keep whole seconds: the answer carries what a later read returns. */
+export function wholeSeconds(): Date {
+  return new Date(Math.floor(Date.now() / 1000) * 1000);
+}

@@ -1,0 +1,178 @@
+// API tokens: their format, how a request's token becomes a Viewer, and type-graphql's role check.
+//
+// A token is `fink_<id>_<secret>`: <id> (16 hex digits) finds the stored row, <secret> (32 random bytes,
+// base64url) is checked against the SHA-256 stored for it with a constant-time comparison. The token itself is
+// shown once, when it is created, and never stored or logged.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AuthChecker } from 'type-graphql';
+import type { TokenRecord, TokenStore } from '../storage/token-store.ts';
+import type { ServerContext } from './context.ts';
+import { forbidden, unauthenticated } from './errors.ts';
+import { hasRole, ROLES, type Role, type Viewer } from './viewer.ts';
+
+export const TOKEN_PREFIX = 'fink_';
+const TOKEN_PATTERN = /^fink_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+const BEARER_PATTERN = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+export interface TokenParts {
+  id: string;
+  secret: string;
+}
+
+export interface IssuedToken {
+  /** The whole token: shown to its owner once, never stored. */
+  token: string;
+  id: string;
+  user: string;
+  role: Role;
+  createdAt: Date;
+}
+
+/** A new random token (not yet stored). */
+export function generateToken(): TokenParts & { token: string } {
+  const id = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  return { id, secret, token: `${TOKEN_PREFIX}${id}_${secret}` };
+}
+
+/** The id and secret of a well-formed token, null for anything else. */
+export function parseToken(token: string): TokenParts | null {
+  const match = TOKEN_PATTERN.exec(token);
+  return match === null ? null : { id: match[1]!, secret: match[2]! };
+}
+
+/** SHA-256 of a secret, lowercase hex: what the store keeps. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Whether `secret` hashes to `storedHash`, compared in constant time (no timing oracle on the hash). */
+export function secretMatches(secret: string, storedHash: string): boolean {
+  const expected = Buffer.from(storedHash, 'hex');
+  const actual = createHash('sha256').update(secret, 'utf8').digest();
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/** User names tokens are issued for (they show as annotation authors). */
+export const USER_NAME_PATTERN = /^[\p{L}\p{N}_.@+-]{1,64}$/u;
+
+export class TokenRequestError extends Error {
+  override name = 'TokenRequestError';
+}
+
+/** Creates and stores a token for `user`; the answer holds the token, which nothing can show again. */
+export async function issueToken(
+  tokens: TokenStore,
+  request: { user: string; role: Role },
+): Promise<IssuedToken> {
+  const user = request.user.trim();
+  if (!USER_NAME_PATTERN.test(user)) {
+    throw new TokenRequestError('a user name is 1 to 64 letters, digits or _ . @ + -');
+  }
+  if (!ROLES.includes(request.role)) throw new TokenRequestError(`a role is one of ${ROLES.join(', ')}`);
+  const { id, secret, token } = generateToken();
+  // Whole seconds: what the DateTime column keeps, so the answer matches what listing shows later.
+  const createdAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  await tokens.create([{ id, user, role: request.role, secretHash: hashSecret(secret), createdAt }]);
+  return { token, id, user, role: request.role, createdAt };
+}
+
+/**
+ * The token of an `Authorization` value: undefined when there is none (anonymous), the token when it is
+ * `Bearer <token>`; anything else is UNAUTHENTICATED (a client that sends credentials means to use them).
+ */
+export function tokenFromAuthorization(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || authorization.trim() === '') return undefined;
+  const match = BEARER_PATTERN.exec(authorization);
+  if (match === null) throw unauthenticated('the Authorization header must be "Bearer <token>"');
+  return match[1]!;
+}
+
+/**
+ * The `Authorization` value carried by a graphql-ws connection_init payload, for the authenticator:
+ * `{ Authorization: 'Bearer <token>' }` or `{ authorization: ... }` as they are, `{ token: '<token>' }` as
+ * `Bearer <token>`. Undefined when the payload carries none.
+ */
+export function tokenFromConnectionParams(params: unknown): string | undefined {
+  if (params === null || typeof params !== 'object') return undefined;
+  const fields = params as Record<string, unknown>;
+  for (const name of ['Authorization', 'authorization'] as const) {
+    const value = fields[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') throw unauthenticated(`connection_init ${name} must be a string`);
+    return value;
+  }
+  const token = fields['token'];
+  if (token === undefined || token === null) return undefined;
+  if (typeof token !== 'string') throw unauthenticated('connection_init token must be a string');
+  return token.trim() === '' ? undefined : `Bearer ${token.trim()}`;
+}
+
+export interface AuthenticatorOptions {
+  /** How long a token's stored row is reused (revocation takes effect within this); 0: read every time. */
+  cacheMs?: number;
+  /** Rows kept at most; the oldest entries go first beyond it (a flood of made-up ids cannot grow it). */
+  maxCacheEntries?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export type Authenticator = (authorization: string | undefined) => Promise<Viewer | null>;
+
+export const DEFAULT_AUTH_CACHE_MS = 5000;
+
+/**
+ * Resolves an `Authorization` value (HTTP header, or tokenFromConnectionParams) to the Viewer it proves:
+ * null when there is none, UNAUTHENTICATED when it is malformed, unknown, revoked or wrong. Stored rows are
+ * cached by token id for `cacheMs` (concurrent requests share one read); the secret is checked every time.
+ * Storage errors propagate (they are not the client's fault and must not read as a bad token).
+ */
+export function createAuthenticator(tokens: TokenStore, options: AuthenticatorOptions = {}): Authenticator {
+  const cacheMs = options.cacheMs ?? DEFAULT_AUTH_CACHE_MS;
+  const maxEntries = options.maxCacheEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { expires: number; record: Promise<TokenRecord | null> }>();
+
+  function lookup(id: string): Promise<TokenRecord | null> {
+    const cached = cache.get(id);
+    if (cached !== undefined && cached.expires > now()) return cached.record;
+    cache.delete(id);
+    const record = tokens.byIds([id]).then((records) => records.find((r) => r.id === id) ?? null);
+    if (cacheMs > 0) {
+      cache.set(id, { expires: now() + cacheMs, record });
+      // A failed read is not remembered: the next request asks again.
+      record.catch(() => cache.delete(id));
+      while (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
+    }
+    return record;
+  }
+
+  return async (authorization) => {
+    const token = tokenFromAuthorization(authorization);
+    if (token === undefined) return null;
+    const parts = parseToken(token);
+    if (parts === null) throw unauthenticated('the API token is malformed');
+    const record = await lookup(parts.id);
+    // One message for unknown, revoked and wrong: the answer says nothing about which ids exist.
+    if (record === null || record.revoked || !secretMatches(parts.secret, record.secretHash)) {
+      throw unauthenticated('the API token is unknown or revoked');
+    }
+    return { user: record.user, role: record.role, tokenId: record.id };
+  };
+}
+
+/**
+ * type-graphql's check for `@Authorized('annotator')`: roles are ordered (reader < annotator < admin), so the
+ * least of the listed roles is what the viewer needs; no roles listed means any viewer. Throws our errors, so
+ * clients see UNAUTHENTICATED / FORBIDDEN rather than type-graphql's generic message.
+ */
+export const authChecker: AuthChecker<ServerContext, Role> = ({ context, info }, roles) => {
+  const viewer = context.viewer;
+  if (viewer === null) throw unauthenticated(`${info.fieldName} needs an API token`);
+  if (roles.length === 0) return true;
+  const needed = ROLES.find((role) => roles.includes(role));
+  // A role name the code does not know (a typo in a decorator) grants nothing.
+  if (needed === undefined) throw forbidden(`${info.fieldName} is not available`);
+  if (!hasRole(viewer, needed)) throw forbidden(`${info.fieldName} needs the ${needed} role`);
+  return true;
+};

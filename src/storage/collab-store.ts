@@ -1,0 +1,259 @@
+// Annotations and community votes on objects (migrations/0004_auth_annotations.sql).
+//
+// Annotations are versioned: every edit or retraction is a new row (version + 1) and the history stays.
+// The current state is each annotation's highest version, read with argMax(.., version) per annotation, which
+// does not depend on merges and ignores a retried insert's duplicate row. Votes keep one current row per
+// (object, user), the one with the highest version.
+import { queryRows, runCommand, type ClickHouseClient } from './clickhouse.ts';
+import { join, sql, type Sql } from './sql.ts';
+
+export const CITATION_KINDS = ['DOI', 'ADS', 'ATEL', 'TNS', 'URL'] as const;
+export type CitationKind = (typeof CITATION_KINDS)[number];
+
+export interface Citation {
+  kind: CitationKind;
+  value: string;
+}
+
+/** One version of an annotation. */
+export interface AnnotationRecord {
+  /** Shared by every version. */
+  annotationId: string;
+  /** 1 for the first, +1 for each edit or retraction. */
+  version: number;
+  objectId: string;
+  author: string;
+  text: string;
+  tags: string[];
+  classification: string | null;
+  citations: Citation[];
+  retracted: boolean;
+  /** When the annotation was first written (version 1); a write ignores it. */
+  createdAt: Date;
+  /** When this version was written. */
+  updatedAt: Date;
+}
+
+/** A user's current vote on an object's classification. */
+export interface VoteRecord {
+  objectId: string;
+  user: string;
+  label: string;
+  /** 0 to 1. */
+  confidence: number;
+  comment: string | null;
+  createdAt: Date;
+}
+
+export interface AnnotationStore {
+  /** The current version of every annotation of these objects, retracted ones included, oldest first. */
+  byObjectIds(objectIds: readonly string[]): Promise<AnnotationRecord[]>;
+  /** The current version of each of these annotations; unknown ids are absent. */
+  byIds(annotationIds: readonly string[]): Promise<AnnotationRecord[]>;
+  /** Every version of these annotations, by annotation then version. */
+  history(annotationIds: readonly string[]): Promise<AnnotationRecord[]>;
+  /** The current vote of every user on these objects. */
+  votesByObjectIds(objectIds: readonly string[]): Promise<VoteRecord[]>;
+  /** Writes annotation versions (a version already written is replaced, not duplicated). */
+  writeAnnotations(records: readonly AnnotationRecord[]): Promise<void>;
+  /** Writes votes; each replaces its user's previous vote on the object. */
+  writeVotes(votes: readonly VoteRecord[]): Promise<void>;
+}
+
+interface AnnotationRow {
+  annotation_id: string;
+  version: number;
+  object_id: string;
+  author: string;
+  text: string;
+  tags: string[];
+  classification: string;
+  citation_kinds: string[];
+  citation_values: string[];
+  retracted: number;
+  created_at: number;
+  first_created_at: number;
+}
+
+interface VoteRow {
+  object_id: string;
+  user_name: string;
+  label: string;
+  confidence: number;
+  comment: string;
+  created_at: number;
+}
+
+/** Values per IN list: keeps each statement small. */
+const MAX_IDS_PER_QUERY = 1000;
+
+export class ClickHouseAnnotationStore implements AnnotationStore {
+  /** Vote versions are microseconds, kept increasing within this process when the clock repeats. */
+  private lastVoteVersion = 0n;
+
+  constructor(private readonly client: ClickHouseClient) {}
+
+  async byObjectIds(objectIds: readonly string[]): Promise<AnnotationRecord[]> {
+    const rows = await this.chunked(objectIds, (list) =>
+      queryRows<AnnotationRow>(this.client, latestAnnotations(sql`object_id IN (${list})`)),
+    );
+    return rows
+      .map(toAnnotation)
+      .sort(
+        (a, b) =>
+          a.objectId.localeCompare(b.objectId) ||
+          a.createdAt.getTime() - b.createdAt.getTime() ||
+          a.annotationId.localeCompare(b.annotationId),
+      );
+  }
+
+  async byIds(annotationIds: readonly string[]): Promise<AnnotationRecord[]> {
+    // The sort key starts with object_id: a lookup by id reads the whole (small) table's id column.
+    const rows = await this.chunked(annotationIds, (list) =>
+      queryRows<AnnotationRow>(this.client, latestAnnotations(sql`annotation_id IN (${list})`)),
+    );
+    return rows.map(toAnnotation);
+  }
+
+  async history(annotationIds: readonly string[]): Promise<AnnotationRecord[]> {
+    const rows = await this.chunked(annotationIds, (list) =>
+      queryRows<AnnotationRow>(
+        this.client,
+        sql`SELECT annotation_id, version, object_id, author, text, tags, classification,
+                   citation_kinds, citation_values, retracted,
+                   toUnixTimestamp(created_at) AS created_at,
+                   toUnixTimestamp(created_at) AS first_created_at
+            FROM annotations FINAL
+            WHERE annotation_id IN (${list})`,
+      ),
+    );
+    // Version 1 is the earliest row of each annotation: its time is the annotation's creation time.
+    const first = new Map<string, number>();
+    for (const row of rows) {
+      const previous = first.get(row.annotation_id);
+      if (previous === undefined || row.created_at < previous) first.set(row.annotation_id, row.created_at);
+    }
+    return rows
+      .map((row) => toAnnotation({ ...row, first_created_at: first.get(row.annotation_id)! }))
+      .sort((a, b) => a.annotationId.localeCompare(b.annotationId) || a.version - b.version);
+  }
+
+  async votesByObjectIds(objectIds: readonly string[]): Promise<VoteRecord[]> {
+    const rows = await this.chunked(objectIds, (list) =>
+      queryRows<VoteRow>(
+        this.client,
+        sql`SELECT object_id, user_name,
+                   argMax(label, version) AS label,
+                   argMax(confidence, version) AS confidence,
+                   argMax(comment, version) AS comment,
+                   toUnixTimestamp(argMax(created_at, version)) AS created_at
+            FROM votes
+            WHERE object_id IN (${list})
+            GROUP BY object_id, user_name`,
+      ),
+    );
+    return rows
+      .map((row): VoteRecord => ({
+        objectId: row.object_id,
+        user: row.user_name,
+        label: row.label,
+        confidence: Number(row.confidence),
+        comment: row.comment === '' ? null : row.comment,
+        createdAt: new Date(Number(row.created_at) * 1000),
+      }))
+      .sort((a, b) => a.objectId.localeCompare(b.objectId) || a.user.localeCompare(b.user));
+  }
+
+  async writeAnnotations(records: readonly AnnotationRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const values = records.map(
+      (r) =>
+        sql`(${r.annotationId}, ${r.version}, ${r.objectId}, ${r.author}, ${r.text}, ${r.tags},
+             ${r.classification ?? ''}, ${r.citations.map((c) => c.kind)}, ${r.citations.map((c) => c.value)},
+             ${r.retracted}, ${r.updatedAt})`,
+    );
+    await runCommand(
+      this.client,
+      sql`INSERT INTO annotations (annotation_id, version, object_id, author, text, tags, classification,
+                                   citation_kinds, citation_values, retracted, created_at)
+          VALUES ${join(values, ', ')}`,
+    );
+  }
+
+  async writeVotes(votes: readonly VoteRecord[]): Promise<void> {
+    if (votes.length === 0) return;
+    const values = votes.map(
+      (v) =>
+        sql`(${v.objectId}, ${v.user}, ${v.label}, ${v.confidence}, ${v.comment ?? ''}, ${v.createdAt},
+             ${this.nextVoteVersion()})`,
+    );
+    await runCommand(
+      this.client,
+      sql`INSERT INTO votes (object_id, user_name, label, confidence, comment, created_at, version)
+          VALUES ${join(values, ', ')}`,
+    );
+  }
+
+  private nextVoteVersion(): bigint {
+    const micros = BigInt(Date.now()) * 1000n;
+    this.lastVoteVersion = micros > this.lastVoteVersion ? micros : this.lastVoteVersion + 1n;
+    return this.lastVoteVersion;
+  }
+
+  private async chunked<T>(ids: readonly string[], read: (list: Sql) => Promise<T[]>): Promise<T[]> {
+    const unique = [...new Set(ids)];
+    const out: T[] = [];
+    for (let start = 0; start < unique.length; start += MAX_IDS_PER_QUERY) {
+      const chunk = unique.slice(start, start + MAX_IDS_PER_QUERY);
+      // ClickHouse 18.16 refuses `IN [array]`: the ids go in as a bound list, IN ('a', 'b', ...).
+      out.push(
+        ...(await read(
+          join(
+            chunk.map((id) => sql`${id}`),
+            ', ',
+          ),
+        )),
+      );
+    }
+    return out;
+  }
+}
+
+/** The highest version of each annotation matching `condition`, with the time of its first version. */
+function latestAnnotations(condition: Sql): Sql {
+  return sql`SELECT annotation_id,
+                    max(version) AS version,
+                    argMax(object_id, version) AS object_id,
+                    argMax(author, version) AS author,
+                    argMax(text, version) AS text,
+                    argMax(tags, version) AS tags,
+                    argMax(classification, version) AS classification,
+                    argMax(citation_kinds, version) AS citation_kinds,
+                    argMax(citation_values, version) AS citation_values,
+                    argMax(retracted, version) AS retracted,
+                    toUnixTimestamp(argMax(created_at, version)) AS created_at,
+                    toUnixTimestamp(min(created_at)) AS first_created_at
+             FROM annotations
+             WHERE ${condition}
+             GROUP BY annotation_id`;
+}
+
+function toAnnotation(row: AnnotationRow): AnnotationRecord {
+  const kinds = row.citation_kinds;
+  return {
+    annotationId: row.annotation_id,
+    version: Number(row.version),
+    objectId: row.object_id,
+    author: row.author,
+    text: row.text,
+    tags: row.tags,
+    classification: row.classification === '' ? null : row.classification,
+    citations: kinds.map((kind, i) => ({
+      kind: kind as CitationKind,
+      value: row.citation_values[i] ?? '',
+    })),
+    retracted: Number(row.retracted) === 1,
+    createdAt: new Date(Number(row.first_created_at) * 1000),
+    updatedAt: new Date(Number(row.created_at) * 1000),
+  };
+}
