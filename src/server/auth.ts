@@ -4,7 +4,7 @@
 // base64url) is checked against the SHA-256 stored for it with a constant-time comparison. The token itself is
 // shown once, when it is created, and never stored or logged.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AuthChecker } from 'type-graphql';
+import type { AuthCheckerFn } from 'type-graphql';
 import type { TokenRecord, TokenStore } from '../storage/token-store.ts';
 import type { ServerContext } from './context.ts';
 import { forbidden, unauthenticated } from './errors.ts';
@@ -166,7 +166,7 @@ export function createAuthenticator(tokens: TokenStore, options: AuthenticatorOp
  * least of the listed roles is what the viewer needs; no roles listed means any viewer. Throws our errors, so
  * clients see UNAUTHENTICATED / FORBIDDEN rather than type-graphql's generic message.
  */
-export const authChecker: AuthChecker<ServerContext, Role> = ({ context, info }, roles) => {
+export const authChecker: AuthCheckerFn<ServerContext, Role> = ({ context, info }, roles) => {
   const viewer = context.viewer;
   if (viewer === null) throw unauthenticated(`${info.fieldName} needs an API token`);
   if (roles.length === 0) return true;

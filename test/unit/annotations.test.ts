@@ -124,7 +124,7 @@ describe('checkAnnotationInput', () => {
       'input.citations',
     ],
   ])('refuses %s as BAD_USER_INPUT naming %s', (_, change, argument) => {
-    const error = thrown(() => checkAnnotationInput('input', { ...valid, ...change } as typeof valid));
+    const error = thrown(() => checkAnnotationInput('input', { ...valid, ...change }));
     expect(error.extensions['code']).toBe('BAD_USER_INPUT');
     expect(error.extensions['argument']).toBe(argument);
   });
