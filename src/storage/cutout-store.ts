@@ -29,7 +29,7 @@ const MAX_IDS_PER_QUERY = 200;
 
 interface CutoutHexRow {
   survey: string;
-  alert_id: string;
+  id: string;
   object_id: string;
   science: string;
   template: string;
@@ -49,17 +49,17 @@ export class ClickHouseCutoutStore implements CutoutStore {
         ', ',
       );
       // JSON cannot carry arbitrary bytes (a byte >= 0x80 comes back as UTF-8 text), so the cutouts travel as
-      // hex; the UInt64 id as text, since JSON numbers lose precision beyond 2^53. FINAL: a replayed alert
-      // rewrites its row, which is then seen once.
+      // hex; the UInt64 id as text, since JSON numbers lose precision beyond 2^53 (aliased `id`: an alias named
+      // alert_id would replace the column in WHERE too). FINAL: a replayed alert rewrites its row, seen once.
       const rows = await queryRows<CutoutHexRow>(
         this.client,
-        sql`SELECT survey, toString(alert_id) AS alert_id, object_id,
+        sql`SELECT survey, toString(alert_id) AS id, object_id,
                    hex(science) AS science, hex(template) AS template, hex(difference) AS difference
             FROM cutouts FINAL
             WHERE alert_id IN (${inList})`,
       );
       for (const row of rows) {
-        const alertId = BigInt(row.alert_id);
+        const alertId = BigInt(row.id);
         found.set(alertId, {
           survey: row.survey,
           alertId,
