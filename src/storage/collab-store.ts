@@ -117,12 +117,11 @@ export class ClickHouseAnnotationStore implements AnnotationStore {
 
   async history(annotationIds: readonly string[]): Promise<AnnotationRecord[]> {
     const rows = await this.chunked(annotationIds, (list) =>
-      queryRows<AnnotationRow>(
+      queryRows<Omit<AnnotationRow, 'created_at' | 'first_created_at'> & { created_unix: number }>(
         this.client,
         sql`SELECT annotation_id, version, object_id, author, text, tags, classification,
                    citation_kinds, citation_values, retracted,
-                   toUnixTimestamp(created_at) AS created_at,
-                   toUnixTimestamp(created_at) AS first_created_at
+                   toUnixTimestamp(created_at) AS created_unix
             FROM annotations FINAL
             WHERE annotation_id IN (${list})`,
       ),
@@ -131,10 +130,13 @@ export class ClickHouseAnnotationStore implements AnnotationStore {
     const first = new Map<string, number>();
     for (const row of rows) {
       const previous = first.get(row.annotation_id);
-      if (previous === undefined || row.created_at < previous) first.set(row.annotation_id, row.created_at);
+      if (previous === undefined || row.created_unix < previous)
+        first.set(row.annotation_id, row.created_unix);
     }
     return rows
-      .map((row) => toAnnotation({ ...row, first_created_at: first.get(row.annotation_id)! }))
+      .map(({ created_unix, ...row }) =>
+        toAnnotation({ ...row, created_at: created_unix, first_created_at: first.get(row.annotation_id)! }),
+      )
       .sort((a, b) => a.annotationId.localeCompare(b.annotationId) || a.version - b.version);
   }
 
@@ -142,14 +144,18 @@ export class ClickHouseAnnotationStore implements AnnotationStore {
     const rows = await this.chunked(objectIds, (list) =>
       queryRows<VoteRow>(
         this.client,
-        sql`SELECT object_id, user_name,
-                   argMax(label, version) AS label,
-                   argMax(confidence, version) AS confidence,
-                   argMax(comment, version) AS comment,
-                   toUnixTimestamp(argMax(created_at, version)) AS created_at
-            FROM votes
-            WHERE object_id IN (${list})
-            GROUP BY object_id, user_name`,
+        sql`SELECT object_id, user_name, l_label AS label, l_confidence AS confidence, l_comment AS comment,
+                   l_created_at AS created_at
+            FROM (
+              SELECT object_id, user_name,
+                     argMax(label, version) AS l_label,
+                     argMax(confidence, version) AS l_confidence,
+                     argMax(comment, version) AS l_comment,
+                     toUnixTimestamp(argMax(created_at, version)) AS l_created_at
+              FROM votes
+              WHERE object_id IN (${list})
+              GROUP BY object_id, user_name
+            )`,
       ),
     );
     return rows
@@ -219,23 +225,33 @@ export class ClickHouseAnnotationStore implements AnnotationStore {
   }
 }
 
-/** The highest version of each annotation matching `condition`, with the time of its first version. */
+/**
+ * The highest version of each annotation matching `condition`, with the time of its first version. The
+ * aggregates get names of their own inside, renamed outside: on 18.16 an alias equal to a column name replaces
+ * that column everywhere in the query (the WHERE and the other aggregates included).
+ */
 function latestAnnotations(condition: Sql): Sql {
-  return sql`SELECT annotation_id,
-                    max(version) AS version,
-                    argMax(object_id, version) AS object_id,
-                    argMax(author, version) AS author,
-                    argMax(text, version) AS text,
-                    argMax(tags, version) AS tags,
-                    argMax(classification, version) AS classification,
-                    argMax(citation_kinds, version) AS citation_kinds,
-                    argMax(citation_values, version) AS citation_values,
-                    argMax(retracted, version) AS retracted,
-                    toUnixTimestamp(argMax(created_at, version)) AS created_at,
-                    toUnixTimestamp(min(created_at)) AS first_created_at
-             FROM annotations
-             WHERE ${condition}
-             GROUP BY annotation_id`;
+  return sql`SELECT annotation_id, l_version AS version, l_object_id AS object_id, l_author AS author,
+                    l_text AS text, l_tags AS tags, l_classification AS classification,
+                    l_citation_kinds AS citation_kinds, l_citation_values AS citation_values,
+                    l_retracted AS retracted, l_created_at AS created_at, l_first_created_at AS first_created_at
+             FROM (
+               SELECT annotation_id,
+                      max(version) AS l_version,
+                      argMax(object_id, version) AS l_object_id,
+                      argMax(author, version) AS l_author,
+                      argMax(text, version) AS l_text,
+                      argMax(tags, version) AS l_tags,
+                      argMax(classification, version) AS l_classification,
+                      argMax(citation_kinds, version) AS l_citation_kinds,
+                      argMax(citation_values, version) AS l_citation_values,
+                      argMax(retracted, version) AS l_retracted,
+                      toUnixTimestamp(argMax(created_at, version)) AS l_created_at,
+                      toUnixTimestamp(min(created_at)) AS l_first_created_at
+               FROM annotations
+               WHERE ${condition}
+               GROUP BY annotation_id
+             )`;
 }
 
 function toAnnotation(row: AnnotationRow): AnnotationRecord {

@@ -93,19 +93,27 @@ export class ClickHouseTokenStore implements TokenStore {
     return rows;
   }
 
-  /** The latest row of each token matching `where` (argMax, so unmerged older versions never show). */
+  /**
+   * The latest row of each token matching `where` (argMax, so unmerged older versions never show). The
+   * aggregates get names of their own inside, renamed outside: on 18.16 an alias equal to a column name
+   * replaces that column everywhere in the query, aggregates included.
+   */
   private latest(where: Sql): Promise<TokenRow[]> {
     return queryRows<TokenRow>(
       this.client,
-      sql`SELECT token_id,
-                 argMax(user_name, version) AS user_name,
-                 argMax(role, version) AS role,
-                 argMax(secret_hash, version) AS secret_hash,
-                 toUnixTimestamp(argMax(created_at, version)) AS created_at,
-                 argMax(revoked, version) AS revoked,
-                 toString(max(version)) AS version
-          FROM api_tokens ${where}
-          GROUP BY token_id`,
+      sql`SELECT token_id, l_user AS user_name, l_role AS role, l_hash AS secret_hash,
+                 l_created AS created_at, l_revoked AS revoked, l_version AS version
+          FROM (
+            SELECT token_id,
+                   argMax(user_name, version) AS l_user,
+                   argMax(role, version) AS l_role,
+                   argMax(secret_hash, version) AS l_hash,
+                   toUnixTimestamp(argMax(created_at, version)) AS l_created,
+                   argMax(revoked, version) AS l_revoked,
+                   toString(max(version)) AS l_version
+            FROM api_tokens ${where}
+            GROUP BY token_id
+          )`,
     );
   }
 
