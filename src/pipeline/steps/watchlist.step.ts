@@ -65,6 +65,25 @@ export function angularDistanceArcsec(ra1: number, dec1: number, ra2: number, de
   return (2 * Math.asin(Math.min(1, Math.sqrt(h)))) / ARCSEC;
 }
 
+/** Within this of a multiple of 90° of longitude, a polar-cap position is looked up on both sides. */
+const FACE_EDGE_RAD = 1e-9;
+
+/**
+ * The longitudes (radians) to look a position up at. @hscmap/healpix misplaces a position of the polar caps
+ * (|sin dec| > 2/3) lying exactly on an edge between base faces (RA a multiple of 90°): measured, (90°, -89.99975°)
+ * lands in a pixel near the equator and (180°, 89.99975°) in the pixel of the neighbouring face. Such a position is
+ * on the edge of the two pixels either side, which every disc containing it lists, so it is looked up just
+ * either side of the edge instead (2e-9 rad: far below any radius).
+ */
+function lookupPhis(dec: number, phi: number): number[] {
+  if (Math.abs(Math.sin(dec * DEG)) <= 2 / 3) return [phi];
+  const quarter = Math.PI / 2;
+  const edge = Math.round(phi / quarter) * quarter;
+  if (Math.abs(phi - edge) > FACE_EDGE_RAD) return [phi];
+  const twoPi = 2 * Math.PI;
+  return [(edge - 2 * FACE_EDGE_RAD + twoPi) % twoPi, (edge + 2 * FACE_EDGE_RAD) % twoPi];
+}
+
 interface IndexedTarget {
   watchlistId: string;
   ra: number;
@@ -117,11 +136,10 @@ export function createWatchlistMatcher(watchlists: readonly MatchableWatchlist[]
   return function matchWatchlists(ra, dec) {
     if (!isValidPosition(ra, dec) || targets.length === 0) return [];
     const theta = (90 - dec) * DEG;
-    const phi = normalizeRa(ra) * DEG;
+    const phis = lookupPhis(dec, normalizeRa(ra) * DEG);
     const best = new Map<string, WatchlistHitField>();
     for (const { nside, pixels } of orders) {
-      const candidates = pixels.get(healpix.ang2pix_nest(nside, theta, phi));
-      if (candidates === undefined) continue;
+      const candidates = phis.flatMap((phi) => pixels.get(healpix.ang2pix_nest(nside, theta, phi)) ?? []);
       for (const index of candidates) {
         const target = targets[index]!;
         const distanceArcsec = angularDistanceArcsec(ra, dec, target.ra, target.dec);
