@@ -74,7 +74,8 @@ interface ReadRow {
   distribute: number;
   created_unix: number;
   updated_unix: number;
-  version: string;
+  /** As text: an alias named `version` would shadow the column in the WHERE (ClickHouse aliases are global). */
+  version_text: string;
 }
 
 /** Microseconds since the epoch: versions written by different processes order by time. */
@@ -110,7 +111,7 @@ function fromRow(row: ReadRow): SavedFilter {
     distribute: Number(row.distribute) === 1,
     createdAt: new Date(Number(row.created_unix) * 1000),
     updatedAt: new Date(Number(row.updated_unix) * 1000),
-    version: BigInt(row.version),
+    version: BigInt(row.version_text),
   };
 }
 
@@ -127,9 +128,13 @@ export class ClickHouseSavedFilterStore implements SavedFilterStore {
   async create(filters: readonly NewSavedFilter[]): Promise<SavedFilter[]> {
     const now = wholeSeconds(new Date());
     const version = nowVersion();
-    const created = filters.map(
-      (filter): SavedFilter => ({ ...filter, id: randomUUID(), createdAt: now, updatedAt: now, version }),
-    );
+    const created = filters.map((filter): SavedFilter => ({
+      ...filter,
+      id: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      version,
+    }));
     await insertRows(
       this.client,
       SAVED_FILTERS,
@@ -188,7 +193,7 @@ export class ClickHouseSavedFilterStore implements SavedFilterStore {
     const rows = await queryRows<ReadRow>(
       this.client,
       sql`SELECT id, owner, name, definition, distribute, toUInt32(created_at) AS created_unix,
-                 toUInt32(updated_at) AS updated_unix, toString(version) AS version
+                 toUInt32(updated_at) AS updated_unix, toString(version) AS version_text
           FROM saved_filters
           WHERE (id, version) IN (SELECT id, max(version) FROM saved_filters WHERE ${scope} GROUP BY id)
             AND deleted = 0 AND ${where}
