@@ -31,6 +31,7 @@ import { connectClickHouse } from '../storage/clickhouse.ts';
 import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
 import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
 import { ClickHouseScienceStore } from '../storage/science-store.ts';
+import { launchServer } from '../server/launch.ts';
 import { reportToMetrics, watchStream } from './checkstream.ts';
 import { SERVICE_NAMES } from './services.ts';
 import { Supervisor } from './supervisor.ts';
@@ -50,6 +51,7 @@ const RUNNERS: Record<string, (context: RunContext) => Promise<void>> = {
   raw2science: runRaw2Science,
   distribution: runDistribution,
   checkstream: runCheckstream,
+  server: runServer,
 };
 
 export const RUNNABLE_SERVICES = Object.keys(RUNNERS);
@@ -288,4 +290,15 @@ async function runDistribution(context: RunContext): Promise<void> {
       signal,
     }),
   );
+}
+
+/** The GraphQL server (HTTP + WebSocket), GraphiQL, cutouts and the dashboard, until stopped. */
+async function runServer({ config, logger, signal, markReady }: RunContext): Promise<void> {
+  const launched = await launchServer(config, logger);
+  markReady();
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await launched.close();
 }

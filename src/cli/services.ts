@@ -87,6 +87,10 @@ export const SERVICES: readonly ServiceDefinition[] = [
     'runs the filters over the science stream and publishes fink_<filter>_<survey>',
   ),
   nodeService('checkstream', 'live view of the stream: rates, totals and consumer lag per topic'),
+  {
+    ...nodeService('server', 'GraphQL API (HTTP + WebSocket), GraphiQL, cutouts and dashboard'),
+    listens: ({ server }) => [{ host: server.host, port: server.port }],
+  },
   nodeService('simulator', 'replays alert files onto a Kafka topic (datasim)', true),
 ];
 

@@ -2,9 +2,12 @@
 // operation. Loaders are per request so that batching and caching never leak between users.
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Loaders } from '../resolvers/loaders.ts';
+import type { Loaders } from '../resolvers/index.ts';
 import type { EventPublisher } from './events.ts';
+import type { FollowupPublisher } from './followups.ts';
+import type { LiveSources } from './live-feed.ts';
 import type { ServerStores } from './stores.ts';
+import type { WebhookDispatcher } from './webhooks.ts';
 import type { Viewer } from './viewer.ts';
 
 export interface ServerContext {
@@ -16,5 +19,16 @@ export interface ServerContext {
   stores: ServerStores;
   loaders: Loaders;
   events: EventPublisher;
+  /** Follow-up requests to Kafka, and webhook deliveries (created once per server). */
+  followups: FollowupPublisher;
+  webhooks: WebhookDispatcher;
+  /** Live alerts and events for subscriptions; null when the server runs without Kafka. */
+  live: LiveSources | null;
   logger: Logger;
+  /** The WebSocket connection of a subscription (absent over HTTP). */
+  connection?: ConnectionHandle;
+}
+
+export interface ConnectionHandle {
+  close(code: number, reason: string): void;
 }

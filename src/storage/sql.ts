@@ -56,6 +56,15 @@ export function join(fragments: readonly Sql[], separator: ', ' | ' AND ' | ' OR
   return Sql.trusted(fragments.map((f) => f.text).join(separator));
 }
 
+/**
+ * Values as a comma-separated list of literals, for `x IN (${list(ids)})` (ClickHouse 18.16 refuses
+ * `IN [array]`). An empty list has no SQL form: callers return early instead.
+ */
+export function list(values: readonly SqlValue[]): Sql {
+  if (values.length === 0) throw new SqlBindError('cannot bind an empty list');
+  return Sql.trusted(values.map(literal).join(', '));
+}
+
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 

@@ -1,0 +1,188 @@
+// Subscriptions: live alerts matching a filter (from the science topic), and the collaboration events
+// (annotations, votes, watchlist hits, follow-up requests) from the events topic. The filter is validated and
+// compiled once per subscription; the server shares each distinct subscription among its subscribers
+// (src/server/shared-subscriptions.ts), so it runs once per alert, not once per browser.
+import { Arg, Ctx, Field, Float, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
+import { compileFilterPredicate } from '../filters/predicate.ts';
+import { validateFilter } from '../filters/validate.ts';
+import type { ServerContext } from '../server/context.ts';
+import { badInput } from '../server/errors.ts';
+import type { ServerEvent } from '../server/events.ts';
+import type { LiveAlert } from '../server/live-feed.ts';
+import { Alert } from './alert.type.ts';
+import { AlertFilterInput } from './filter.input.ts';
+import { toAlert } from './mappers.ts';
+import { canSeeWatchlist } from './watchlist-loaders.ts';
+
+@ObjectType({ description: 'An alert pushed live, as raw2science published it.' })
+export class LiveAlertType {
+  @Field(() => Float, { description: 'When this server received it from Kafka (Unix ms).' })
+  receivedAt!: number;
+
+  @Field(() => Alert)
+  alert!: Alert;
+}
+
+@ObjectType({ description: 'An annotation was added or edited (query `annotation(id)` for its content).' })
+export class AnnotationAdded {
+  @Field(() => String)
+  annotationId!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => String)
+  objectId!: string;
+}
+
+@ObjectType({ description: 'An alert fell within a watchlist target.' })
+export class WatchlistHitEvent {
+  @Field(() => String)
+  watchlistId!: string;
+
+  @Field(() => String)
+  targetLabel!: string;
+
+  @Field(() => String)
+  alertId!: string;
+
+  @Field(() => String)
+  objectId!: string;
+
+  @Field(() => Float)
+  distanceArcsec!: number;
+
+  @Field(() => Float)
+  jd!: number;
+}
+
+@ObjectType({ description: 'A follow-up request was made.' })
+export class FollowupRequested {
+  @Field(() => String)
+  requestId!: string;
+
+  @Field(() => String)
+  objectId!: string;
+
+  @Field(() => String)
+  facility!: string;
+
+  @Field(() => String)
+  priority!: string;
+
+  @Field(() => String)
+  user!: string;
+
+  @Field(() => String)
+  note!: string;
+
+  @Field(() => String)
+  createdAt!: string;
+}
+
+/** Live events kept for one subscription not yet executed; beyond it the subscription is ended. */
+const MAX_PENDING_EVENTS = 10_000;
+
+type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
+
+function liveOf(context: ServerContext) {
+  if (context.live === null) throw new Error('this server runs without a live feed');
+  return context.live;
+}
+
+async function* filtered<T, U extends T>(
+  source: AsyncIterableIterator<T>,
+  keep: (item: T) => item is U,
+): AsyncGenerator<U> {
+  try {
+    for await (const item of source) if (keep(item)) yield item;
+  } finally {
+    await source.return?.();
+  }
+}
+
+function eventsOf<T extends ServerEvent['type']>(
+  context: ServerContext,
+  type: T,
+  keep: (event: EventOf<T>) => boolean,
+): AsyncGenerator<EventOf<T>> {
+  const source = liveOf(context).events.subscribe({ maxPending: MAX_PENDING_EVENTS });
+  return filtered(source, (event): event is EventOf<T> => event.type === type && keep(event as EventOf<T>));
+}
+
+@Resolver()
+export class LiveResolver {
+  @Subscription(() => LiveAlertType, {
+    description: 'Alerts as they are processed, matching the filter (all alerts without one).',
+    subscribe: ({ args, context }) => {
+      const ctx = context as ServerContext;
+      const live = liveOf(ctx);
+      const { filter } = args as { filter?: AlertFilterInput | null };
+      const spec = filter == null ? {} : validateFilter(filter, 'filter', ctx.config);
+      const matches = compileFilterPredicate(spec);
+      const source = live.alerts.subscribe({ maxPending: MAX_PENDING_EVENTS });
+      return filtered(source, (event): event is LiveAlert => {
+        live.counters.filterEvaluations++;
+        return matches(event.record);
+      });
+    },
+  })
+  liveAlerts(
+    @Root() event: LiveAlert,
+    @Arg('filter', () => AlertFilterInput, { nullable: true }) _filter: AlertFilterInput | null,
+    @Ctx() ctx: ServerContext,
+  ): LiveAlertType {
+    return { receivedAt: event.receivedAt, alert: toAlert(event.alert, ctx.baseUrl) };
+  }
+
+  @Subscription(() => AnnotationAdded, {
+    description: 'Annotations added or edited, for one object or all.',
+    subscribe: ({ args, context }) => {
+      const { objectId } = args as { objectId?: string | null };
+      return eventsOf(context as ServerContext, 'annotation', (event) =>
+        objectId == null ? true : event.objectId === objectId,
+      );
+    },
+  })
+  annotationAdded(
+    @Root() event: EventOf<'annotation'>,
+    @Arg('objectId', () => String, { nullable: true }) _objectId: string | null,
+  ): AnnotationAdded {
+    return { annotationId: event.annotationId, version: event.version, objectId: event.objectId };
+  }
+
+  @Subscription(() => WatchlistHitEvent, {
+    description: 'Hits of one of your watchlists (or of a public one) as the pipeline records them.',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as ServerContext;
+      const id = (args as { watchlistId: string }).watchlistId;
+      const watchlist = await ctx.stores.watchlists.byIds([id]).then((found) => found[0]);
+      if (watchlist === undefined || !canSeeWatchlist(ctx.viewer, watchlist)) {
+        throw badInput('watchlistId', 'no such watchlist');
+      }
+      return eventsOf(ctx, 'watchlist-hit', (event) => event.watchlistId === id);
+    },
+  })
+  watchlistHits(
+    @Root() event: EventOf<'watchlist-hit'>,
+    @Arg('watchlistId', () => String) _watchlistId: string,
+  ): WatchlistHitEvent {
+    return event;
+  }
+
+  @Subscription(() => FollowupRequested, {
+    description: 'Follow-up requests as they are made, for one facility or all.',
+    subscribe: ({ args, context }) => {
+      const { facility } = args as { facility?: string | null };
+      return eventsOf(context as ServerContext, 'followup', (event) =>
+        facility == null ? true : event.facility === facility,
+      );
+    },
+  })
+  followupRequests(
+    @Root() event: EventOf<'followup'>,
+    @Arg('facility', () => String, { nullable: true }) _facility: string | null,
+  ): FollowupRequested {
+    return event;
+  }
+}

@@ -1,0 +1,70 @@
+// Storage records -> GraphQL shapes. 64-bit ids become decimal strings here and nowhere else.
+import type { AlertRecord, ClassificationRecord, ObjectRecord } from '../storage/alert-store.ts';
+import { cutoutPath } from '../server/cutout-routes.ts';
+import type { CutoutKind } from '../storage/cutout-store.ts';
+import type { Alert, CutoutLink, CutoutLinks } from './alert.type.ts';
+import type { AstroObject } from './object.type.ts';
+import type { Classification } from './object-parts.type.ts';
+import { groupBy } from '../util/group-by.ts';
+
+/** The classifier row that holds the final label (src/pipeline/steps/classification.step.ts). */
+export const FINAL_CLASSIFIER = 'fink';
+
+export function toAlert(record: AlertRecord, baseUrl: string): Alert {
+  return {
+    ...record,
+    alertId: record.alertId.toString(),
+    ssName: record.ssName === '' ? null : record.ssName,
+    features: parseObject(record.features),
+    candidate: parseObject(record.candidate),
+    cutouts: cutoutLinks(record.alertId, baseUrl),
+  };
+}
+
+export function toAstroObject(record: ObjectRecord): AstroObject {
+  return {
+    ...record,
+    lastAlertId: record.lastAlertId.toString(),
+    ssName: record.ssName === '' ? null : record.ssName,
+  };
+}
+
+export function cutoutLinks(alertId: bigint, baseUrl: string): CutoutLinks {
+  const link = (kind: CutoutKind): CutoutLink => ({
+    fits: baseUrl + cutoutPath(alertId, kind, 'fits'),
+    png: baseUrl + cutoutPath(alertId, kind, 'png'),
+  });
+  return { science: link('science'), template: link('template'), difference: link('difference') };
+}
+
+/** Rows of one object -> one Classification per alert (final label + every classifier score), oldest first. */
+export function toClassifications(rows: readonly ClassificationRecord[]): Classification[] {
+  const byAlert = groupBy(rows, (row) => row.alertId);
+  const result: Classification[] = [];
+  for (const [alertId, alertRows] of byAlert) {
+    const final = alertRows.find((row) => row.classifier === FINAL_CLASSIFIER);
+    const first = alertRows[0]!;
+    result.push({
+      alertId: alertId.toString(),
+      jd: first.jd,
+      label: final?.label ?? 'Unknown',
+      version: final?.version ?? first.version,
+      processedAt: (final ?? first).processedAt,
+      scores: alertRows
+        .filter((row) => row.classifier !== FINAL_CLASSIFIER)
+        .map(({ classifier, version, label, score }) => ({ classifier, version, label, score })),
+    });
+  }
+  return result.sort((a, b) => a.jd - b.jd);
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,114 @@
+// What an object carries besides its latest state: light-curve points, classification history, cross-matches.
+import { Field, Float, ObjectType } from 'type-graphql';
+
+@ObjectType({
+  description: 'A light-curve point: detection, upper limit (ZTF) or forced photometry (Rubin).',
+})
+export class LightCurvePointType {
+  @Field(() => Float)
+  jd!: number;
+
+  @Field(() => String)
+  band!: string;
+
+  @Field(() => String, { description: 'detection, upper-limit or forced.' })
+  kind!: string;
+
+  @Field(() => Float, { nullable: true })
+  mag!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  magErr!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Limiting magnitude (upper limits).' })
+  limitMag!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Difference flux, nJy (Rubin).' })
+  flux!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  fluxErr!: number | null;
+
+  @Field(() => Boolean, { description: 'Negative difference (fading below the template).' })
+  negative!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Id of the detection (candid / diaSourceId).' })
+  sourceId!: string | null;
+}
+
+@ObjectType({ description: 'The points of one band.' })
+export class BandLightCurve {
+  @Field(() => String)
+  band!: string;
+
+  @Field(() => [LightCurvePointType])
+  detections!: LightCurvePointType[];
+
+  @Field(() => [LightCurvePointType], { description: 'Upper limits and forced points.' })
+  upperLimits!: LightCurvePointType[];
+}
+
+@ObjectType({ description: 'One classifier output for one alert, with provenance.' })
+export class ClassifierScore {
+  @Field(() => String, { description: "Classifier name ('fink' is the final label)." })
+  classifier!: string;
+
+  @Field(() => String)
+  version!: string;
+
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => Float, { nullable: true })
+  score!: number | null;
+}
+
+@ObjectType({ description: 'The classification of one alert: the final label and every score.' })
+export class Classification {
+  @Field(() => String)
+  alertId!: string;
+
+  @Field(() => Float)
+  jd!: number;
+
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => String, { description: 'Version of the broker that computed it.' })
+  version!: string;
+
+  @Field(() => String, { description: 'When it was computed (UTC).' })
+  processedAt!: string;
+
+  @Field(() => [ClassifierScore])
+  scores!: ClassifierScore[];
+}
+
+@ObjectType({ description: 'The nearest source of a loaded catalog within its radius.' })
+export class Crossmatch {
+  @Field(() => String)
+  alertId!: string;
+
+  @Field(() => Float)
+  jd!: number;
+
+  @Field(() => String)
+  catalog!: string;
+
+  @Field(() => String)
+  sourceId!: string;
+
+  @Field(() => Float)
+  distanceArcsec!: number;
+
+  @Field(() => String, { nullable: true })
+  type!: string | null;
+}
+
+@ObjectType({ description: 'An object found by a cone search.' })
+export class ConeResult {
+  @Field(() => Float, { description: 'Distance of its nearest alert to the centre, arcsec.' })
+  distanceArcsec!: number;
+
+  objectId!: string;
+}

@@ -1,0 +1,105 @@
+// Assembles the server from the config: ClickHouse stores, Kafka (live feed, events, follow-ups), webhooks,
+// GraphiQL and cutout routes. `fink start server` runs this; integration tests call it with their own config.
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { CachingPartitioner, createKafka, ensureTopics } from '../pipeline/kafka.ts';
+import { buildFinkSchema } from '../resolvers/index.ts';
+import { connectClickHouse } from '../storage/clickhouse.ts';
+import { createAuthenticator } from './auth.ts';
+import { createCutoutHandler } from './cutout-routes.ts';
+import type { EventPublisher, ServerEvent } from './events.ts';
+import { GRAPHIQL_EXAMPLES } from './examples.ts';
+import { createKafkaFollowupPublisher } from './followups.ts';
+import { createGraphiqlHandler } from './graphiql.ts';
+import { startLiveFeed, type LiveFeed } from './live-feed.ts';
+import { GRAPHQL_PATH, startServer, type FinkServer, type Route } from './server.ts';
+import { createClickHouseStores } from './stores.ts';
+import { createWebhookDispatcher } from './webhooks.ts';
+import type { Producer } from 'kafkajs';
+
+export interface LaunchedServer {
+  server: FinkServer;
+  live: LiveFeed;
+  close(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** Routes tried before the built-in ones (the dashboard). */
+  routes?: Route[];
+}
+
+export async function launchServer(
+  config: Config,
+  logger: Logger,
+  options: LaunchOptions = {},
+): Promise<LaunchedServer> {
+  const { server: serverConfig, pipeline } = config;
+  const client = connectClickHouse(config.clickhouse);
+  const stores = createClickHouseStores(client);
+  const kafka = createKafka(config.kafka, logger, 'fink-server');
+  await ensureTopics(
+    kafka,
+    [pipeline.scienceTopic, serverConfig.eventsTopic, serverConfig.followupTopic],
+    config.kafka.defaultPartitions,
+  );
+  const producer = kafka.producer({ createPartitioner: CachingPartitioner });
+  await producer.connect();
+  const live = await startLiveFeed({
+    kafka,
+    scienceTopic: pipeline.scienceTopic,
+    eventsTopic: serverConfig.eventsTopic,
+    groupPrefix: pipeline.groupPrefix,
+    logger: logger.child({ module: 'live-feed' }),
+  });
+  const webhooks = createWebhookDispatcher({
+    logger: logger.child({ module: 'webhooks' }),
+    attempts: serverConfig.webhookAttempts,
+    timeoutMs: serverConfig.webhookTimeoutMs,
+  });
+  const server = await startServer({
+    config: serverConfig,
+    schema: await buildFinkSchema(),
+    stores,
+    services: {
+      followups: createKafkaFollowupPublisher(producer, serverConfig.followupTopic),
+      webhooks,
+    },
+    authenticate: createAuthenticator(stores.tokens),
+    events: kafkaEventPublisher(producer, serverConfig.eventsTopic),
+    live,
+    routes: [
+      ...(options.routes ?? []),
+      createGraphiqlHandler({ path: '/graphiql', graphqlPath: GRAPHQL_PATH, examples: GRAPHIQL_EXAMPLES }),
+      createCutoutHandler({ store: stores.cutouts, logger }),
+    ],
+    logger,
+  });
+  await live.ready;
+  return {
+    server,
+    live,
+    async close() {
+      await server.close();
+      await webhooks.idle();
+      await live.stop();
+      await producer.disconnect();
+      await client.close();
+    },
+  };
+}
+
+/** Events as JSON on the events topic, keyed by object (or watchlist) so each one's events stay in order. */
+function kafkaEventPublisher(producer: Producer, topic: string): EventPublisher {
+  const keyOf = (event: ServerEvent): string =>
+    event.type === 'watchlist-hit' ? event.watchlistId : event.objectId;
+  return {
+    async publish(events) {
+      if (events.length === 0) return;
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.map((event) => ({ key: keyOf(event), value: JSON.stringify(event) })),
+      });
+    },
+  };
+}

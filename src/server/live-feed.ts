@@ -1,0 +1,136 @@
+// The server's live inputs: every server instance consumes the science topic (enriched alerts from raw2science)
+// and the events topic (annotations, votes, watchlist hits, follow-up requests) with a consumer group of its own, starting at the end, so that any number
+// of instances behind a load balancer each see every live event. Decoded once here, then fanned out to the
+// subscriptions of this instance (src/server/broadcast.ts).
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Kafka } from 'kafkajs';
+import type { FilterRecord } from '../filters/record.ts';
+import { filterRecordFromScience } from '../filters/record.ts';
+import type { Logger } from '../logger.ts';
+import { decodeDistributionMessage } from '../pipeline/encode/distribution.ts';
+import { nightOf } from '../pipeline/sky.ts';
+import type { AlertRecord } from '../storage/alert-store.ts';
+import { Broadcaster } from './broadcast.ts';
+import type { ServerEvent } from './events.ts';
+
+export interface LiveAlert {
+  /** When this server received it from Kafka (Unix ms). */
+  receivedAt: number;
+  record: FilterRecord;
+  alert: AlertRecord;
+}
+
+export interface LiveSources {
+  alerts: Broadcaster<LiveAlert>;
+  events: Broadcaster<ServerEvent>;
+  /** Filter evaluations of live subscriptions (one per distinct subscription per alert). */
+  counters: { filterEvaluations: number };
+}
+
+export interface LiveFeedOptions {
+  kafka: Kafka;
+  scienceTopic: string;
+  eventsTopic: string;
+  groupPrefix: string;
+  /** Ids of the watchlists a position falls in (the pipeline's matcher); none when absent. */
+  watchlistsAt?: (ra: number, dec: number) => string[];
+  logger: Logger;
+}
+
+export interface LiveFeed extends LiveSources {
+  /** Resolves once the consumer has joined its group and will see what is published from now on. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+  /** Science messages that could not be decoded (counted, skipped: the pipeline dead-letters at its end). */
+  readonly undecodable: number;
+}
+
+const bigintsAsStrings = (_key: string, value: unknown): unknown =>
+  typeof value === 'bigint' ? value.toString() : value;
+
+/** The GraphQL alert of a science message, with the very fields the `alerts` table stores. */
+export function liveAlertOf(
+  key: Buffer,
+  value: Buffer,
+  watchlists: string[] | ((r: FilterRecord) => string[]),
+  receivedAt: number,
+): LiveAlert {
+  const decoded = decodeDistributionMessage(key, value);
+  const record = filterRecordFromScience(decoded, []);
+  record.watchlists = typeof watchlists === 'function' ? watchlists(record) : watchlists;
+  const source = (decoded.record.candidate ?? decoded.record.diaSource ?? {}) as Record<string, unknown>;
+  const alert: AlertRecord = {
+    ...record,
+    night: nightOf(record.survey === 'lsst' ? 'lsst' : 'ztf', record.jd)
+      .toISOString()
+      .slice(0, 10),
+    features: JSON.stringify(decoded.enrichment.lcFeatures ?? {}),
+    candidate: JSON.stringify(source, bigintsAsStrings),
+    processedAt: new Date(decoded.enrichment.processedAt).toISOString(),
+  };
+  return { receivedAt, record, alert };
+}
+
+export async function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
+  const { kafka, scienceTopic, eventsTopic, logger } = options;
+  const alerts = new Broadcaster<LiveAlert>();
+  const events = new Broadcaster<ServerEvent>();
+  const groupId = `${options.groupPrefix}-server-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
+  const admin = kafka.admin();
+  let undecodable = 0;
+
+  const ready = new Promise<void>((resolve) => {
+    consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [scienceTopic, eventsTopic], fromBeginning: false });
+  await consumer.run({
+    autoCommit: true,
+    eachBatch: async ({ batch, ...control }) => {
+      const receivedAt = Date.now();
+      for (const message of batch.messages) {
+        if (message.value === null) continue;
+        try {
+          if (batch.topic === scienceTopic) {
+            if (message.key === null) throw new Error('science message without its schema key');
+            alerts.publish(
+              liveAlertOf(
+                message.key,
+                message.value,
+                (r) => options.watchlistsAt?.(r.ra, r.dec) ?? [],
+                receivedAt,
+              ),
+            );
+          } else {
+            events.publish(JSON.parse(message.value.toString('utf8')) as ServerEvent);
+          }
+        } catch (error) {
+          undecodable++;
+          logger.warn({ err: error, topic: batch.topic, offset: message.offset }, 'live message skipped');
+        }
+      }
+      await control.heartbeat();
+    },
+  });
+
+  return {
+    alerts,
+    events,
+    counters: { filterEvaluations: 0 },
+    ready,
+    get undecodable() {
+      return undecodable;
+    },
+    async stop() {
+      alerts.closeAll();
+      events.closeAll();
+      await consumer.disconnect();
+      // The group is this instance's alone: remove it rather than leave one behind per restart.
+      await admin.connect();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// Subscriptions executed once per distinct operation, not once per subscriber. graphql-ws calls `subscribe`
+// for every subscriber; here subscribers of the same (document, operation, variables) share one execution,
+// whose results are fanned out to each of them through a bounded queue. With a thousand browsers watching a
+// hundred filters, each live alert runs a hundred filters, not a thousand.
+//
+// Results of root fields listed in `userScopedFields` depend on who asks (private watchlists): those are shared
+// only between connections of the same user.
+import {
+  getOperationAST,
+  Kind,
+  print,
+  subscribe,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+} from 'graphql';
+import { Broadcaster } from './broadcast.ts';
+import type { ServerContext } from './context.ts';
+
+export interface SharedSubscriptionsOptions {
+  userScopedFields: ReadonlySet<string>;
+  /** Results kept for a subscriber that has not taken them yet; beyond it the connection is closed. */
+  maxPending: number;
+}
+
+type Result = ExecutionResult | AsyncIterableIterator<ExecutionResult>;
+
+interface Shared {
+  results: Broadcaster<ExecutionResult>;
+  source: AsyncIterableIterator<ExecutionResult>;
+}
+
+export const SLOW_CONSUMER_CLOSE_CODE = 4429;
+
+export class SharedSubscriptions {
+  private readonly shared = new Map<string, Promise<Shared | ExecutionResult>>();
+  /** Executions started since the server started (each a distinct operation). */
+  executionsStarted = 0;
+
+  constructor(private readonly options: SharedSubscriptionsOptions) {}
+
+  get activeExecutions(): number {
+    return this.shared.size;
+  }
+
+  /** graphql-ws's `subscribe` option. */
+  readonly subscribe = async (args: ExecutionArgs): Promise<Result> => {
+    const key = this.keyOf(args);
+    let entry = this.shared.get(key);
+    if (entry === undefined) {
+      entry = this.start(key, args);
+      this.shared.set(key, entry);
+    }
+    const shared = await entry;
+    if (!('results' in shared)) {
+      this.shared.delete(key);
+      return shared;
+    }
+    const context = args.contextValue as ServerContext;
+    const subscriber = shared.results.subscribe({
+      maxPending: this.options.maxPending,
+      onOverflow: () =>
+        context.connection?.close(
+          SLOW_CONSUMER_CLOSE_CODE,
+          `slow consumer: more than ${this.options.maxPending} results not yet received`,
+        ),
+    });
+    const release = async () => {
+      if (shared.results.size === 0 && this.shared.get(key) === entry) {
+        this.shared.delete(key);
+        await shared.source.return?.();
+      }
+    };
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      next: async () => {
+        const result = await subscriber.next();
+        if (result.done === true) await release();
+        return result;
+      },
+      return: async () => {
+        await subscriber.return();
+        await release();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  };
+
+  private async start(key: string, args: ExecutionArgs): Promise<Shared | ExecutionResult> {
+    const result = await subscribe(args);
+    if (!(Symbol.asyncIterator in result)) return result;
+    this.executionsStarted++;
+    const shared: Shared = { results: new Broadcaster(), source: result };
+    void this.pump(key, shared);
+    return shared;
+  }
+
+  private async pump(key: string, shared: Shared): Promise<void> {
+    try {
+      for await (const result of shared.source) shared.results.publish(result);
+    } finally {
+      shared.results.closeAll();
+      const current = this.shared.get(key);
+      if (current !== undefined && (await current) === shared) this.shared.delete(key);
+    }
+  }
+
+  private keyOf(args: ExecutionArgs): string {
+    const operation = getOperationAST(args.document, args.operationName);
+    const rootFields = (operation?.selectionSet.selections ?? [])
+      .filter((selection): selection is FieldNode => selection.kind === Kind.FIELD)
+      .map((field) => field.name.value);
+    const context = args.contextValue as ServerContext;
+    const scope = rootFields.some((name) => this.options.userScopedFields.has(name))
+      ? `user:${context.viewer?.user ?? ''}`
+      : 'shared';
+    return JSON.stringify([
+      print(args.document),
+      args.operationName ?? null,
+      args.variableValues ?? {},
+      scope,
+    ]);
+  }
+}

@@ -1,0 +1,49 @@
+// Everything the resolvers read and write, behind narrow interfaces, and the ClickHouse implementations the
+// server runs with. Tests may substitute any of them.
+import type { AlertStore } from '../storage/alert-store.ts';
+import { ClickHouseAlertStore } from '../storage/alert-store.ts';
+import type { CatalogInfo } from '../storage/catalog-store.ts';
+import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
+import type { ClickHouseClient } from '../storage/clickhouse.ts';
+import { ClickHouseAnnotationStore, type AnnotationStore } from '../storage/collab-store.ts';
+import { ClickHouseCutoutStore, type CutoutStore } from '../storage/cutout-store.ts';
+import {
+  ClickHouseFollowupStore,
+  ClickHouseWebhookStore,
+  type FollowupStore,
+  type WebhookStore,
+} from '../storage/followup-store.ts';
+import { ClickHouseTokenStore, type TokenStore } from '../storage/token-store.ts';
+import { ClickHouseWatchlistStore, type WatchlistStore } from '../storage/watchlist-store.ts';
+import type { FollowupPublisher } from './followups.ts';
+import type { WebhookDispatcher } from './webhooks.ts';
+
+export interface ServerStores {
+  alerts: AlertStore;
+  catalogs: { list(): Promise<CatalogInfo[]> };
+  cutouts: CutoutStore;
+  tokens: TokenStore;
+  annotations: AnnotationStore;
+  watchlists: WatchlistStore;
+  followups: FollowupStore;
+  webhooks: WebhookStore;
+}
+
+/** What mutations trigger outside storage. */
+export interface ServerServices {
+  followups: FollowupPublisher;
+  webhooks: WebhookDispatcher;
+}
+
+export function createClickHouseStores(client: ClickHouseClient): ServerStores {
+  return {
+    alerts: new ClickHouseAlertStore(client),
+    catalogs: new ClickHouseCatalogStore(client),
+    cutouts: new ClickHouseCutoutStore(client),
+    tokens: new ClickHouseTokenStore(client),
+    annotations: new ClickHouseAnnotationStore(client),
+    watchlists: new ClickHouseWatchlistStore(client),
+    followups: new ClickHouseFollowupStore(client),
+    webhooks: new ClickHouseWebhookStore(client),
+  };
+}

@@ -1,0 +1,117 @@
+// The GraphQL server in this process over a database the real pipeline filled from the 611 real ZTF alerts
+// (and the shared catalogs), with topics of its own; plus small HTTP and WebSocket clients.
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { loadCatalogFile } from '../../src/cli/catalog-command.ts';
+import { sharedCatalogs } from '../../src/cli/demo.ts';
+import type { Config } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
+import { issueToken } from '../../src/server/auth.ts';
+import { launchServer, type LaunchedServer } from '../../src/server/launch.ts';
+import type { Role } from '../../src/server/viewer.ts';
+import { queryRows } from '../../src/storage/clickhouse.ts';
+import { sql } from '../../src/storage/sql.ts';
+import { ClickHouseTokenStore } from '../../src/storage/token-store.ts';
+import { uniqueName } from './context.ts';
+import { createPipelineSandbox, readAll, type PipelineSandbox } from './pipeline.ts';
+import { ztfAlertFiles } from './shared-data.ts';
+import { waitFor } from './wait.ts';
+
+export interface GraphQLResponse {
+  status: number;
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string; argument?: string } }[];
+}
+
+export interface ApiSandbox {
+  pipeline: PipelineSandbox;
+  config: Config;
+  launched: LaunchedServer;
+  url: string;
+  /** Payloads of the real ZTF alerts (all 611 messages). */
+  payloads: Buffer[];
+  query(source: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse>;
+  token(user: string, role: Role): Promise<string>;
+  wsClient(token?: string): Client;
+  stop(): Promise<void>;
+}
+
+export interface ApiSandboxOptions {
+  /** Fill the database with the real ZTF alerts through the pipeline before the server starts. */
+  withAlerts: boolean;
+  server?: Record<string, unknown>;
+}
+
+export async function createApiSandbox(prefix: string, options: ApiSandboxOptions): Promise<ApiSandbox> {
+  const pipeline = await createPipelineSandbox(prefix);
+  const base = pipeline.config;
+  const config: Config = {
+    ...base,
+    server: {
+      ...base.server,
+      port: 0,
+      eventsTopic: uniqueName(`${prefix}_events`),
+      followupTopic: uniqueName(`${prefix}_followups`),
+      ...options.server,
+    },
+  };
+  const payloads = readAll(ztfAlertFiles());
+  if (options.withAlerts) {
+    for (const catalog of sharedCatalogs(config.sharedDir)) await loadCatalogFile(config, catalog);
+    const decoder = createZtfDecoder();
+    const passing = new Set<string>();
+    for (const payload of payloads) {
+      const { candid, candidate } = decoder.decode(payload);
+      if (candidate.rb !== null && candidate.rb >= 0.55 && candidate.nbad === 0) passing.add(String(candid));
+    }
+    await pipeline.start('raw2science');
+    await pipeline.publish(payloads);
+    await waitFor(async () => {
+      const [row] = await queryRows<{ n: string }>(
+        pipeline.db.client,
+        sql`SELECT count() AS n FROM alerts FINAL`,
+      );
+      return Number(row?.n) === passing.size;
+    }, 120_000);
+  }
+  const launched = await launchServer(config, createLogger(config.log));
+  const url = launched.server.url;
+  const tokens = new ClickHouseTokenStore(pipeline.db.client);
+
+  return {
+    pipeline,
+    config,
+    launched,
+    url,
+    payloads,
+    async query(source, variables, token) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify({ query: source, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+      return { status: response.status, ...body };
+    },
+    async token(user, role) {
+      return (await issueToken(tokens, { user, role })).token;
+    },
+    wsClient(token) {
+      return createClient({
+        url: `${url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        retryAttempts: 0,
+        lazy: true,
+      });
+    },
+    async stop() {
+      await launched.close();
+      await pipeline.stop();
+    },
+  };
+}
