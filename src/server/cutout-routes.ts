@@ -56,6 +56,7 @@ const STATUS: Record<ErrorCode, number> = {
 
 /** A request the handler answers with an error status; the message is safe to show the client. */
 class CutoutRequestError extends Error {
+  override name = 'CutoutRequestError';
   constructor(
     readonly code: ErrorCode,
     message: string,
