@@ -27,8 +27,8 @@ export class CreateWatchlistArgs {
   @Field(() => String, { description: '1 to 100 characters.' })
   name!: string;
 
-  @Field(() => Boolean, { name: 'public', defaultValue: false, description: 'Visible to everyone.' })
-  isPublic!: boolean;
+  @Field(() => Boolean, { defaultValue: false, description: 'Visible to everyone.' })
+  public!: boolean;
 
   @Field(() => [WatchlistTargetInput], { description: 'At most 10,000 targets.' })
   targets!: WatchlistTargetInput[];
@@ -43,11 +43,10 @@ export class UpdateWatchlistArgs {
   name?: string | null;
 
   @Field(() => Boolean, {
-    name: 'public',
     nullable: true,
     description: 'New visibility; unchanged when absent.',
   })
-  isPublic?: boolean | null;
+  public?: boolean | null;
 
   @Field(() => [WatchlistTargetInput], {
     nullable: true,

@@ -62,7 +62,7 @@ export class WatchlistResolver {
     const name = watchlistNameArg(args.name, 'name');
     const targets = watchlistTargetsArg(args.targets, 'targets');
     const [saved] = await ctx.stores.watchlists.save([
-      { id: randomUUID(), owner: viewer.user, name, public: args.isPublic, previous: null, targets },
+      { id: randomUUID(), owner: viewer.user, name, public: args.public, previous: null, targets },
     ]);
     ctx.logger.info(
       { watchlistId: saved!.id, user: viewer.user, targets: targets.length },
@@ -92,7 +92,7 @@ export class WatchlistResolver {
         id: current.id,
         owner: current.owner,
         name: name ?? current.name,
-        public: args.isPublic ?? current.public,
+        public: args.public ?? current.public,
         previous: current,
         targets,
       },

@@ -35,8 +35,8 @@ export class Watchlist {
   @Field(() => String, { description: 'User who created it; only they (or an admin) may change it.' })
   owner!: string;
 
-  @Field(() => Boolean, { name: 'public', description: 'Visible to everyone; otherwise only to its owner.' })
-  isPublic!: boolean;
+  @Field(() => Boolean, { description: 'Visible to everyone; otherwise only to its owner.' })
+  public!: boolean;
 
   @Field(() => Int)
   targetCount!: number;
@@ -98,7 +98,7 @@ export function toWatchlist(record: WatchlistRecord): Watchlist {
     id: record.id,
     name: record.name,
     owner: record.owner,
-    isPublic: record.public,
+    public: record.public,
     targetCount: record.targetCount,
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
