@@ -89,23 +89,25 @@ export function tokenFromAuthorization(authorization: string | undefined): strin
 }
 
 /**
- * The `Authorization` value carried by a graphql-ws connection_init payload, for the authenticator:
- * `{ Authorization: 'Bearer <token>' }` or `{ authorization: ... }` as they are, `{ token: '<token>' }` as
- * `Bearer <token>`. Undefined when the payload carries none.
+ * The token carried by a graphql-ws connection_init payload: `{ Authorization: 'Bearer <token>' }` (or
+ * `authorization`; a bare token there is accepted too) or `{ token: '<token>' }`. Undefined when the payload
+ * carries none; the server hands `Bearer <token>` to the authenticator, which checks it.
  */
 export function tokenFromConnectionParams(params: unknown): string | undefined {
   if (params === null || typeof params !== 'object') return undefined;
   const fields = params as Record<string, unknown>;
-  for (const name of ['Authorization', 'authorization'] as const) {
+  for (const name of ['Authorization', 'authorization', 'token'] as const) {
     const value = fields[name];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'string') throw unauthenticated(`connection_init ${name} must be a string`);
-    return value;
+    if (value.trim() === '') continue;
+    if (name === 'token' || !/^bearer\s/i.test(value.trim())) {
+      if (/\s/.test(value.trim())) throw unauthenticated(`connection_init ${name} must be "Bearer <token>"`);
+      return value.trim();
+    }
+    return tokenFromAuthorization(value);
   }
-  const token = fields['token'];
-  if (token === undefined || token === null) return undefined;
-  if (typeof token !== 'string') throw unauthenticated('connection_init token must be a string');
-  return token.trim() === '' ? undefined : `Bearer ${token.trim()}`;
+  return undefined;
 }
 
 export interface AuthenticatorOptions {

@@ -120,18 +120,24 @@ describe('Authorization values', () => {
     ['no payload', undefined, undefined],
     ['null payload', null, undefined],
     ['an empty payload', {}, undefined],
-    ['Authorization', { Authorization: 'Bearer t1' }, 'Bearer t1'],
-    ['authorization', { authorization: 'Bearer t2' }, 'Bearer t2'],
-    ['a bare token', { token: 't3' }, 'Bearer t3'],
+    ['Authorization', { Authorization: 'Bearer t1' }, 't1'],
+    ['authorization', { authorization: 'bearer  t2 ' }, 't2'],
+    ['a bare token in Authorization', { Authorization: 't6' }, 't6'],
+    ['a bare token', { token: ' t3 ' }, 't3'],
     ['an empty token', { token: '' }, undefined],
-    ['Authorization before token', { Authorization: 'Bearer t4', token: 't5' }, 'Bearer t4'],
+    ['Authorization before token', { Authorization: 'Bearer t4', token: 't5' }, 't4'],
+    ['an empty Authorization, then token', { Authorization: '', token: 't7' }, 't7'],
   ])('reads connection params with %s', (_, params, expected) => {
     expect(tokenFromConnectionParams(params)).toBe(expected);
   });
 
-  it('refuses a connection token that is not a string', async () => {
+  it.each<[string, unknown]>([
+    ['a number', { token: 42 }],
+    ['another scheme', { Authorization: 'Basic dXNlcjpwYXNz' }],
+    ['a token with spaces', { token: 'a b' }],
+  ])('refuses a connection token that is %s', async (_, params) => {
     await expectCode(
-      Promise.resolve().then(() => tokenFromConnectionParams({ token: 42 })),
+      Promise.resolve().then(() => tokenFromConnectionParams(params)),
       'UNAUTHENTICATED',
     );
   });
