@@ -8,6 +8,7 @@ import { createLogger } from '../logger.ts';
 import { createKafka } from '../pipeline/kafka.ts';
 import { formatStreamStatus, watchStream } from './checkstream.ts';
 import { registerCatalogCommands } from './catalog-command.ts';
+import { registerTokenCommands } from './token-command.ts';
 import { configOption } from './options.ts';
 import { runDemo } from './demo.ts';
 import { formatServiceTable, showServices, startService, stopAll, stopService } from './lifecycle.ts';
@@ -160,6 +161,7 @@ datasim
   });
 
 registerCatalogCommands(program, (options) => config(options));
+registerTokenCommands(program, (options) => config(options));
 
 program
   .command('run', { hidden: true })

@@ -9,6 +9,8 @@ import { FollowupResolver } from './followup.resolver.ts';
 import { LiveResolver } from './live.resolver.ts';
 import { createCoreLoaders, type CoreLoaders } from './loaders.ts';
 import { AlertResolver, ObjectResolver } from './object.resolver.ts';
+import { SavedFilterResolver } from './saved-filter.resolver.ts';
+import { SearchResolver } from './search.resolver.ts';
 import { SkyResolver } from './sky.resolver.ts';
 import { VoteResolver } from './vote.resolver.ts';
 import { createWatchlistLoaders, type WatchlistLoaders } from './watchlist-loaders.ts';
@@ -19,6 +21,8 @@ export const RESOLVERS = [
   AlertResolver,
   ObjectResolver,
   SkyResolver,
+  SearchResolver,
+  SavedFilterResolver,
   LiveResolver,
   AnnotationResolver,
   ObjectAnnotationsResolver,

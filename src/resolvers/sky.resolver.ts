@@ -137,21 +137,19 @@ export class SkyResolver {
     @Ctx() ctx: ServerContext,
   ): Promise<AstroObject[]> {
     if (label.length === 0 || label.length > 100) throw badInput('label', 'must be 1 to 100 characters');
-    if (trend !== null && !(TRENDS as readonly string[]).includes(trend)) {
+    if (trend != null && !(TRENDS as readonly string[]).includes(trend)) {
       throw badInput('trend', `must be one of ${TRENDS.join(', ')}`);
     }
     const nowJd = Date.now() / 86_400_000 + UNIX_EPOCH_JD;
-    const until = untilJd === null ? nowJd : finiteArg(untilJd, 'untilJd');
+    const until = untilJd == null ? nowJd : finiteArg(untilJd, 'untilJd');
     const since =
-      sinceJd !== null
-        ? finiteArg(sinceJd, 'sinceJd')
-        : until - finiteArg(lastDays ?? 7, 'lastDays', 0, 3650);
+      sinceJd != null ? finiteArg(sinceJd, 'sinceJd') : until - finiteArg(lastDays ?? 7, 'lastDays', 0, 3650);
     if (since > until) throw badInput('sinceJd', 'must not be after untilJd');
     const ids = await ctx.stores.alerts.latestByClass({
       label,
       jdMin: since,
       jdMax: until,
-      rising: trend === null ? undefined : trend === 'RISING',
+      rising: trend == null ? undefined : trend === 'RISING',
       limit: pageSizeArg(first, 'first', ctx.config),
     });
     const records = await ctx.loaders.object.loadMany(ids);

@@ -14,6 +14,8 @@ export interface ServerContext {
   /** null: anonymous (allowed for reads when server.anonymousRead). */
   viewer: Viewer | null;
   config: ServerConfig;
+  /** config.pipeline.distributionPrefix: the topics of distributed saved filters. */
+  distributionPrefix: string;
   /** Absolute base URL for links the API returns (cutouts), without a trailing slash. */
   baseUrl: string;
   stores: ServerStores;

@@ -58,6 +58,7 @@ export async function launchServer(
   });
   const server = await startServer({
     config: serverConfig,
+    distributionPrefix: pipeline.distributionPrefix,
     schema: await buildFinkSchema(),
     stores,
     services: {
@@ -69,7 +70,12 @@ export async function launchServer(
     live,
     routes: [
       ...(options.routes ?? []),
-      createGraphiqlHandler({ path: '/graphiql', graphqlPath: GRAPHQL_PATH, examples: GRAPHIQL_EXAMPLES }),
+      createGraphiqlHandler({
+        path: '/graphiql',
+        graphqlPath: GRAPHQL_PATH,
+        examples: GRAPHIQL_EXAMPLES,
+        logger,
+      }),
       createCutoutHandler({ store: stores.cutouts, logger }),
     ],
     logger,

@@ -45,6 +45,8 @@ export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boole
 
 export interface ServerDeps {
   config: ServerConfig;
+  /** config.pipeline.distributionPrefix, shown with distributed saved filters. */
+  distributionPrefix: string;
   schema: GraphQLSchema;
   stores: ServerStores;
   services: ServerServices;
@@ -76,6 +78,7 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     const context: ServerContext = {
       viewer,
       config,
+      distributionPrefix: deps.distributionPrefix,
       baseUrl,
       stores: deps.stores,
       followups: deps.services.followups,

@@ -13,6 +13,7 @@ import {
   type FollowupStore,
   type WebhookStore,
 } from '../storage/followup-store.ts';
+import { ClickHouseSavedFilterStore, type SavedFilterStore } from '../storage/saved-filter-store.ts';
 import { ClickHouseTokenStore, type TokenStore } from '../storage/token-store.ts';
 import { ClickHouseWatchlistStore, type WatchlistStore } from '../storage/watchlist-store.ts';
 import type { FollowupPublisher } from './followups.ts';
@@ -27,6 +28,7 @@ export interface ServerStores {
   watchlists: WatchlistStore;
   followups: FollowupStore;
   webhooks: WebhookStore;
+  savedFilters: SavedFilterStore;
 }
 
 /** What mutations trigger outside storage. */
@@ -45,5 +47,6 @@ export function createClickHouseStores(client: ClickHouseClient): ServerStores {
     watchlists: new ClickHouseWatchlistStore(client),
     followups: new ClickHouseFollowupStore(client),
     webhooks: new ClickHouseWebhookStore(client),
+    savedFilters: new ClickHouseSavedFilterStore(client),
   };
 }

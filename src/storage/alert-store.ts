@@ -159,16 +159,18 @@ const ALERT_HPX_ORDER = 15;
 /** Cone searches list cells at the order whose cells are about the radius: few ranges of the sorted hpx key. */
 const CONE_MAX_CELLS = 64;
 
-const ALERT_COLUMNS = sql`survey, toString(alert_id) AS alert_id, object_id, jd, toString(night) AS night, ra, dec,
-  band, mag, mag_err, roid, ss_name, class, ndet, nlim, first_jd, last_jd, peak_mag, color_gr, rate, rising,
-  features, candidate, toString(processed_at) AS processed_at`;
+// Converted columns get names of their own: ClickHouse 18.16 lets a select alias named like a column replace
+// that column in WHERE and ORDER BY too.
+const ALERT_COLUMNS = sql`survey, toString(alert_id) AS alert_id_text, object_id, jd, toString(night) AS night_text,
+  ra, dec, band, mag, mag_err, roid, ss_name, class, ndet, nlim, first_jd, last_jd, peak_mag, color_gr, rate,
+  rising, features, candidate, toString(processed_at) AS processed_at_text`;
 
 interface AlertRow {
   survey: string;
-  alert_id: string;
+  alert_id_text: string;
   object_id: string;
   jd: number;
-  night: string;
+  night_text: string;
   ra: number;
   dec: number;
   band: string;
@@ -187,13 +189,13 @@ interface AlertRow {
   rising: number | null;
   features: string;
   candidate: string;
-  processed_at: string;
+  processed_at_text: string;
 }
 
 interface ObjectRow {
   survey: string;
   object_id: string;
-  last_alert_id: string;
+  last_alert_id_text: string;
   ra: number;
   dec: number;
   first_jd: number;
@@ -241,7 +243,7 @@ export class ClickHouseAlertStore implements AlertStore {
     if (objectIds.length === 0) return [];
     const rows = await queryRows<ObjectRow>(
       this.client,
-      sql`SELECT survey, object_id, toString(last_alert_id) AS last_alert_id, ra, dec, first_jd, last_jd, band,
+      sql`SELECT survey, object_id, toString(last_alert_id) AS last_alert_id_text, ra, dec, first_jd, last_jd, band,
                  mag, roid, ss_name, class, ndet, nlim, peak_mag, color_gr, rate, rising, features
           FROM objects FINAL WHERE object_id IN (${list(objectIds)})`,
     );
@@ -261,11 +263,11 @@ export class ClickHouseAlertStore implements AlertStore {
       flux: number | null;
       flux_err: number | null;
       negative: number;
-      source_id: string;
+      source_id_text: string;
     }>(
       this.client,
       sql`SELECT object_id, jd, band, kind, mag, mag_err, limit_mag, flux, flux_err, negative,
-                 toString(source_id) AS source_id
+                 toString(source_id) AS source_id_text
           FROM lightcurve FINAL WHERE object_id IN (${list(objectIds)}) ORDER BY object_id, jd, band`,
     );
     return rows.map((row) => ({
@@ -280,44 +282,44 @@ export class ClickHouseAlertStore implements AlertStore {
       fluxErr: row.flux_err,
       negative: row.negative === 1,
       // The table stores 0 for points that are not a detection of their own.
-      sourceId: row.source_id === '0' ? null : BigInt(row.source_id),
+      sourceId: row.source_id_text === '0' ? null : BigInt(row.source_id_text),
     }));
   }
 
   async classificationsByObjectIds(objectIds: readonly string[]): Promise<ClassificationRecord[]> {
     if (objectIds.length === 0) return [];
     const rows = await queryRows<{
-      alert_id: string;
+      alert_id_text: string;
       object_id: string;
       jd: number;
       classifier: string;
       version: string;
       label: string;
       score: number | null;
-      processed_at: string;
+      processed_at_text: string;
     }>(
       this.client,
-      sql`SELECT toString(alert_id) AS alert_id, object_id, jd, classifier, version, label, score,
-                 toString(processed_at) AS processed_at
+      sql`SELECT toString(alert_id) AS alert_id_text, object_id, jd, classifier, version, label, score,
+                 toString(processed_at) AS processed_at_text
           FROM classifications FINAL WHERE object_id IN (${list(objectIds)})
           ORDER BY object_id, jd, alert_id, classifier, version`,
     );
     return rows.map((row) => ({
-      alertId: BigInt(row.alert_id),
+      alertId: BigInt(row.alert_id_text),
       objectId: row.object_id,
       jd: row.jd,
       classifier: row.classifier,
       version: row.version,
       label: row.label,
       score: row.score,
-      processedAt: row.processed_at,
+      processedAt: row.processed_at_text,
     }));
   }
 
   async crossmatchesByObjectIds(objectIds: readonly string[]): Promise<CrossmatchRecord[]> {
     if (objectIds.length === 0) return [];
     const rows = await queryRows<{
-      alert_id: string;
+      alert_id_text: string;
       object_id: string;
       jd: number;
       catalog: string;
@@ -326,12 +328,12 @@ export class ClickHouseAlertStore implements AlertStore {
       type: string;
     }>(
       this.client,
-      sql`SELECT toString(alert_id) AS alert_id, object_id, jd, catalog, source_id, distance_arcsec, type
+      sql`SELECT toString(alert_id) AS alert_id_text, object_id, jd, catalog, source_id, distance_arcsec, type
           FROM crossmatches FINAL WHERE object_id IN (${list(objectIds)})
           ORDER BY object_id, catalog, jd`,
     );
     return rows.map((row) => ({
-      alertId: BigInt(row.alert_id),
+      alertId: BigInt(row.alert_id_text),
       objectId: row.object_id,
       jd: row.jd,
       catalog: row.catalog,
@@ -399,26 +401,26 @@ export class ClickHouseAlertStore implements AlertStore {
   }
 
   async nightStats(fromNight: string, toNight: string): Promise<NightStats[]> {
-    const rows = await queryRows<{ night: string; class: string; alerts: string; objects: string }>(
+    const rows = await queryRows<{ night_text: string; class: string; alerts: string; objects: string }>(
       this.client,
-      sql`SELECT toString(night) AS night, class, uniqExact(alert_id) AS alerts, uniqExact(object_id) AS objects
+      sql`SELECT toString(night) AS night_text, class, uniqExact(alert_id) AS alerts, uniqExact(object_id) AS objects
           FROM alerts_by_night
           WHERE night >= toDate(${fromNight}) AND night <= toDate(${toNight})
-          GROUP BY night, class WITH TOTALS ORDER BY night, class`,
+          GROUP BY night, class ORDER BY night, class`,
     );
-    const totals = await queryRows<{ night: string; alerts: string; objects: string }>(
+    const totals = await queryRows<{ night_text: string; alerts: string; objects: string }>(
       this.client,
-      sql`SELECT toString(night) AS night, uniqExact(alert_id) AS alerts, uniqExact(object_id) AS objects
+      sql`SELECT toString(night) AS night_text, uniqExact(alert_id) AS alerts, uniqExact(object_id) AS objects
           FROM alerts_by_night
           WHERE night >= toDate(${fromNight}) AND night <= toDate(${toNight})
           GROUP BY night ORDER BY night`,
     );
-    const byNight = groupBy(rows, (row) => row.night);
+    const byNight = groupBy(rows, (row) => row.night_text);
     return totals.map((total) => ({
-      night: total.night,
+      night: total.night_text,
       alerts: Number(total.alerts),
       objects: Number(total.objects),
-      byClass: (byNight.get(total.night) ?? []).map((row) => ({
+      byClass: (byNight.get(total.night_text) ?? []).map((row) => ({
         label: row.class,
         alerts: Number(row.alerts),
         objects: Number(row.objects),
@@ -485,10 +487,10 @@ function haversineArcsecSql(ra: number, dec: number): Sql {
 function toAlert(row: AlertRow): AlertRecord {
   return {
     survey: row.survey,
-    alertId: BigInt(row.alert_id),
+    alertId: BigInt(row.alert_id_text),
     objectId: row.object_id,
     jd: row.jd,
-    night: row.night,
+    night: row.night_text,
     ra: row.ra,
     dec: row.dec,
     band: row.band,
@@ -507,7 +509,7 @@ function toAlert(row: AlertRow): AlertRecord {
     rising: row.rising === null ? null : row.rising === 1,
     features: row.features,
     candidate: row.candidate,
-    processedAt: row.processed_at,
+    processedAt: row.processed_at_text,
   };
 }
 
@@ -515,7 +517,7 @@ function toObject(row: ObjectRow): ObjectRecord {
   return {
     survey: row.survey,
     objectId: row.object_id,
-    lastAlertId: BigInt(row.last_alert_id),
+    lastAlertId: BigInt(row.last_alert_id_text),
     ra: row.ra,
     dec: row.dec,
     firstJd: row.first_jd,

@@ -1,0 +1,314 @@
+// The GraphQL API over HTTP on a database the real pipeline filled from the 611 real ZTF alerts (and the shared
+// catalogs): every query kind against what ClickHouse holds, bad arguments, limits, and the role matrix.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../src/storage/clickhouse.ts';
+import { sql } from '../../src/storage/sql.ts';
+import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';
+
+let api: ApiSandbox;
+
+const rows = <T>(statement: ReturnType<typeof sql>) => queryRows<T>(api.pipeline.db.client, statement);
+
+beforeAll(async () => {
+  api = await createApiSandbox('gql', { withAlerts: true });
+}, 400_000);
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+describe('alerts and objects', () => {
+  it('returns an alert by candid with its 64-bit id exact, its candidate record and cutout URLs', async () => {
+    const [stored] = await rows<{ id: string; object_id: string }>(
+      sql`SELECT toString(alert_id) AS id, object_id FROM alerts FINAL ORDER BY alert_id DESC LIMIT 1`,
+    );
+    const { data, errors } = await api.query(
+      `query($id: String!) { alert(alertId: $id) { alertId objectId candidate
+         cutouts { science { png fits } } object { objectId } } }`,
+      { id: stored!.id },
+    );
+    expect(errors).toBeUndefined();
+    const alert = data!.alert as {
+      alertId: string;
+      objectId: string;
+      candidate: { candid: string };
+      cutouts: { science: { png: string } };
+      object: { objectId: string };
+    };
+    expect(alert.alertId).toBe(stored!.id);
+    expect(alert.objectId).toBe(stored!.object_id);
+    expect(alert.candidate.candid).toBe(stored!.id);
+    expect(alert.object.objectId).toBe(stored!.object_id);
+    const png = await fetch(alert.cutouts.science.png);
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('returns null for an unknown alert and NOT an error', async () => {
+    const { data, errors } = await api.query(`{ alert(alertId: "1") { alertId } }`);
+    expect(errors).toBeUndefined();
+    expect(data!.alert).toBeNull();
+  });
+
+  it('returns an object with every light-curve point stored, per band too, and its classification history', async () => {
+    const [busiest] = await rows<{ object_id: string; n: string }>(
+      sql`SELECT object_id, count() AS n FROM lightcurve FINAL GROUP BY object_id ORDER BY n DESC, object_id LIMIT 1`,
+    );
+    const alerts = await rows<{ id: string }>(
+      sql`SELECT toString(alert_id) AS id FROM alerts FINAL WHERE object_id = ${busiest!.object_id}`,
+    );
+    const { data, errors } = await api.query(
+      `query($id: String!) { object(objectId: $id) {
+         objectId lightCurve { jd band kind mag limitMag }
+         lightCurveByBand { band detections { jd } upperLimits { jd } }
+         classification { label scores { classifier version score } }
+         classificationHistory { alertId label version }
+         alerts { alertId } } }`,
+      { id: busiest!.object_id },
+    );
+    expect(errors).toBeUndefined();
+    const object = data!.object as {
+      lightCurve: unknown[];
+      lightCurveByBand: { detections: unknown[]; upperLimits: unknown[] }[];
+      alerts: { alertId: string }[];
+      classificationHistory: unknown[];
+      classification: { scores: { version: string }[] };
+    };
+    expect(object.lightCurve).toHaveLength(Number(busiest!.n));
+    const perBand = object.lightCurveByBand.reduce(
+      (n, band) => n + band.detections.length + band.upperLimits.length,
+      0,
+    );
+    expect(perBand).toBe(Number(busiest!.n));
+    expect(object.alerts.map((a) => a.alertId).sort()).toEqual(alerts.map((a) => a.id).sort());
+    expect(object.classificationHistory).toHaveLength(alerts.length);
+    expect(object.classification.scores.length).toBeGreaterThan(0);
+    for (const score of object.classification.scores) expect(score.version).not.toBe('');
+  });
+
+  it('returns objects in bulk in the order asked, leaving unknown ids out', async () => {
+    const ids = await rows<{ object_id: string }>(
+      sql`SELECT object_id FROM objects FINAL ORDER BY object_id LIMIT 5`,
+    );
+    const asked = [...ids.map((r) => r.object_id).reverse(), 'ZTF00nonexistent'];
+    const { data } = await api.query(`query($ids: [String!]!) { objects(objectIds: $ids) { objectId } }`, {
+      ids: asked,
+    });
+    expect((data!.objects as { objectId: string }[]).map((o) => o.objectId)).toEqual(asked.slice(0, 5));
+  });
+
+  it('shows the catalog counterpart the pipeline found', async () => {
+    const [match] = await rows<{ object_id: string; catalog: string; source_id: string }>(
+      sql`SELECT object_id, catalog, source_id FROM crossmatches FINAL LIMIT 1`,
+    );
+    expect(match).toBeDefined();
+    const { data } = await api.query(
+      `query($id: String!) { object(objectId: $id) { crossmatches { catalog sourceId distanceArcsec } } }`,
+      { id: match!.object_id },
+    );
+    expect((data!.object as { crossmatches: unknown[] }).crossmatches).toContainEqual(
+      expect.objectContaining({ catalog: match!.catalog, sourceId: match!.source_id }),
+    );
+  });
+});
+
+describe('archive queries', () => {
+  it('finds an object by cone search, nearest first, and honours the first-detection window', async () => {
+    const [target] = await rows<{ object_id: string; ra: number; dec: number; first_jd: number }>(
+      sql`SELECT object_id, ra, dec, first_jd FROM alerts FINAL ORDER BY alert_id LIMIT 1`,
+    );
+    const cone = `query($ra: Float!, $dec: Float!, $after: Float) {
+      coneSearch(ra: $ra, dec: $dec, radiusArcsec: 600, firstDetectedAfterJd: $after) {
+        distanceArcsec object { objectId } } }`;
+    const { data } = await api.query(cone, { ra: target!.ra, dec: target!.dec });
+    const found = data!.coneSearch as { distanceArcsec: number; object: { objectId: string } }[];
+    expect(found[0]!.object.objectId).toBe(target!.object_id);
+    expect(found[0]!.distanceArcsec).toBeLessThan(2);
+    const distances = found.map((hit) => hit.distanceArcsec);
+    expect(distances).toEqual([...distances].sort((a, b) => a - b));
+    for (const distance of distances) expect(distance).toBeLessThanOrEqual(600);
+
+    const later = await api.query(cone, { ra: target!.ra, dec: target!.dec, after: target!.first_jd + 1e6 });
+    expect(later.data!.coneSearch).toEqual([]);
+  });
+
+  it('lists the latest objects of a class in a window, the classes with counts and the nights', async () => {
+    const [span] = await rows<{ lo: number; hi: number }>(
+      sql`SELECT min(jd) AS lo, max(jd) AS hi FROM alerts FINAL`,
+    );
+    const expected = await rows<{ object_id: string }>(
+      sql`SELECT DISTINCT object_id FROM alerts FINAL WHERE class = 'Solar System MPC'`,
+    );
+    const { data, errors } = await api.query(
+      `query($lo: Float!, $hi: Float!) {
+         latestObjects(label: "Solar System MPC", sinceJd: $lo, untilJd: $hi, first: 500) { objectId label }
+         classes { label alerts objects }
+         nightStats(fromNight: "2018-01-01", toNight: "2030-01-01") { night alerts objects byClass { label alerts } } }`,
+      { lo: span!.lo, hi: span!.hi },
+    );
+    expect(errors).toBeUndefined();
+    const latest = (data!.latestObjects as { objectId: string }[]).map((o) => o.objectId);
+    expect(new Set(latest)).toEqual(new Set(expected.map((r) => r.object_id)));
+
+    const [total] = await rows<{ n: string }>(sql`SELECT count() AS n FROM alerts FINAL`);
+    const classes = data!.classes as { alerts: number }[];
+    expect(classes.reduce((n, c) => n + c.alerts, 0)).toBe(Number(total!.n));
+    const nights = data!.nightStats as { alerts: number; byClass: { alerts: number }[] }[];
+    expect(nights.reduce((n, night) => n + night.alerts, 0)).toBe(Number(total!.n));
+    for (const night of nights) {
+      expect(night.byClass.reduce((n, c) => n + c.alerts, 0)).toBe(night.alerts);
+    }
+  });
+
+  it('finds solar-system objects by name, and lists the loaded catalogs with their sizes', async () => {
+    const [named] = await rows<{ ss_name: string }>(
+      sql`SELECT ss_name FROM alerts FINAL WHERE ss_name != '' LIMIT 1`,
+    );
+    const { data } = await api.query(
+      `query($name: String!) { solarSystemObjects(name: $name) { ssName } catalogs { name rows } }`,
+      { name: named!.ss_name },
+    );
+    const found = data!.solarSystemObjects as { ssName: string }[];
+    expect(found.length).toBeGreaterThan(0);
+    const catalogs = data!.catalogs as { name: string; rows: number }[];
+    expect(catalogs.map((c) => c.name).sort()).toEqual(['3hsp', 'gcvs', 'spicy']);
+    for (const catalog of catalogs) expect(catalog.rows).toBeGreaterThan(1000);
+  });
+
+  it('searches with the filter language, page by page, selecting exactly what SQL selects', async () => {
+    const [expected] = await rows<{ n: string }>(
+      sql`SELECT count() AS n FROM alerts FINAL WHERE band = 'g' AND mag < 19`,
+    );
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const response: Awaited<ReturnType<ApiSandbox['query']>> = await api.query(
+        `query($after: String) { search(filter: { band: ["g"], mag: { max: 19 } }, first: 25, after: $after) {
+           items { alertId band mag } endCursor hasNextPage } }`,
+        { after },
+      );
+      expect(response.errors).toBeUndefined();
+      const result = response.data!.search as {
+        items: { alertId: string; band: string; mag: number }[];
+        endCursor: string | null;
+        hasNextPage: boolean;
+      };
+      for (const item of result.items) {
+        expect(item.band).toBe('g');
+        expect(item.mag).toBeLessThan(19);
+        seen.push(item.alertId);
+      }
+      if (!result.hasNextPage) break;
+      after = result.endCursor;
+    }
+    expect(seen.length).toBe(Number(expected!.n));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});
+
+describe('bad input and limits', () => {
+  it.each([
+    [
+      'negative radius',
+      `{ coneSearch(ra: 10, dec: 10, radiusArcsec: -1) { distanceArcsec } }`,
+      'radiusArcsec',
+    ],
+    ['huge radius', `{ coneSearch(ra: 10, dec: 10, radiusArcsec: 1e9) { distanceArcsec } }`, 'radiusArcsec'],
+    ['dec out of range', `{ coneSearch(ra: 10, dec: 91, radiusArcsec: 5) { distanceArcsec } }`, 'dec'],
+    ['alert id not a number', `{ alert(alertId: "12abc") { alertId } }`, 'alertId'],
+    ['alert id beyond 64 bits', `{ alert(alertId: "18446744073709551616") { alertId } }`, 'alertId'],
+    ['injection in an object id', `{ object(objectId: "x' OR 1=1 --") { objectId } }`, 'objectId'],
+    ['page too large', `{ latestObjects(label: "SN candidate", first: 100000) { objectId } }`, 'first'],
+    ['unknown trend', `{ latestObjects(label: "SN candidate", trend: "UP") { objectId } }`, 'trend'],
+    ['bad night', `{ nightStats(fromNight: "yesterday", toNight: "2020-01-01") { night } }`, 'fromNight'],
+    ['bad cursor', `{ search(filter: {}, after: "%%%") { endCursor } }`, 'after'],
+    ['filter min above max', `{ search(filter: { mag: { min: 20, max: 18 } }) { endCursor } }`, 'filter.mag'],
+  ])('%s is BAD_USER_INPUT naming the argument', async (_name, source, argument) => {
+    const { errors } = await api.query(source);
+    expect(errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(errors?.[0]?.message).toContain(argument);
+  });
+
+  it('refuses too many ids at once', async () => {
+    const ids = Array.from({ length: api.config.server.maxIds + 1 }, (_, i) => `ZTF${i}`);
+    const { errors } = await api.query(`query($ids: [String!]!) { objects(objectIds: $ids) { objectId } }`, {
+      ids,
+    });
+    expect(errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a query nested deeper than the limit, before running it', async () => {
+    let deep = 'objectId';
+    for (let i = 0; i < 6; i++) deep = `alerts { object { ${deep} } }`;
+    deep = `{ object(objectId: "ZTF18abc") { ${deep} } }`;
+    const { errors } = await api.query(deep);
+    expect(errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(errors?.[0]?.message).toContain('depth');
+  });
+
+  it('refuses a variable of the wrong type as BAD_USER_INPUT', async () => {
+    const { errors } = await api.query(
+      `query($r: Float!) { coneSearch(ra: 1, dec: 1, radiusArcsec: $r) { distanceArcsec } }`,
+      {
+        r: 'NaN',
+      },
+    );
+    expect(errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('answers a malformed body with 400 and a wrong token with 401, and stays up', async () => {
+    const malformed = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
+    expect(malformed.status).toBe(400);
+    const wrong = await api.query(`{ classes { label } }`, undefined, 'fink_nope_nope');
+    expect(wrong.status).toBe(401);
+    expect(wrong.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+    expect((await api.query(`{ classes { label } }`)).errors).toBeUndefined();
+  });
+});
+
+describe('authentication and roles', () => {
+  const annotate = `mutation($id: String!) {
+    addAnnotation(objectId: $id, input: { text: "looks like a SN Ia", tags: ["sn"] }) { id author } }`;
+
+  it.each([
+    ['anonymous', null, 'UNAUTHENTICATED'],
+    ['a reader', 'reader', 'FORBIDDEN'],
+    ['an annotator', 'annotator', null],
+    ['an admin', 'admin', null],
+  ] as const)('%s adding an annotation -> %s', async (_who, role, code) => {
+    const [object] = await rows<{ object_id: string }>(sql`SELECT object_id FROM objects FINAL LIMIT 1`);
+    const token = role === null ? undefined : await api.token(`user_${role}`, role);
+    const { data, errors } = await api.query(annotate, { id: object!.object_id }, token);
+    if (code === null) {
+      expect(errors).toBeUndefined();
+      expect((data!.addAnnotation as { author: string }).author).toBe(`user_${role}`);
+    } else {
+      expect(errors?.[0]?.extensions?.code).toBe(code);
+    }
+  });
+
+  it('reads anonymously only while server.anonymousRead allows it', async () => {
+    const closed = await createApiSandbox('gqlclosed', {
+      withAlerts: false,
+      server: { anonymousRead: false },
+    });
+    try {
+      const anonymous = await closed.query(`{ classes { label } }`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      const reader = await closed.query(
+        `{ classes { label } }`,
+        undefined,
+        await closed.token('ann', 'reader'),
+      );
+      expect(reader.errors).toBeUndefined();
+    } finally {
+      await closed.stop();
+    }
+  });
+});
