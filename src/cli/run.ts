@@ -25,13 +25,18 @@ import { createFeaturesStep } from '../pipeline/steps/features.step.ts';
 import { createQualityCutsStep } from '../pipeline/steps/quality.step.ts';
 import { createRoidStep } from '../pipeline/steps/roid.step.ts';
 import { createStream2RawHandler } from '../pipeline/services/stream2raw.ts';
+import { createWatchlistCache, createWatchlistStep } from '../pipeline/steps/watchlist.step.ts';
+import { createWatchlistHitRecorder } from '../pipeline/watchlist-hits.ts';
 import { createKafkaDeadLetterSink } from '../pipeline/sinks/dead-letter-sink.ts';
 import { runKafkaBatchSource, type BatchHandler } from '../pipeline/sources/kafka-batch-source.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
 import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
 import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
 import { ClickHouseScienceStore } from '../storage/science-store.ts';
+import { ClickHouseWatchlistStore } from '../storage/watchlist-store.ts';
+import { startSavedFilterSource, type SavedFilterSource } from '../filters/saved-source.ts';
 import { launchServer } from '../server/launch.ts';
+import { ClickHouseSavedFilterStore } from '../storage/saved-filter-store.ts';
 import { reportToMetrics, watchStream } from './checkstream.ts';
 import { SERVICE_NAMES } from './services.ts';
 import { Supervisor } from './supervisor.ts';
@@ -132,7 +137,13 @@ async function runPipelineService(
   const simulatorTopics = [config.simulator.topic, config.simulator.rubinTopic];
   await ensureTopics(
     kafka,
-    [pipeline.scienceTopic, pipeline.deadLetterTopic, ...topics.filter((t) => simulatorTopics.includes(t))],
+    [
+      pipeline.scienceTopic,
+      pipeline.deadLetterTopic,
+      // raw2science publishes watchlist hits there (src/pipeline/watchlist-hits.ts).
+      ...(name === 'raw2science' ? [config.server.eventsTopic] : []),
+      ...topics.filter((t) => simulatorTopics.includes(t)),
+    ],
     config.kafka.defaultPartitions,
   );
   const metrics = createMetrics(name);
@@ -232,12 +243,14 @@ async function runRaw2Science(context: RunContext): Promise<void> {
   const { config, logger, signal } = context;
   const clickhouse = connectClickHouse(config.clickhouse);
   const catalogs = new ClickHouseCatalogStore(clickhouse);
+  const watchlists = new ClickHouseWatchlistStore(clickhouse);
   const pipeline = Pipeline.start<Alert>()
     .step(createQualityCutsStep())
     .step(createRoidStep())
     .batch(createCrossmatchStep({ catalogs }))
     .step(createFeaturesStep())
-    .step(createClassificationStep({ classifiers: resolveClassifiers(config.pipeline.classifiers) }));
+    .step(createClassificationStep({ classifiers: resolveClassifiers(config.pipeline.classifiers) }))
+    .batch(createWatchlistStep({ watchlists: createWatchlistCache(watchlists) }));
   try {
     await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
       createRaw2ScienceHandler({
@@ -254,6 +267,13 @@ async function runRaw2Science(context: RunContext): Promise<void> {
           'raw2science',
           config.kafka.maxRequestBytes,
         ),
+        recordWatchlistHits: createWatchlistHitRecorder({
+          store: watchlists,
+          producer,
+          eventsTopic: config.server.eventsTopic,
+          maxRequestBytes: config.kafka.maxRequestBytes,
+          logger,
+        }),
         brokerVersion: brokerPackageVersion(),
         metrics,
         logger,
@@ -273,9 +293,32 @@ async function runDistribution(context: RunContext): Promise<void> {
     SURVEYS.map((survey) => distributionTopic(prefix, filter.name, survey)),
   );
   await ensureTopics(kafka, topics, config.kafka.defaultPartitions);
+  // Saved filters with `distribute: true` (GraphQL) run besides the built-in ones, reloaded every few seconds.
+  const clickhouse = connectClickHouse(config.clickhouse);
+  try {
+    const savedFilters = await startSavedFilterSource({
+      store: new ClickHouseSavedFilterStore(clickhouse),
+      logger,
+      signal,
+    });
+    await runDistributionWith(context, kafka, prefix, savedFilters);
+  } finally {
+    await clickhouse.close();
+  }
+}
+
+async function runDistributionWith(
+  context: RunContext,
+  kafka: Kafka,
+  prefix: string,
+  savedFilters: SavedFilterSource,
+): Promise<void> {
+  const { config, logger, signal } = context;
   await runPipelineService(context, [config.pipeline.scienceTopic], ({ producer, metrics }) =>
     createDistributionHandler({
       filters: BUILTIN_FILTERS,
+      savedFilters,
+      ensureTopics: (fresh) => ensureTopics(kafka, fresh, config.kafka.defaultPartitions),
       topicPrefix: prefix,
       producer,
       maxRequestBytes: config.kafka.maxRequestBytes,

@@ -15,7 +15,10 @@ import { startLiveFeed, type LiveFeed } from './live-feed.ts';
 import { GRAPHQL_PATH, startServer, type FinkServer, type Route } from './server.ts';
 import { createClickHouseStores } from './stores.ts';
 import { createWebhookDispatcher } from './webhooks.ts';
+import { createWatchlistCache, createWatchlistMatcher } from '../pipeline/steps/watchlist.step.ts';
 import type { Producer } from 'kafkajs';
+
+const WATCHLIST_REFRESH_MS = 5000;
 
 export interface LaunchedServer {
   server: FinkServer;
@@ -44,11 +47,23 @@ export async function launchServer(
   );
   const producer = kafka.producer({ createPartitioner: CachingPartitioner });
   await producer.connect();
+  // Live alerts carry the watchlists they fall in, as the pipeline records them, so that a live filter on a
+  // watchlist selects what an archive search on it selects.
+  const watchlistCache = createWatchlistCache(stores.watchlists);
+  let matchWatchlists = createWatchlistMatcher([]);
+  const refreshWatchlists = () =>
+    watchlistCache.matcher().then(
+      (matcher) => (matchWatchlists = matcher),
+      (error: unknown) => logger.warn({ err: error }, 'watchlists not refreshed'),
+    );
+  await refreshWatchlists();
+  const refresher = setInterval(() => void refreshWatchlists(), WATCHLIST_REFRESH_MS);
   const live = await startLiveFeed({
     kafka,
     scienceTopic: pipeline.scienceTopic,
     eventsTopic: serverConfig.eventsTopic,
     groupPrefix: pipeline.groupPrefix,
+    watchlistsAt: (ra, dec) => matchWatchlists(ra, dec).map((hit) => hit.watchlistId),
     logger: logger.child({ module: 'live-feed' }),
   });
   const webhooks = createWebhookDispatcher({
@@ -85,6 +100,7 @@ export async function launchServer(
     server,
     live,
     async close() {
+      clearInterval(refresher);
       await server.close();
       await webhooks.idle();
       await live.stop();

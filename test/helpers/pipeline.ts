@@ -40,6 +40,8 @@ export async function createPipelineSandbox(
       metricsPort: 0,
       ...pipeline,
     },
+    // Watchlist hits and other server events of this sandbox only.
+    server: { eventsTopic: uniqueName(`${prefix}_events`) },
     simulator: { topic: upstream },
     log: { level: 'silent' },
   });

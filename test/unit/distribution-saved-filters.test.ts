@@ -47,6 +47,7 @@ function scienceMessages(count: number): { messages: SourceMessage[]; alerts: En
       crossmatches: [],
       features: computeLightCurveFeatures(alert.points),
       classification: { label: i === 0 ? 'SN candidate' : 'Unknown', scores: [] },
+      watchlistHits: [],
     }));
   const messages = alerts.map((alert, i): SourceMessage => {
     if (alert.survey !== 'ztf') throw new Error('expected a ZTF alert');

@@ -13,6 +13,7 @@ import { retry, type Pipeline } from '../framework.ts';
 import { sendInChunks } from '../kafka.ts';
 import type { DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler } from '../sources/kafka-batch-source.ts';
+import type { RecordWatchlistHits } from '../watchlist-hits.ts';
 import { decodeBatch } from './decode-batch.ts';
 import { SURVEY_HEADER } from './distribution.ts';
 import {
@@ -32,6 +33,8 @@ export interface Raw2ScienceDeps {
   /** Produce requests are split to stay under this size. */
   maxRequestBytes: number;
   deadLetters: DeadLetterSink;
+  /** Writes watchlist_hits and publishes their events (src/pipeline/watchlist-hits.ts). */
+  recordWatchlistHits: RecordWatchlistHits;
   brokerVersion: string;
   metrics: PipelineMetrics;
   logger: Logger;
@@ -54,6 +57,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     scienceTopic,
     maxRequestBytes,
     deadLetters,
+    recordWatchlistHits,
     metrics,
     logger,
     signal,
@@ -91,6 +95,13 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     const processedAt = new Date();
     const batch = toScienceBatch(processed, processedAt, deps.brokerVersion);
     await retry(() => store.write(batch), { signal, onRetry: onRetry('clickhouse') });
+    // After the science tables (a hit's alert is readable when its event arrives), before the offsets commit.
+    const hits = await retry(() => recordWatchlistHits(processed.map(({ alert }) => alert)), {
+      signal,
+      isRetriable: () => true,
+      attempts: 20,
+      onRetry: onRetry('watchlist-hits'),
+    });
 
     const science = processed.map(({ alert }): ScienceMessage => {
       const { key, value } = encoder.encode({
@@ -113,6 +124,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     metrics.written.inc({ table: 'alerts' }, batch.alerts.length);
     metrics.written.inc({ table: 'lightcurve' }, batch.lightcurve.length);
     metrics.written.inc({ table: 'cutouts' }, batch.cutouts.length);
+    metrics.written.inc({ table: 'watchlist_hits' }, hits);
     metrics.published.inc({ topic: scienceTopic }, science.length);
     for (const { message } of processed) metrics.latencySeconds.observe((now - message.receivedAt) / 1000);
     metrics.batchSeconds.observe((performance.now() - started) / 1000);

@@ -7,12 +7,14 @@ import type { ClassificationFields } from '../steps/classification.step.ts';
 import type { Crossmatch } from '../steps/crossmatch.step.ts';
 import type { FeaturesFields, LightCurveFeatures } from '../steps/features.step.ts';
 import type { RoidFields } from '../steps/roid.step.ts';
+import type { WatchlistFields } from '../steps/watchlist.step.ts';
 import type { SourceMessage } from '../sources/kafka-batch-source.ts';
 import type { ScienceBatch } from '../../storage/science-store.ts';
 
 export type EnrichedAlert = Alert &
   RoidFields & { crossmatches: Crossmatch[] } & FeaturesFields &
-  ClassificationFields;
+  ClassificationFields &
+  WatchlistFields;
 
 /** Provenance of the final label in the classifications table. */
 export const FINK_LABEL_CLASSIFIER = 'fink';

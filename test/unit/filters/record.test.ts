@@ -42,6 +42,7 @@ function enrich(alert: Alert, i: number): EnrichedAlert {
         : [],
     features: computeLightCurveFeatures(alert.points),
     classification: { label: i % 2 ? 'SN candidate' : 'Unknown', scores: [] },
+    watchlistHits: [],
   };
 }
 
