@@ -11,7 +11,14 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
-import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { createRequire } from 'node:module';
+
+// The CommonJS build, on purpose: the ESM one imports 'graphql/index.mjs', a second copy of graphql next to the
+// one everything else loads ('graphql' resolves to index.js under Node), and graphql refuses a schema from
+// "another realm".
+const { fieldExtensionsEstimator, getComplexity, simpleEstimator } = createRequire(import.meta.url)(
+  'graphql-query-complexity',
+) as typeof import('graphql-query-complexity');
 
 export function depthLimitRule(maxDepth: number) {
   return (context: ValidationContext): ASTVisitor => {
@@ -76,9 +83,9 @@ export function complexityError(
       estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch (error) {
-    // Invalid variables: execution reports them with their own message.
-    void error;
-    return null;
+    // Invalid variables: execution reports them with their own message. Anything else is a bug, not a pass.
+    if (error instanceof GraphQLError) return null;
+    throw error;
   }
   return complexity > maxComplexity
     ? new GraphQLError(`operation complexity ${complexity} exceeds the limit of ${maxComplexity}`, {

@@ -1,6 +1,12 @@
 // The GraphQL API over HTTP on a database the real pipeline filled from the 611 real ZTF alerts (and the shared
 // catalogs): every query kind against what ClickHouse holds, bad arguments, limits, and the role matrix.
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.ts';
+import { buildFinkSchema } from '../../src/resolvers/index.ts';
+import { startServer } from '../../src/server/server.ts';
+import { createClickHouseStores } from '../../src/server/stores.ts';
+import type { ClickHouseClient } from '../../src/storage/clickhouse.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
 import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';
@@ -310,5 +316,111 @@ describe('authentication and roles', () => {
     } finally {
       await closed.stop();
     }
+  });
+});
+
+describe('DataLoaders', () => {
+  it('read 50 objects with their light curves, alerts, classifications, cross-matches and annotations in one query per kind', async () => {
+    let queries = 0;
+    const client = api.pipeline.db.client;
+    const counting = new Proxy(client, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property === 'query' && typeof value === 'function') {
+          return (...args: unknown[]) => {
+            queries++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    }) as ClickHouseClient;
+    const stores = createClickHouseStores(counting);
+    const server = await startServer({
+      config: { ...api.config.server, port: 0 },
+      distributionPrefix: 'fink',
+      schema: await buildFinkSchema(),
+      stores,
+      services: {
+        followups: { publish: () => Promise.resolve() },
+        webhooks: { dispatch: () => Promise.resolve([]), idle: () => Promise.resolve() },
+      },
+      authenticate: () => Promise.resolve(null),
+      events: { publish: () => Promise.resolve() },
+      live: null,
+      routes: [],
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      const ids = await rows<{ object_id: string }>(
+        sql`SELECT object_id FROM objects FINAL ORDER BY object_id LIMIT 50`,
+      );
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: `query($ids: [String!]!) { objects(objectIds: $ids) {
+            objectId lightCurve { jd } alerts { alertId object { objectId } }
+            classificationHistory { label } crossmatches { catalog } annotations { id } } }`,
+          variables: { ids: ids.map((r) => r.object_id) },
+        }),
+      });
+      const body = (await response.json()) as { data: { objects: unknown[] }; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      expect(body.data.objects).toHaveLength(50);
+      // objects, light curves, alerts, classifications, cross-matches, annotations: 6 reads for 50 objects,
+      // where resolving per parent would make 1 + 50 x 5 (and 50 x ~2 more for alerts' objects).
+      expect(queries).toBe(6);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('fuzzed arguments', () => {
+  const junk = fc.oneof(
+    fc.string(),
+    fc.constantFrom("' OR 1=1 --", '\\', '\u0000', 'NaN', '-1', '1e400', '18446744073709551616', '%%%', ''),
+    fc.double(),
+    fc.integer(),
+    fc.constant(null),
+  );
+
+  it('bad values in every argument give client errors only, and the server stays up', async () => {
+    const operations = [
+      ['query($v: String!) { alert(alertId: $v) { alertId } }', 'String'],
+      ['query($v: String!) { object(objectId: $v) { objectId } }', 'String'],
+      ['query($v: Float!) { coneSearch(ra: $v, dec: 0, radiusArcsec: 5) { distanceArcsec } }', 'Float'],
+      ['query($v: Float!) { coneSearch(ra: 0, dec: $v, radiusArcsec: 5) { distanceArcsec } }', 'Float'],
+      ['query($v: Float!) { coneSearch(ra: 0, dec: 0, radiusArcsec: $v) { distanceArcsec } }', 'Float'],
+      ['query($v: String!) { latestObjects(label: $v) { objectId } }', 'String'],
+      ['query($v: Int) { latestObjects(label: "x", first: $v) { objectId } }', 'Int'],
+      ['query($v: String!) { nightStats(fromNight: $v, toNight: "2030-01-01") { night } }', 'String'],
+      ['query($v: String!) { solarSystemObjects(name: $v) { objectId } }', 'String'],
+      ['query($v: String) { search(filter: {}, after: $v) { endCursor } }', 'String'],
+      ['query($v: Float) { search(filter: { mag: { min: $v } }) { endCursor } }', 'Float'],
+      ['query($v: [String!]) { search(filter: { band: $v }) { endCursor } }', 'List'],
+    ] as const;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...operations), junk, async ([query, kind], value) => {
+        const v = kind === 'List' ? [value] : value;
+        const { status, errors } = await api.query(query, { v });
+        expect(status).toBeLessThan(500);
+        for (const error of errors ?? []) {
+          expect(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'NOT_FOUND']).toContain(
+            error.extensions?.code,
+          );
+        }
+      }),
+      { numRuns: 300, seed: 20261124 },
+    );
+    expect((await api.query('{ classes { label } }')).errors).toBeUndefined();
+  });
+
+  it('refuses an operation over the complexity limit', async () => {
+    const fields = Array.from({ length: 2600 }, (_, i) => `a${i}: classes { label }`).join(' ');
+    const { errors } = await api.query(`{ ${fields} }`);
+    expect(errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(errors?.[0]?.message).toContain('complexity');
   });
 });

@@ -1,0 +1,97 @@
+import { buildSchema, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { Broadcaster } from '../../../src/server/broadcast.ts';
+import type { ServerContext } from '../../../src/server/context.ts';
+import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from '../../../src/server/shared-subscriptions.ts';
+
+/** A schema whose subscription counts how often its resolver runs, fed by a broadcaster. */
+function setup(maxPending = 100) {
+  const ticks = new Broadcaster<number>();
+  const counter = { resolved: 0 };
+  const schema = buildSchema(`type Query { ok: Boolean } type Subscription { tick(times: Int): Int }`);
+  const subscriptionType = schema.getSubscriptionType()!;
+  const field = subscriptionType.getFields().tick!;
+  field.subscribe = () => ticks.subscribe({ maxPending: 10_000 });
+  field.resolve = (value: number, args: { times?: number }) => {
+    counter.resolved++;
+    return value * (args.times ?? 1);
+  };
+  const shared = new SharedSubscriptions({ userScopedFields: new Set(), maxPending });
+  const closed: { code: number; reason: string }[] = [];
+  const args = (query: string, variables: Record<string, unknown> = {}): ExecutionArgs => ({
+    schema,
+    document: parse(query),
+    variableValues: variables,
+    contextValue: {
+      viewer: null,
+      connection: { close: (code: number, reason: string) => closed.push({ code, reason }) },
+    } as unknown as ServerContext,
+  });
+  return { ticks, counter, shared, closed, args };
+}
+
+async function iteratorOf(result: unknown): Promise<AsyncIterableIterator<ExecutionResult>> {
+  const value = await result;
+  if (value === null || typeof value !== 'object' || !(Symbol.asyncIterator in value)) {
+    throw new Error(`not a subscription: ${JSON.stringify(value)}`);
+  }
+  return value as AsyncIterableIterator<ExecutionResult>;
+}
+
+describe('SharedSubscriptions', () => {
+  it('executes each distinct operation once per event, whatever the number of subscribers', async () => {
+    const { ticks, counter, shared, args } = setup();
+    const same = await Promise.all(
+      [0, 1, 2].map(() => iteratorOf(shared.subscribe(args('subscription { tick(times: 2) }')))),
+    );
+    const other = await iteratorOf(shared.subscribe(args('subscription { tick(times: 3) }')));
+    expect(shared.activeExecutions).toBe(2);
+    const nexts = [...same, other].map((iterator) => iterator.next());
+    ticks.publish(5);
+    const results = await Promise.all(nexts);
+    expect(results.map((r) => (r.value as ExecutionResult).data)).toEqual([
+      { tick: 10 },
+      { tick: 10 },
+      { tick: 10 },
+      { tick: 15 },
+    ]);
+    expect(counter.resolved).toBe(2);
+    expect(shared.executionsStarted).toBe(2);
+  });
+
+  it('ends the shared execution when its last subscriber leaves', async () => {
+    const { ticks, shared, args } = setup();
+    const a = await iteratorOf(shared.subscribe(args('subscription { tick }')));
+    const b = await iteratorOf(shared.subscribe(args('subscription { tick }')));
+    await a.return!();
+    expect(shared.activeExecutions).toBe(1);
+    await b.return!();
+    expect(shared.activeExecutions).toBe(0);
+    expect(ticks.size).toBe(0);
+  });
+
+  it('closes the connection of a subscriber that falls behind, with 4429, without holding back the others', async () => {
+    const { ticks, shared, args, closed } = setup(3);
+    const slow = await iteratorOf(shared.subscribe(args('subscription { tick }')));
+    const fast = await iteratorOf(shared.subscribe(args('subscription { tick }')));
+    const received: unknown[] = [];
+    for (let i = 1; i <= 6; i++) {
+      const next = fast.next();
+      ticks.publish(i);
+      received.push((await next).value);
+    }
+    expect(received).toHaveLength(6);
+    expect(closed).toEqual([
+      { code: SLOW_CONSUMER_CLOSE_CODE, reason: expect.stringContaining('slow consumer') },
+    ]);
+    // What the slow one had queued is dropped with it: it is over.
+    expect((await slow.next()).done).toBe(true);
+  });
+
+  it('returns a subscription that cannot start (bad arguments) as a result, shared with nobody', async () => {
+    const { shared, args } = setup();
+    const result = await shared.subscribe(args('subscription($t: Int) { tick(times: $t) }', { t: 'x' }));
+    expect(result).toHaveProperty('errors');
+    expect(shared.activeExecutions).toBe(0);
+  });
+});
