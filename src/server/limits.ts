@@ -12,13 +12,14 @@ import {
   type ValidationContext,
 } from 'graphql';
 import { createRequire } from 'node:module';
+import type * as QueryComplexity from 'graphql-query-complexity';
 
 // The CommonJS build, on purpose: the ESM one imports 'graphql/index.mjs', a second copy of graphql next to the
 // one everything else loads ('graphql' resolves to index.js under Node), and graphql refuses a schema from
 // "another realm".
 const { fieldExtensionsEstimator, getComplexity, simpleEstimator } = createRequire(import.meta.url)(
   'graphql-query-complexity',
-) as typeof import('graphql-query-complexity');
+) as typeof QueryComplexity;
 
 export function depthLimitRule(maxDepth: number) {
   return (context: ValidationContext): ASTVisitor => {

@@ -6,7 +6,6 @@ import { createLogger } from '../../src/logger.ts';
 import { buildFinkSchema } from '../../src/resolvers/index.ts';
 import { startServer } from '../../src/server/server.ts';
 import { createClickHouseStores } from '../../src/server/stores.ts';
-import type { ClickHouseClient } from '../../src/storage/clickhouse.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
 import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';
@@ -334,7 +333,7 @@ describe('DataLoaders', () => {
         }
         return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
       },
-    }) as ClickHouseClient;
+    });
     const stores = createClickHouseStores(counting);
     const server = await startServer({
       config: { ...api.config.server, port: 0 },

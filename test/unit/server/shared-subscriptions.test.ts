@@ -18,14 +18,15 @@ function setup(maxPending = 100) {
   };
   const shared = new SharedSubscriptions({ userScopedFields: new Set(), maxPending });
   const closed: { code: number; reason: string }[] = [];
+  const context: Pick<ServerContext, 'viewer' | 'connection'> = {
+    viewer: null,
+    connection: { close: (code, reason) => closed.push({ code, reason }) },
+  };
   const args = (query: string, variables: Record<string, unknown> = {}): ExecutionArgs => ({
     schema,
     document: parse(query),
     variableValues: variables,
-    contextValue: {
-      viewer: null,
-      connection: { close: (code: number, reason: string) => closed.push({ code, reason }) },
-    } as unknown as ServerContext,
+    contextValue: context,
   });
   return { ticks, counter, shared, closed, args };
 }
@@ -81,9 +82,8 @@ describe('SharedSubscriptions', () => {
       received.push((await next).value);
     }
     expect(received).toHaveLength(6);
-    expect(closed).toEqual([
-      { code: SLOW_CONSUMER_CLOSE_CODE, reason: expect.stringContaining('slow consumer') },
-    ]);
+    expect(closed.map((c) => c.code)).toEqual([SLOW_CONSUMER_CLOSE_CODE]);
+    expect(closed[0]?.reason).toContain('slow consumer');
     // What the slow one had queued is dropped with it: it is over.
     expect((await slow.next()).done).toBe(true);
   });
