@@ -137,7 +137,11 @@ const serverSchema = z
     /** Live subscriptions: at most this many per WebSocket connection. */
     maxSubscriptionsPerConnection: z.number().int().min(1).default(20),
     /** A client whose unsent bytes exceed this is disconnected (close code 4429) so it never delays others. */
-    slowClientBufferBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+    slowClientBufferBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024),
     /** Annotations, votes and watchlist hits as JSON events, consumed by every server for subscriptions. */
     eventsTopic: z.string().min(1).default('fink_events'),
     /** Follow-up requests as JSON, for the facilities' own consumers (and the server's subscriptions). */

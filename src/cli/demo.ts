@@ -51,7 +51,7 @@ export function sharedCatalogs(sharedDir: string): CatalogFileRequest[] {
   ];
 }
 
-const PIPELINE = ['stream2raw', 'raw2science', 'distribution', 'checkstream'];
+const PIPELINE = ['stream2raw', 'raw2science', 'distribution', 'checkstream', 'server'];
 
 export async function runDemo(base: Config): Promise<void> {
   // The pipeline reads the simulator's topics (what `fink start <service> --simulator` does).
@@ -88,7 +88,9 @@ export async function runDemo(base: Config): Promise<void> {
   console.log(`
 Kafka: ${config.kafka.brokers.join(',')}   ClickHouse: ${config.clickhouse.url} (database '${config.clickhouse.database}')
 Distribution topics: ${config.pipeline.distributionPrefix}_<filter>_<survey>, readable with fink-client.
-The GraphQL server and the dashboard arrive with the next issues.
+GraphQL (HTTP and WebSocket): http://${config.server.host}:${config.server.port}/graphql
+GraphiQL, with example operations: http://${config.server.host}:${config.server.port}/graphiql
+  ./bin/fink.js token create --user me --role annotator    a token for mutations (Authorization: Bearer ...)
 
   ./bin/fink.js checkstream      watch rates and consumer lag live
   ./bin/fink.js show             what runs, with pids and logs
