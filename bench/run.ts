@@ -3,6 +3,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { decodeBenchmark } from './decode.bench.ts';
 import { e2eBenchmark } from './e2e.bench.ts';
+import { graphqlBenchmark } from './graphql.bench.ts';
 
 export interface BenchmarkResult {
   name: string;
@@ -12,6 +13,7 @@ export interface BenchmarkResult {
 const BENCHMARKS: Record<string, () => Promise<BenchmarkResult[]>> = {
   decode: decodeBenchmark,
   e2e: e2eBenchmark,
+  graphql: graphqlBenchmark,
 };
 
 const requested = process.argv.slice(2);
