@@ -163,3 +163,49 @@ describe('a Python notebook client (gql from PyPI)', () => {
     }
   }, 300_000);
 });
+
+describe('collaboration events', () => {
+  it('pushes annotations (for the object asked) and follow-up requests to subscribers, through the events topic', async () => {
+    const token = await api.token('events_annotator', 'annotator');
+    const client = api.wsClient();
+    const events: { annotationAdded?: { objectId: string }; followupRequests?: { facility: string } }[] = [];
+    const subscribe = (query: string) =>
+      client.subscribe<(typeof events)[number]>(
+        { query },
+        { next: (r) => r.data && events.push(r.data), error: () => undefined, complete: () => undefined },
+      );
+    const before = api.launched.server.shared.activeExecutions;
+    const stops = [
+      subscribe(
+        'subscription { annotationAdded(objectId: "ZTF21watched") { annotationId objectId version } }',
+      ),
+      subscribe('subscription { followupRequests(facility: "NOT") { requestId facility objectId } }'),
+    ];
+    await waitFor(() => api.launched.server.shared.activeExecutions === before + 2, 30_000);
+    const annotate = (objectId: string) =>
+      api.query(
+        `mutation($id: String!) { addAnnotation(objectId: $id, input: { text: "candidate" }) { id } }`,
+        { id: objectId },
+        token,
+      );
+    expect((await annotate('ZTF21other')).errors).toBeUndefined();
+    expect((await annotate('ZTF21watched')).errors).toBeUndefined();
+    const followup = await api.query(
+      `mutation { requestFollowup(objectId: "ZTF21watched", facility: "NOT", priority: HIGH, note: "spectrum") { requestId } }`,
+      undefined,
+      token,
+    );
+    expect(followup.errors).toBeUndefined();
+    await waitFor(() => events.length >= 2, 30_000);
+    expect(events).toContainEqual({
+      annotationAdded: expect.objectContaining({ objectId: 'ZTF21watched', version: 1 }) as unknown,
+    });
+    expect(events).toContainEqual({
+      followupRequests: expect.objectContaining({ facility: 'NOT', objectId: 'ZTF21watched' }) as unknown,
+    });
+    // The annotation on the other object was not pushed to this subscriber.
+    expect(events.filter((e) => e.annotationAdded !== undefined)).toHaveLength(1);
+    for (const stop of stops) stop();
+    await client.dispose();
+  });
+});
