@@ -1,6 +1,7 @@
 // What a filter reads of an alert: exactly the columns of the `alerts` table that the SQL compiler reads, so a
 // live subscription, a distributed topic and an archive search select the same alerts.
 import type { Alert } from '../pipeline/alert.ts';
+import type { AlertColumns } from '../storage/alert-store.ts';
 import { rubinToAlert } from '../pipeline/decode/rubin-alert.ts';
 import type { RubinAlert } from '../pipeline/decode/rubin-avro.ts';
 import { ztfToAlert } from '../pipeline/decode/ztf-alert.ts';
@@ -8,27 +9,7 @@ import type { ZtfAlert } from '../pipeline/decode/ztf-avro.ts';
 import type { DecodedDistributionMessage } from '../pipeline/encode/distribution.ts';
 import { computeLightCurveFeatures } from '../pipeline/steps/features.step.ts';
 
-export interface FilterRecord {
-  survey: string;
-  alertId: bigint;
-  objectId: string;
-  jd: number;
-  ra: number;
-  dec: number;
-  band: string;
-  mag: number | null;
-  magErr: number | null;
-  roid: number;
-  label: string;
-  ndet: number;
-  nlim: number;
-  firstJd: number;
-  lastJd: number;
-  peakMag: number | null;
-  colorGr: number | null;
-  rate: number | null;
-  rising: boolean | null;
-  ssName: string;
+export interface FilterRecord extends AlertColumns {
   crossmatches: { catalog: string; type: string }[];
   /** Ids of the watchlists this alert hit. */
   watchlists: string[];

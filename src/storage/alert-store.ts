@@ -7,12 +7,12 @@ import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import { join, list, sql, type Sql } from './sql.ts';
 import { groupBy } from '../util/group-by.ts';
 
-export interface AlertRecord {
+/** The columns of `alerts` every reader shares: the GraphQL API, the filter language (src/filters/record.ts). */
+export interface AlertColumns {
   survey: string;
   alertId: bigint;
   objectId: string;
   jd: number;
-  night: string;
   ra: number;
   dec: number;
   band: string;
@@ -29,6 +29,10 @@ export interface AlertRecord {
   colorGr: number | null;
   rate: number | null;
   rising: boolean | null;
+}
+
+export interface AlertRecord extends AlertColumns {
+  night: string;
   /** Light-curve features (JSON text, as stored). */
   features: string;
   /** The survey's own record of the detection (JSON text, every field). */
