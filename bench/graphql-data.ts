@@ -389,12 +389,19 @@ export function liveFilters(
     .sort((a, b) => a - b);
   /** Magnitude below which a fraction q of the alerts lie. */
   const magAt = (q: number) => mags[Math.min(mags.length - 1, Math.floor(q * mags.length))]!;
+  const errs = records
+    .map((r) => r.magErr)
+    .filter((m): m is number => m !== null)
+    .sort((a, b) => a - b);
+  /** Exact error values, so that each cut is distinct. */
+  const errAt = (q: number) => errs[Math.min(errs.length - 1, Math.floor(q * errs.length))]!;
   const selectivity = () => 0.001 * 30 ** rng.next(); // log-uniform in [0.1%, 3%]
   const filters: AlertFilterInput[] = [];
   const seen = new Set<string>();
   const round = (x: number) => Math.round(x * 1000) / 1000;
   for (let attempt = 0; filters.length < count && attempt < count * 20; attempt++) {
-    const kind = filters.length % 6;
+    // By attempt, not by filters made: a duplicate moves on to the next kind instead of retrying its own.
+    const kind = attempt % 6;
     let filter: AlertFilterInput;
     if (kind === 0) {
       filter = { mag: { max: round(magAt(selectivity())) } };
@@ -407,17 +414,16 @@ export function liveFilters(
       const at = records[rng.int(0, records.length - 1)]!;
       filter = { cone: { ra: round(at.ra), dec: round(at.dec), radiusArcsec: 3600 } };
     } else if (kind === 3) {
-      filter = { label: ['Kilonova candidate', 'Early SN Ia candidate', 'Tracklet'].slice(0, rng.int(1, 3)) };
+      // A rare label, or a common one with a magnitude cut.
+      const [label, share] = LABEL_WEIGHTS[rng.int(1, LABEL_WEIGHTS.length - 1)]!;
+      filter = { label: [label], mag: { max: round(magAt(Math.min(1, selectivity() / share))) } };
     } else if (kind === 4) {
       filter = { rising: true, mag: { max: round(magAt(2 * selectivity())) } };
     } else {
       const field: FilterField = 'MAG_ERR';
       const op: ComparisonOp = 'LT';
       filter = {
-        or: [
-          { label: ['Kilonova candidate'] },
-          { compare: [{ field, op, value: round(0.02 + rng.next() * 0.02) }] },
-        ],
+        or: [{ label: ['Kilonova candidate'] }, { compare: [{ field, op, value: errAt(selectivity()) }] }],
       };
     }
     const key = JSON.stringify(filter);
