@@ -25,6 +25,19 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        resolve,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          // The dashboard build and Chromium. Not test/global-setup.ts a second time: each run of it sets the
+          // run's tag anew, and the integration project's teardown would then miss its own leftovers.
+          globalSetup: ['test/browser/global-setup.ts'],
+          // A pipeline-filled database, a server and a real browser per file.
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -32,3 +32,15 @@ export function aptInstall(packages: string[], reason: string): void {
   if (!install())
     throw new InstallError(`apt-get could not install ${packages.join(' ')}; try:\n  ${manual}`);
 }
+
+/** Where the browser tests expect Debian's Chromium (playwright-core drives it; it downloads no browser). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Installs Debian's `chromium` for the browser tests when it is missing; throws InstallError when it cannot. */
+export function ensureChromium(): void {
+  if (existsSync(CHROMIUM_PATH)) return;
+  aptInstall(['chromium'], `Chromium (${CHROMIUM_PATH}, for the dashboard's browser tests)`);
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new InstallError(`apt-get installed chromium but ${CHROMIUM_PATH} is still missing`);
+  }
+}

@@ -1,5 +1,6 @@
 // Assembles the server from the config: ClickHouse stores, Kafka (live feed, events, follow-ups), webhooks,
-// GraphiQL and cutout routes. `fink start server` runs this; integration tests call it with their own config.
+// GraphiQL, cutout and dashboard routes. `fink start server` runs this; integration tests call it with their own
+// config.
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { CachingPartitioner, createKafka, ensureTopics } from '../pipeline/kafka.ts';
@@ -7,6 +8,7 @@ import { buildFinkSchema } from '../resolvers/index.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
 import { createAuthenticator } from './auth.ts';
 import { createCutoutHandler } from './cutout-routes.ts';
+import { createDashboardHandler, DASHBOARD_DIR } from './dashboard.ts';
 import type { EventPublisher, ServerEvent } from './events.ts';
 import { GRAPHIQL_EXAMPLES } from './examples.ts';
 import { createKafkaFollowupPublisher } from './followups.ts';
@@ -92,6 +94,8 @@ export async function launchServer(
         logger,
       }),
       createCutoutHandler({ store: stores.cutouts, logger }),
+      // The dashboard (web/, built into DASHBOARD_DIR): `/`, `/index.html` and `/assets/*`.
+      createDashboardHandler({ dir: DASHBOARD_DIR, logger }),
     ],
     logger,
   });

@@ -1,0 +1,659 @@
+// Object: everything the archive knows of one object, from one query: summary, light curve, the latest alert's
+// three cutouts, classification (latest, and per alert with the classifiers' names and versions), catalogue
+// counterparts, watchlists, annotations and votes (with forms, which need a token with the annotator role), and
+// follow-up requests (with a button to make one). New annotations by anyone appear live (annotationAdded).
+import type uPlot from 'uplot';
+import type { Client } from 'graphql-ws';
+import { ApiError, createSocket, describeError, gql, TOKEN_EVENT } from '../api.ts';
+import { drawLightCurve, countPoints, type LightCurvePoint } from '../charts/light-curve.ts';
+import { fieldValue, h, numberField, replace, type Cleanup } from '../dom.ts';
+import { formatIso, formatJd, formatNumber, jdToMjd } from '../format.ts';
+
+const OBJECT_QUERY = `query ObjectPage($id: String!) {
+  object(objectId: $id) {
+    objectId survey ra dec band label mag peakMag ndet nlim firstJd lastJd rate rising colorGr ssName roid
+    lastAlertId
+    cutouts { science { png fits } template { png fits } difference { png fits } }
+    lightCurve { jd band kind mag magErr limitMag sourceId }
+    classification { alertId jd label version processedAt scores { classifier label score version } }
+    classificationHistory { alertId jd label version processedAt scores { classifier version } }
+    crossmatches { catalog sourceId type distanceArcsec alertId }
+    watchlists { id name owner public targetCount }
+  }
+}`;
+
+const FOLLOWUPS_QUERY = `query Followups($id: String!) {
+  followups(objectId: $id) { requestId facility priority note user createdAt }
+}`;
+
+const COLLAB_QUERY = `query ObjectCollab($id: String!) {
+  object(objectId: $id) {
+    annotations { id author text classification tags createdAt updatedAt version citations { kind value url } }
+    votes { user label confidence comment createdAt }
+    consensus { label share voters breakdown { label share voters confidence } }
+  }
+}`;
+
+interface CutoutLink {
+  png: string;
+  fits: string;
+}
+
+interface Classification {
+  alertId: string;
+  jd: number;
+  label: string;
+  version: string;
+  processedAt: string;
+  scores: { classifier: string; label?: string; score?: number | null; version: string }[];
+}
+
+interface ObjectData {
+  objectId: string;
+  survey: string;
+  ra: number;
+  dec: number;
+  band: string;
+  label: string;
+  mag: number | null;
+  peakMag: number | null;
+  ndet: number;
+  nlim: number;
+  firstJd: number;
+  lastJd: number;
+  rate: number | null;
+  rising: boolean | null;
+  colorGr: number | null;
+  ssName: string | null;
+  roid: number;
+  lastAlertId: string;
+  cutouts: { science: CutoutLink; template: CutoutLink; difference: CutoutLink };
+  lightCurve: (LightCurvePoint & { sourceId: string | null })[];
+  classification: Classification | null;
+  classificationHistory: Classification[];
+  crossmatches: { catalog: string; sourceId: string; type: string | null; distanceArcsec: number; alertId: string }[];
+  watchlists: { id: string; name: string; owner: string; public: boolean; targetCount: number }[];
+}
+
+interface Followup {
+  requestId: string;
+  facility: string;
+  priority: string;
+  note: string;
+  user: string;
+  createdAt: string;
+}
+
+interface Annotation {
+  id: string;
+  author: string;
+  text: string;
+  classification: string | null;
+  tags: string[];
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  citations: { kind: string; value: string; url: string }[];
+}
+
+interface Collab {
+  annotations: Annotation[];
+  votes: { user: string; label: string; confidence: number; comment: string | null; createdAt: string }[];
+  consensus: {
+    label: string | null;
+    share: number;
+    voters: number;
+    breakdown: { label: string; share: number; voters: number; confidence: number }[];
+  };
+}
+
+export function renderObject(main: HTMLElement, objectId: string): Cleanup {
+  const cleanups: Cleanup[] = [];
+  let closed = false;
+  replace(main, h('h1', {}, objectId), h('p', { class: 'muted', id: 'object-loading' }, 'Loading…'));
+
+  gql<{ object: ObjectData | null }>(OBJECT_QUERY, { id: objectId }).then(
+    ({ object }) => {
+      if (closed) return;
+      if (object === null) {
+        replace(main, h('h1', {}, objectId), h('p', { class: 'error' }, `No object ${objectId} in the archive.`));
+        return;
+      }
+      cleanups.push(...renderLoaded(main, object));
+    },
+    (error: unknown) => {
+      if (!closed) replace(main, h('h1', {}, objectId), h('p', { class: 'error' }, describeError(error)));
+    },
+  );
+  return () => {
+    closed = true;
+    for (const cleanup of cleanups) cleanup();
+  };
+}
+
+function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
+  const chartBox = h('div', { class: 'chart', id: 'light-curve' });
+  const collabBox = h('div', { id: 'collab' }, h('p', { class: 'muted' }, 'Loading annotations…'));
+  const counts = countPoints(object.lightCurve);
+  replace(
+    main,
+    h(
+      'h1',
+      {},
+      object.objectId,
+      ' ',
+      h('span', { class: 'badge', id: 'object-label' }, object.label),
+      ' ',
+      h('span', { class: 'muted small' }, object.survey),
+    ),
+    h(
+      'div',
+      { class: 'object-grid' },
+      h(
+        'div',
+        { class: 'column' },
+        summary(object),
+        h(
+          'section',
+          {},
+          h('h2', {}, 'Light curve'),
+          h(
+            'p',
+            { class: 'muted small', id: 'light-curve-counts' },
+            `${counts.plotted} points: ${plural(counts.detections, 'detection')}, ${plural(counts.upperLimits, 'upper limit')}`,
+            counts.forced > 0 ? `, ${counts.forced} forced` : '',
+            counts.unplottable > 0 ? ` (${counts.unplottable} without a magnitude, not drawn)` : '',
+          ),
+          chartBox,
+          pointsTable(object.lightCurve),
+        ),
+        cutouts(object),
+      ),
+      h(
+        'div',
+        { class: 'column' },
+        classification(object),
+        crossmatches(object),
+        watchlists(object),
+        collabBox,
+        followupSection(object.objectId),
+      ),
+    ),
+  );
+
+  const cleanups: Cleanup[] = [];
+  let chart: uPlot | null = null;
+  if (object.lightCurve.length > 0) {
+    chart = drawLightCurve(chartBox, object.lightCurve);
+    // What was actually handed to the chart, for whoever checks it (the browser tests do).
+    const drawn = chart.data.slice(1).reduce((n, values) => n + Array.from(values).filter((v) => v != null).length, 0);
+    chartBox.dataset.points = String(drawn);
+    const resize = new ResizeObserver(() => chart?.setSize({ width: chartBox.clientWidth, height: 320 }));
+    resize.observe(chartBox);
+    cleanups.push(() => {
+      resize.disconnect();
+      chart?.destroy();
+    });
+  } else {
+    chartBox.dataset.points = '0';
+    replace(chartBox, h('p', { class: 'muted' }, 'No light-curve point.'));
+  }
+
+  const refreshCollab = () =>
+    gql<{ object: Collab | null }>(COLLAB_QUERY, { id: object.objectId }).then(
+      ({ object: collab }) => {
+        if (collab !== null) replace(collabBox, ...collabSections(object.objectId, collab, refreshCollab));
+      },
+      (error: unknown) => replace(collabBox, h('p', { class: 'error' }, describeError(error))),
+    );
+  void refreshCollab();
+  cleanups.push(watchAnnotations(object.objectId, () => void refreshCollab()));
+  return cleanups;
+}
+
+/** Re-reads the annotations whenever anyone adds or edits one on this object. */
+function watchAnnotations(objectId: string, onChange: () => void): Cleanup {
+  const socket: Client = createSocket();
+  const stop = socket.subscribe(
+    { query: 'subscription($id: String) { annotationAdded(objectId: $id) { annotationId version } }', variables: { id: objectId } },
+    { next: () => onChange(), error: () => undefined, complete: () => undefined },
+  );
+  return () => {
+    stop();
+    void socket.dispose();
+  };
+}
+
+function definitionList(entries: [string, string | Node][]): HTMLElement {
+  return h('dl', { class: 'facts' }, ...entries.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+}
+
+function summary(object: ObjectData): HTMLElement {
+  return h(
+    'section',
+    {},
+    definitionList([
+      ['RA, Dec (°)', `${object.ra.toFixed(6)}, ${object.dec.toFixed(6)}`],
+      ['latest mag', `${formatNumber(object.mag)} (${object.band})`],
+      ['peak mag', formatNumber(object.peakMag)],
+      ['detections / limits', `${object.ndet} / ${object.nlim}`],
+      ['first / last', `${formatJd(object.firstJd)} / ${formatJd(object.lastJd)}`],
+      ['rate (mag/day)', `${formatNumber(object.rate, 3)}${object.rising === null ? '' : object.rising ? ' rising' : ' fading'}`],
+      ['g − r', formatNumber(object.colorGr)],
+      ['solar system', object.ssName === null ? `roid ${object.roid}` : `${object.ssName} (roid ${object.roid})`],
+      ['latest alert', object.lastAlertId],
+    ]),
+  );
+}
+
+function pointsTable(points: ObjectData['lightCurve']): HTMLElement {
+  return h(
+    'details',
+    {},
+    h('summary', {}, 'Points as a table'),
+    h(
+      'div',
+      { class: 'table-wrap short' },
+      h(
+        'table',
+        { id: 'light-curve-table' },
+        h('thead', {}, h('tr', {}, ...['MJD', 'date (UTC)', 'band', 'kind', 'mag', 'err', 'limit'].map((c) => h('th', {}, c)))),
+        h(
+          'tbody',
+          {},
+          ...points.map((p) =>
+            h(
+              'tr',
+              {},
+              h('td', { class: 'num' }, jdToMjd(p.jd).toFixed(5)),
+              h('td', {}, formatJd(p.jd)),
+              h('td', { class: `band band-${p.band}` }, p.band),
+              h('td', {}, p.kind),
+              h('td', { class: 'num' }, formatNumber(p.mag)),
+              h('td', { class: 'num' }, formatNumber(p.magErr)),
+              h('td', { class: 'num' }, formatNumber(p.limitMag)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function cutouts(object: ObjectData): HTMLElement {
+  const kinds = ['science', 'template', 'difference'] as const;
+  return h(
+    'section',
+    {},
+    h('h2', {}, 'Cutouts ', h('span', { class: 'muted small' }, `alert ${object.lastAlertId}`)),
+    h(
+      'div',
+      { class: 'cutouts', id: 'cutouts' },
+      ...kinds.map((kind) =>
+        h(
+          'figure',
+          {},
+          h('img', { src: object.cutouts[kind].png, alt: `${kind} cutout`, width: 150, height: 150, dataset: { kind } }),
+          h('figcaption', {}, kind, ' · ', h('a', { href: object.cutouts[kind].fits }, 'FITS')),
+        ),
+      ),
+    ),
+  );
+}
+
+function classification(object: ObjectData): HTMLElement {
+  const latest = object.classification;
+  return h(
+    'section',
+    { id: 'classification' },
+    h('h2', {}, 'Classification'),
+    latest === null
+      ? h('p', { class: 'muted' }, 'Not classified.')
+      : h(
+          'div',
+          {},
+          h('p', {}, h('strong', {}, latest.label), ` · broker ${latest.version} · computed ${formatIso(latest.processedAt)}`),
+          h(
+            'table',
+            { class: 'compact' },
+            h('thead', {}, h('tr', {}, ...['classifier', 'version', 'label', 'score'].map((c) => h('th', {}, c)))),
+            h(
+              'tbody',
+              {},
+              ...latest.scores.map((s) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, s.classifier),
+                  h('td', { class: 'mono' }, s.version),
+                  h('td', {}, s.label ?? ''),
+                  h('td', { class: 'num' }, formatNumber(s.score ?? null, 3)),
+                ),
+              ),
+            ),
+          ),
+        ),
+    h(
+      'details',
+      {},
+      h('summary', {}, `History (${object.classificationHistory.length} alerts)`),
+      h(
+        'div',
+        { class: 'table-wrap short' },
+        h(
+          'table',
+          { class: 'compact', id: 'classification-history' },
+          h('thead', {}, h('tr', {}, ...['observed (UTC)', 'alert', 'label', 'broker', 'classifiers'].map((c) => h('th', {}, c)))),
+          h(
+            'tbody',
+            {},
+            ...object.classificationHistory.map((c) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, formatJd(c.jd)),
+                h('td', { class: 'mono' }, c.alertId),
+                h('td', {}, c.label),
+                h('td', { class: 'mono' }, c.version),
+                h('td', { class: 'small' }, c.scores.map((s) => `${s.classifier} ${s.version}`).join(', ')),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function crossmatches(object: ObjectData): HTMLElement {
+  return h(
+    'section',
+    { id: 'crossmatches' },
+    h('h2', {}, 'Cross-matches'),
+    object.crossmatches.length === 0
+      ? h('p', { class: 'muted' }, 'No catalogue counterpart.')
+      : h(
+          'table',
+          { class: 'compact' },
+          h('thead', {}, h('tr', {}, ...['catalog', 'source', 'type', 'distance (″)'].map((c) => h('th', {}, c)))),
+          h(
+            'tbody',
+            {},
+            ...object.crossmatches.map((m) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, m.catalog),
+                h('td', {}, m.sourceId),
+                h('td', {}, m.type ?? ''),
+                h('td', { class: 'num' }, m.distanceArcsec.toFixed(2)),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+function watchlists(object: ObjectData): HTMLElement {
+  return h(
+    'section',
+    { id: 'watchlists' },
+    h('h2', {}, 'Watchlists'),
+    object.watchlists.length === 0
+      ? h('p', { class: 'muted' }, 'In no watchlist visible to you.')
+      : h(
+          'ul',
+          {},
+          ...object.watchlists.map((w) =>
+            h('li', {}, h('strong', {}, w.name), ` by ${w.owner}${w.public ? ' (public)' : ' (private)'}, ${w.targetCount} targets`),
+          ),
+        ),
+  );
+}
+
+/** Shows a mutation's outcome in `status`: the error (UNAUTHENTICATED without a token), or `done`. */
+async function submit(status: HTMLElement, run: () => Promise<unknown>, done: string): Promise<boolean> {
+  status.className = 'form-status';
+  status.textContent = 'Sending…';
+  try {
+    await run();
+  } catch (error) {
+    status.className = 'form-status error';
+    status.textContent =
+      error instanceof ApiError && error.code === 'UNAUTHENTICATED'
+        ? `${error.describe()} — paste an API token (annotator role) in the header first`
+        : describeError(error);
+    return false;
+  }
+  status.className = 'form-status ok';
+  status.textContent = done;
+  return true;
+}
+
+function collabSections(objectId: string, collab: Collab, refresh: () => Promise<void>): HTMLElement[] {
+  const annotationStatus = h('p', { class: 'form-status', id: 'annotation-status', role: 'status' });
+  const annotationForm = h(
+    'form',
+    { id: 'annotation-form', class: 'stacked' },
+    h('textarea', { name: 'text', rows: 3, placeholder: 'What you see (up to 10,000 characters)', required: true }),
+    h(
+      'div',
+      { class: 'row' },
+      h('input', { name: 'classification', placeholder: 'classification (optional)' }),
+      h('input', { name: 'tags', placeholder: 'tags, comma separated' }),
+      h('button', { type: 'submit' }, 'Add annotation'),
+    ),
+    annotationStatus,
+  );
+  annotationForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = fieldValue(annotationForm, 'text') ?? '';
+    const classification = fieldValue(annotationForm, 'classification');
+    const tags = (fieldValue(annotationForm, 'tags') ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
+    void submit(
+      annotationStatus,
+      () =>
+        gql(
+          `mutation($id: String!, $input: AnnotationInput!) { addAnnotation(objectId: $id, input: $input) { id } }`,
+          { id: objectId, input: { text, tags, ...(classification === undefined ? {} : { classification }) } },
+        ),
+      'Annotation added.',
+    ).then((ok) => {
+      if (ok) {
+        annotationForm.reset();
+        void refresh();
+      }
+    });
+  });
+
+  const voteStatus = h('p', { class: 'form-status', id: 'vote-status', role: 'status' });
+  const voteForm = h(
+    'form',
+    { id: 'vote-form', class: 'row' },
+    h('input', { name: 'label', placeholder: 'class', required: true, size: 14 }),
+    h('input', { name: 'confidence', placeholder: 'confidence 0–1', value: '1', size: 6 }),
+    h('input', { name: 'comment', placeholder: 'comment (optional)' }),
+    h('button', { type: 'submit' }, 'Vote'),
+  );
+  voteForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    let confidence: number | undefined;
+    try {
+      confidence = numberField(voteForm, 'confidence', 'confidence');
+    } catch (error) {
+      voteStatus.textContent = describeError(error);
+      return;
+    }
+    const comment = fieldValue(voteForm, 'comment');
+    void submit(
+      voteStatus,
+      () =>
+        gql(
+          `mutation($id: String!, $label: String!, $confidence: Float!, $comment: String) {
+             castVote(objectId: $id, label: $label, confidence: $confidence, comment: $comment) { label } }`,
+          { id: objectId, label: fieldValue(voteForm, 'label') ?? '', confidence: confidence ?? 1, comment: comment ?? null },
+        ),
+      'Vote recorded.',
+    ).then((ok) => {
+      if (ok) void refresh();
+    });
+  });
+
+  const consensus = collab.consensus;
+  return [
+    h(
+      'section',
+      { id: 'annotations' },
+      h('h2', {}, `Annotations (${collab.annotations.length})`),
+      collab.annotations.length === 0
+        ? h('p', { class: 'muted' }, 'No annotation yet.')
+        : h(
+            'ul',
+            { class: 'annotations' },
+            ...collab.annotations.map((a) =>
+              h(
+                'li',
+                { dataset: { annotationId: a.id } },
+                h(
+                  'div',
+                  { class: 'small muted' },
+                  `${a.author} · ${formatIso(a.createdAt)}`,
+                  a.version > 1 ? ` · edited ${formatIso(a.updatedAt)} (v${a.version})` : '',
+                  a.classification === null ? '' : ' · ',
+                  a.classification === null ? '' : h('span', { class: 'badge' }, a.classification),
+                  ...a.tags.map((t) => h('span', { class: 'tag' }, t)),
+                ),
+                h('p', { class: 'annotation-text' }, a.text),
+                a.citations.length === 0
+                  ? null
+                  : h(
+                      'p',
+                      { class: 'small' },
+                      ...a.citations.map((c) => h('a', { href: c.url, target: '_blank', rel: 'noopener', class: 'citation' }, `${c.kind} ${c.value}`)),
+                    ),
+              ),
+            ),
+          ),
+      annotationForm,
+    ),
+    h(
+      'section',
+      { id: 'votes' },
+      h('h2', {}, 'Community votes'),
+      h(
+        'p',
+        {},
+        consensus.label === null
+          ? 'No consensus yet.'
+          : h('span', {}, 'Consensus: ', h('strong', {}, consensus.label), ` (${(consensus.share * 100).toFixed(0)}% of ${consensus.voters} voters)`),
+      ),
+      collab.votes.length === 0
+        ? null
+        : h(
+            'table',
+            { class: 'compact' },
+            h('thead', {}, h('tr', {}, ...['user', 'class', 'confidence', 'comment'].map((c) => h('th', {}, c)))),
+            h(
+              'tbody',
+              {},
+              ...collab.votes.map((v) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, v.user),
+                  h('td', {}, v.label),
+                  h('td', { class: 'num' }, v.confidence.toFixed(2)),
+                  h('td', {}, v.comment ?? ''),
+                ),
+              ),
+            ),
+          ),
+      voteForm,
+      voteStatus,
+    ),
+  ];
+}
+
+function followupSection(objectId: string): HTMLElement {
+  const list = h('ul', { id: 'followups' });
+  const show = (followups: Followup[]) =>
+    replace(
+      list,
+      ...(followups.length === 0
+        ? [h('li', { class: 'muted' }, 'No follow-up requested.')]
+        : followups.map((f) =>
+            h(
+              'li',
+              {},
+              `${formatIso(f.createdAt)} · ${f.user} asked ${f.facility} (${f.priority.toLowerCase()})`,
+              f.note ? `: ${f.note}` : '',
+            ),
+          )),
+    );
+  // Requests are not public: reading them needs a token, as making one does.
+  const load = () =>
+    gql<{ followups: Followup[] }>(FOLLOWUPS_QUERY, { id: objectId }).then(
+      ({ followups }) => show(followups),
+      (error: unknown) =>
+        replace(
+          list,
+          h(
+            'li',
+            { class: 'muted' },
+            error instanceof ApiError && error.code === 'UNAUTHENTICATED'
+              ? 'Follow-up requests are listed with an API token.'
+              : describeError(error),
+          ),
+        ),
+    );
+  void load();
+  // Once the page is left, the next token change finds the list detached and stops listening.
+  const onToken = () => {
+    if (list.isConnected) void load();
+    else window.removeEventListener(TOKEN_EVENT, onToken);
+  };
+  window.addEventListener(TOKEN_EVENT, onToken);
+  const status = h('p', { class: 'form-status', id: 'followup-status', role: 'status' });
+  const form = h(
+    'form',
+    { id: 'followup-form', class: 'row' },
+    h('input', { name: 'facility', placeholder: 'facility', required: true, size: 12 }),
+    h(
+      'select',
+      { name: 'priority' },
+      ...['LOW', 'NORMAL', 'HIGH', 'URGENT'].map((p) => h('option', { value: p, selected: p === 'NORMAL' }, p.toLowerCase())),
+    ),
+    h('input', { name: 'note', placeholder: 'note (optional)' }),
+    h('button', { type: 'submit' }, 'Request follow-up'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void submit(
+      status,
+      () =>
+        gql(
+          `mutation($id: String!, $facility: String!, $priority: FollowupPriority!, $note: String!) {
+             requestFollowup(objectId: $id, facility: $facility, priority: $priority, note: $note) { requestId } }`,
+          {
+            id: objectId,
+            facility: fieldValue(form, 'facility') ?? '',
+            priority: fieldValue(form, 'priority') ?? 'NORMAL',
+            note: fieldValue(form, 'note') ?? '',
+          },
+        ),
+      'Follow-up requested.',
+    ).then((ok) => {
+      if (!ok) return;
+      form.reset();
+      void load();
+    });
+  });
+  return h('section', {}, h('h2', {}, 'Follow-up'), list, form, status);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
