@@ -6,6 +6,7 @@ import { createLogger } from '../logger.ts';
 import { createKafka } from '../pipeline/kafka.ts';
 import { sampleStream } from '../pipeline/services/checkstream.ts';
 import { MIGRATIONS_DIR } from '../project.ts';
+import { buildDashboard } from '../server/dashboard.ts';
 import { connectClickHouse, queryRows } from '../storage/clickhouse.ts';
 import { migrate } from '../storage/migrations.ts';
 import { sql } from '../storage/sql.ts';
@@ -69,6 +70,8 @@ export async function runDemo(base: Config): Promise<void> {
     const { rows, seconds } = await loadCatalogFile(config, catalog);
     console.log(`catalog ${catalog.name}: ${rows} sources loaded in ${seconds.toFixed(1)} s`);
   }
+  // The server serves the dashboard from its build: made now (a couple of seconds) when web/ changed.
+  if (await buildDashboard()) console.log('dashboard built');
   for (const service of PIPELINE) await startService(service, config);
   await startService('simulator', config);
 
@@ -88,6 +91,7 @@ export async function runDemo(base: Config): Promise<void> {
   console.log(`
 Kafka: ${config.kafka.brokers.join(',')}   ClickHouse: ${config.clickhouse.url} (database '${config.clickhouse.database}')
 Distribution topics: ${config.pipeline.distributionPrefix}_<filter>_<survey>, readable with fink-client.
+Dashboard (live alerts, objects, search, statistics): http://${config.server.host}:${config.server.port}/
 GraphQL (HTTP and WebSocket): http://${config.server.host}:${config.server.port}/graphql
 GraphiQL, with example operations: http://${config.server.host}:${config.server.port}/graphiql
   ./bin/fink.js token create --user me --role annotator    a token for mutations (Authorization: Bearer ...)

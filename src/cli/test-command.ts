@@ -5,6 +5,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { configToEnv, type Config } from '../config.ts';
 import { PROJECT_ROOT } from '../project.ts';
+import { buildDashboard } from '../server/dashboard.ts';
+import { ensureChromium } from './install.ts';
 import { startService, stopService } from './lifecycle.ts';
 
 const INFRASTRUCTURE = ['clickhouse', 'kafka'];
@@ -16,6 +18,11 @@ export async function runTests(config: Config, vitestArgs: string[]): Promise<nu
     for (const service of INFRASTRUCTURE) {
       if ((await startService(service, config)) === 'started') started.push(service);
     }
+    if (runsBrowserTests(vitestArgs)) {
+      // The browser tests drive Debian's Chromium over the built dashboard (rebuilt only when web/ changed).
+      ensureChromium();
+      await buildDashboard();
+    }
     outcome = await runVitest(config, vitestArgs);
   } finally {
     for (const service of started.reverse()) await stopService(service, config);
@@ -23,6 +30,16 @@ export async function runTests(config: Config, vitestArgs: string[]): Promise<nu
   // Last, alone on its line: CI reads the closing line for the counts.
   console.log(`\n${outcome.summary}`);
   return outcome.code;
+}
+
+/** False when the arguments select vitest projects and `browser` is not one of them. */
+export function runsBrowserTests(vitestArgs: readonly string[]): boolean {
+  const projects: string[] = [];
+  vitestArgs.forEach((arg, i) => {
+    if (arg === '--project' && vitestArgs[i + 1] !== undefined) projects.push(vitestArgs[i + 1]!);
+    else if (arg.startsWith('--project=')) projects.push(arg.slice('--project='.length));
+  });
+  return projects.length === 0 || projects.includes('browser');
 }
 
 interface VitestJsonReport {

@@ -107,6 +107,7 @@ export function describeSubscriptionError(error: unknown): string {
       .map((e) => (e.extensions?.code === undefined ? e.message : `${e.extensions.code}: ${e.message}`))
       .join('; ');
   }
-  if (error instanceof CloseEvent) return `connection closed (${error.code}${error.reason ? `: ${error.reason}` : ''})`;
+  if (error instanceof CloseEvent)
+    return `connection closed (${error.code}${error.reason ? `: ${error.reason}` : ''})`;
   return describeError(error);
 }

@@ -3,7 +3,11 @@
 export type Child = Node | string | number | null | undefined | false;
 type Children = (Child | readonly Child[])[];
 
-export type Props = Record<string, unknown>;
+/** Attributes (text, numbers, true for a bare attribute), `on<event>` listeners, `class`, `dataset`. */
+export type Props = Record<
+  string,
+  string | number | boolean | null | undefined | EventListener | Record<string, string | number>
+>;
 
 /** What a page leaves behind when the user navigates away (subscriptions, timers, observers). */
 export type Cleanup = () => void;
@@ -16,14 +20,13 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   const element = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on') && typeof value === 'function') {
-      element.addEventListener(key.slice(2), value as EventListener);
+    if (typeof value === 'function') {
+      if (key.startsWith('on')) element.addEventListener(key.slice(2), value);
+    } else if (typeof value === 'object') {
+      if (key === 'dataset')
+        for (const [name, data] of Object.entries(value)) element.dataset[name] = String(data);
     } else if (key === 'class') {
       element.className = String(value);
-    } else if (key === 'dataset' && typeof value === 'object') {
-      for (const [name, data] of Object.entries(value as Record<string, unknown>)) {
-        element.dataset[name] = String(data);
-      }
     } else if (key === 'value' && 'value' in element) {
       (element as HTMLInputElement).value = String(value);
     } else if (key === 'checked' && element instanceof HTMLInputElement) {
@@ -31,7 +34,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     } else if (value === true) {
       element.setAttribute(key, '');
     } else {
-      element.setAttribute(key, String(value as string | number));
+      element.setAttribute(key, String(value));
     }
   }
   append(element, ...children);
@@ -74,5 +77,7 @@ export function numberField(form: HTMLFormElement, name: string, label = name): 
 
 /** Values of the checked checkboxes named `name`. */
 export function checkedValues(form: HTMLFormElement, name: string): string[] {
-  return [...form.querySelectorAll<HTMLInputElement>(`input[name="${name}"]:checked`)].map((box) => box.value);
+  return [...form.querySelectorAll<HTMLInputElement>(`input[name="${name}"]:checked`)].map(
+    (box) => box.value,
+  );
 }

@@ -22,7 +22,9 @@ export function filterFields(classes: readonly string[]): HTMLElement {
       'span',
       { class: 'group' },
       'Band',
-      ...BANDS.map((band) => h('label', {}, h('input', { type: 'checkbox', name: 'band', value: band }), band)),
+      ...BANDS.map((band) =>
+        h('label', {}, h('input', { type: 'checkbox', name: 'band', value: band }), band),
+      ),
     ),
     h('span', { class: 'group' }, number('magMin', 'mag ≥', '15'), number('magMax', 'mag ≤', '19')),
     h(

@@ -12,8 +12,9 @@ export function jdToMjd(jd: number): number {
   return jd - 2400000.5;
 }
 
-/** 2019-11-02 04:12:33 (UTC). */
+/** 2019-11-02 04:12:33 (UTC); a dash for 0, which the API gives when there is no such date (no detection). */
 export function formatJd(jd: number): string {
+  if (!(jd > 0)) return '–';
   return new Date(jdToUnixSeconds(jd) * 1000).toISOString().slice(0, 19).replace('T', ' ');
 }
 

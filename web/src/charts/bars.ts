@@ -3,7 +3,7 @@
 import uPlot from 'uplot';
 
 /** Width of a category's group of bars, in categories. */
-const GROUP_WIDTH = 0.8;
+const GROUP_WIDTH = 0.7;
 
 export interface BarSeries {
   label: string;
@@ -15,29 +15,27 @@ export function drawBars(
   container: HTMLElement,
   categories: readonly string[],
   bars: readonly BarSeries[],
-  options: { height?: number; yLabel?: string } = {},
+  options: { height?: number; xLabel?: string; yLabel?: string } = {},
 ): uPlot {
   const xs = categories.map((_, i) => i);
   const width = GROUP_WIDTH / Math.max(1, bars.length);
   const series: uPlot.Series[] = [
-    { label: 'category', value: (_u, v) => (v === null ? '–' : (categories[v] ?? '')) },
-    ...bars.map(
-      (bar, b): uPlot.Series => ({
-        label: bar.label,
-        stroke: bar.color,
-        fill: `${bar.color}cc`,
-        width: 1,
-        // Side by side within a category: each series' bar starts `b` bar widths right of the group's left
-        // edge; positions and width are in x-scale units (category indexes), so they follow resizing.
-        paths: uPlot.paths.bars!({
-          disp: {
-            x0: { unit: 1, values: () => xs.map((x) => x - GROUP_WIDTH / 2 + width * b) },
-            size: { unit: 1, values: () => [width * 0.9] },
-          },
-        }),
-        points: { show: false },
+    { label: options.xLabel ?? 'category', value: (_u, v) => (v === null ? '–' : (categories[v] ?? '')) },
+    ...bars.map((bar, b): uPlot.Series => ({
+      label: bar.label,
+      stroke: bar.color,
+      fill: `${bar.color}cc`,
+      width: 1,
+      // Side by side within a category: each series' bar starts `b` bar widths right of the group's left
+      // edge; positions and width are in x-scale units (category indexes), so they follow resizing.
+      paths: uPlot.paths.bars!({
+        disp: {
+          x0: { unit: 1, values: () => xs.map((x) => x - GROUP_WIDTH / 2 + width * b) },
+          size: { unit: 1, values: () => [width * 0.9] },
+        },
       }),
-    ),
+      points: { show: false },
+    })),
   ];
   return new uPlot(
     {

@@ -69,7 +69,11 @@ export function countPoints(points: readonly LightCurvePoint[]): LightCurveCount
 }
 
 /** Draws the light curve into `container` (its width); returns the chart, to resize or destroy. */
-export function drawLightCurve(container: HTMLElement, points: readonly LightCurvePoint[], height = 320): uPlot {
+export function drawLightCurve(
+  container: HTMLElement,
+  points: readonly LightCurvePoint[],
+  height = 320,
+): uPlot {
   const drawable = points.filter((p) => plottedMag(p) !== null);
   const xs = [...new Set(drawable.map((p) => jdToUnixSeconds(p.jd)))].sort((a, b) => a - b);
   const xIndex = new Map(xs.map((x, i) => [x, i]));
@@ -87,7 +91,8 @@ export function drawLightCurve(container: HTMLElement, points: readonly LightCur
       err: point.kind === 'upper-limit' ? null : point.magErr,
     });
   }
-  const bandRank = (band: string) => (BAND_ORDER.includes(band) ? BAND_ORDER.indexOf(band) : BAND_ORDER.length);
+  const bandRank = (band: string) =>
+    BAND_ORDER.includes(band) ? BAND_ORDER.indexOf(band) : BAND_ORDER.length;
   const ordered = [...plans.values()].sort(
     (a, b) => bandRank(a.band) - bandRank(b.band) || KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind),
   );

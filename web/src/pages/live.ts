@@ -4,7 +4,13 @@
 import type { Client } from 'graphql-ws';
 import { createSocket, describeError, describeSubscriptionError, gql, TOKEN_EVENT } from '../api.ts';
 import { h, replace, type Cleanup } from '../dom.ts';
-import { addClassOptions, filterFields, loadClassLabels, readFilter, type AlertFilter } from '../filter-form.ts';
+import {
+  addClassOptions,
+  filterFields,
+  loadClassLabels,
+  readFilter,
+  type AlertFilter,
+} from '../filter-form.ts';
 import { formatJd, formatNumber, formatTime } from '../format.ts';
 
 /** Rows kept in the table: older ones are dropped from the page (they are in the archive). */
@@ -88,9 +94,19 @@ export function renderLive(main: HTMLElement): Cleanup {
           h(
             'tr',
             {},
-            ...['received', 'alertId', 'object', 'survey', 'observed (UTC)', 'band', 'mag', 'class', 'RA', 'Dec', 'ndet'].map(
-              (name) => h('th', {}, name),
-            ),
+            ...[
+              'received',
+              'alertId',
+              'object',
+              'survey',
+              'observed (UTC)',
+              'band',
+              'mag',
+              'class',
+              'RA',
+              'Dec',
+              'ndet',
+            ].map((name) => h('th', {}, name)),
           ),
         ),
         tbody,
@@ -237,4 +253,3 @@ export function renderLive(main: HTMLElement): Cleanup {
     void socket?.dispose();
   };
 }
-

@@ -4,7 +4,7 @@
 // follow-up requests (with a button to make one). New annotations by anyone appear live (annotationAdded).
 import type uPlot from 'uplot';
 import type { Client } from 'graphql-ws';
-import { ApiError, createSocket, describeError, gql, TOKEN_EVENT } from '../api.ts';
+import { ApiError, createSocket, describeError, getToken, gql, TOKEN_EVENT } from '../api.ts';
 import { drawLightCurve, countPoints, type LightCurvePoint } from '../charts/light-curve.ts';
 import { fieldValue, h, numberField, replace, type Cleanup } from '../dom.ts';
 import { formatIso, formatJd, formatNumber, jdToMjd } from '../format.ts';
@@ -71,7 +71,13 @@ interface ObjectData {
   lightCurve: (LightCurvePoint & { sourceId: string | null })[];
   classification: Classification | null;
   classificationHistory: Classification[];
-  crossmatches: { catalog: string; sourceId: string; type: string | null; distanceArcsec: number; alertId: string }[];
+  crossmatches: {
+    catalog: string;
+    sourceId: string;
+    type: string | null;
+    distanceArcsec: number;
+    alertId: string;
+  }[];
   watchlists: { id: string; name: string; owner: string; public: boolean; targetCount: number }[];
 }
 
@@ -116,7 +122,11 @@ export function renderObject(main: HTMLElement, objectId: string): Cleanup {
     ({ object }) => {
       if (closed) return;
       if (object === null) {
-        replace(main, h('h1', {}, objectId), h('p', { class: 'error' }, `No object ${objectId} in the archive.`));
+        replace(
+          main,
+          h('h1', {}, objectId),
+          h('p', { class: 'error' }, `No object ${objectId} in the archive.`),
+        );
         return;
       }
       cleanups.push(...renderLoaded(main, object));
@@ -133,7 +143,7 @@ export function renderObject(main: HTMLElement, objectId: string): Cleanup {
 
 function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
   const chartBox = h('div', { class: 'chart', id: 'light-curve' });
-  const collabBox = h('div', { id: 'collab' }, h('p', { class: 'muted' }, 'Loading annotations…'));
+  const collab = collabSections(object.objectId, () => refreshCollab());
   const counts = countPoints(object.lightCurve);
   replace(
     main,
@@ -175,7 +185,7 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
         classification(object),
         crossmatches(object),
         watchlists(object),
-        collabBox,
+        ...collab.sections,
         followupSection(object.objectId),
       ),
     ),
@@ -186,7 +196,9 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
   if (object.lightCurve.length > 0) {
     chart = drawLightCurve(chartBox, object.lightCurve);
     // What was actually handed to the chart, for whoever checks it (the browser tests do).
-    const drawn = chart.data.slice(1).reduce((n, values) => n + Array.from(values).filter((v) => v != null).length, 0);
+    const drawn = chart.data
+      .slice(1)
+      .reduce((n, values) => n + Array.from(values).filter((v) => v != null).length, 0);
     chartBox.dataset.points = String(drawn);
     const resize = new ResizeObserver(() => chart?.setSize({ width: chartBox.clientWidth, height: 320 }));
     resize.observe(chartBox);
@@ -201,10 +213,10 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
 
   const refreshCollab = () =>
     gql<{ object: Collab | null }>(COLLAB_QUERY, { id: object.objectId }).then(
-      ({ object: collab }) => {
-        if (collab !== null) replace(collabBox, ...collabSections(object.objectId, collab, refreshCollab));
+      ({ object: found }) => {
+        if (found !== null) collab.show(found);
       },
-      (error: unknown) => replace(collabBox, h('p', { class: 'error' }, describeError(error))),
+      (error: unknown) => collab.fail(describeError(error)),
     );
   void refreshCollab();
   cleanups.push(watchAnnotations(object.objectId, () => void refreshCollab()));
@@ -215,7 +227,10 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
 function watchAnnotations(objectId: string, onChange: () => void): Cleanup {
   const socket: Client = createSocket();
   const stop = socket.subscribe(
-    { query: 'subscription($id: String) { annotationAdded(objectId: $id) { annotationId version } }', variables: { id: objectId } },
+    {
+      query: 'subscription($id: String) { annotationAdded(objectId: $id) { annotationId version } }',
+      variables: { id: objectId },
+    },
     { next: () => onChange(), error: () => undefined, complete: () => undefined },
   );
   return () => {
@@ -225,7 +240,11 @@ function watchAnnotations(objectId: string, onChange: () => void): Cleanup {
 }
 
 function definitionList(entries: [string, string | Node][]): HTMLElement {
-  return h('dl', { class: 'facts' }, ...entries.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]));
+  return h(
+    'dl',
+    { class: 'facts' },
+    ...entries.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]),
+  );
 }
 
 function summary(object: ObjectData): HTMLElement {
@@ -238,9 +257,15 @@ function summary(object: ObjectData): HTMLElement {
       ['peak mag', formatNumber(object.peakMag)],
       ['detections / limits', `${object.ndet} / ${object.nlim}`],
       ['first / last', `${formatJd(object.firstJd)} / ${formatJd(object.lastJd)}`],
-      ['rate (mag/day)', `${formatNumber(object.rate, 3)}${object.rising === null ? '' : object.rising ? ' rising' : ' fading'}`],
+      [
+        'rate (mag/day)',
+        `${formatNumber(object.rate, 3)}${object.rising === null ? '' : object.rising ? ' rising' : ' fading'}`,
+      ],
       ['g − r', formatNumber(object.colorGr)],
-      ['solar system', object.ssName === null ? `roid ${object.roid}` : `${object.ssName} (roid ${object.roid})`],
+      [
+        'solar system',
+        object.ssName === null ? `roid ${object.roid}` : `${object.ssName} (roid ${object.roid})`,
+      ],
       ['latest alert', object.lastAlertId],
     ]),
   );
@@ -257,7 +282,15 @@ function pointsTable(points: ObjectData['lightCurve']): HTMLElement {
       h(
         'table',
         { id: 'light-curve-table' },
-        h('thead', {}, h('tr', {}, ...['MJD', 'date (UTC)', 'band', 'kind', 'mag', 'err', 'limit'].map((c) => h('th', {}, c)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['MJD', 'date (UTC)', 'band', 'kind', 'mag', 'err', 'limit'].map((c) => h('th', {}, c)),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -293,7 +326,13 @@ function cutouts(object: ObjectData): HTMLElement {
         h(
           'figure',
           {},
-          h('img', { src: object.cutouts[kind].png, alt: `${kind} cutout`, width: 150, height: 150, dataset: { kind } }),
+          h('img', {
+            src: object.cutouts[kind].png,
+            alt: `${kind} cutout`,
+            width: 150,
+            height: 150,
+            dataset: { kind },
+          }),
           h('figcaption', {}, kind, ' · ', h('a', { href: object.cutouts[kind].fits }, 'FITS')),
         ),
       ),
@@ -312,11 +351,20 @@ function classification(object: ObjectData): HTMLElement {
       : h(
           'div',
           {},
-          h('p', {}, h('strong', {}, latest.label), ` · broker ${latest.version} · computed ${formatIso(latest.processedAt)}`),
+          h(
+            'p',
+            {},
+            h('strong', {}, latest.label),
+            ` · broker ${latest.version} · computed ${formatIso(latest.processedAt)}`,
+          ),
           h(
             'table',
             { class: 'compact' },
-            h('thead', {}, h('tr', {}, ...['classifier', 'version', 'label', 'score'].map((c) => h('th', {}, c)))),
+            h(
+              'thead',
+              {},
+              h('tr', {}, ...['classifier', 'version', 'label', 'score'].map((c) => h('th', {}, c))),
+            ),
             h(
               'tbody',
               {},
@@ -343,7 +391,15 @@ function classification(object: ObjectData): HTMLElement {
         h(
           'table',
           { class: 'compact', id: 'classification-history' },
-          h('thead', {}, h('tr', {}, ...['observed (UTC)', 'alert', 'label', 'broker', 'classifiers'].map((c) => h('th', {}, c)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['observed (UTC)', 'alert', 'label', 'broker', 'classifiers'].map((c) => h('th', {}, c)),
+            ),
+          ),
           h(
             'tbody',
             {},
@@ -375,7 +431,11 @@ function crossmatches(object: ObjectData): HTMLElement {
       : h(
           'table',
           { class: 'compact' },
-          h('thead', {}, h('tr', {}, ...['catalog', 'source', 'type', 'distance (″)'].map((c) => h('th', {}, c)))),
+          h(
+            'thead',
+            {},
+            h('tr', {}, ...['catalog', 'source', 'type', 'distance (″)'].map((c) => h('th', {}, c))),
+          ),
           h(
             'tbody',
             {},
@@ -405,7 +465,12 @@ function watchlists(object: ObjectData): HTMLElement {
           'ul',
           {},
           ...object.watchlists.map((w) =>
-            h('li', {}, h('strong', {}, w.name), ` by ${w.owner}${w.public ? ' (public)' : ' (private)'}, ${w.targetCount} targets`),
+            h(
+              'li',
+              {},
+              h('strong', {}, w.name),
+              ` by ${w.owner}${w.public ? ' (public)' : ' (private)'}, ${w.targetCount} targets`,
+            ),
           ),
         ),
   );
@@ -430,12 +495,27 @@ async function submit(status: HTMLElement, run: () => Promise<unknown>, done: st
   return true;
 }
 
-function collabSections(objectId: string, collab: Collab, refresh: () => Promise<void>): HTMLElement[] {
+interface CollabView {
+  sections: HTMLElement[];
+  show(collab: Collab): void;
+  fail(message: string): void;
+}
+
+/**
+ * Annotations and votes: the forms stay (with their outcome) while the lists are redrawn after every change,
+ * whether made here or announced by annotationAdded.
+ */
+function collabSections(objectId: string, refresh: () => Promise<void>): CollabView {
   const annotationStatus = h('p', { class: 'form-status', id: 'annotation-status', role: 'status' });
   const annotationForm = h(
     'form',
     { id: 'annotation-form', class: 'stacked' },
-    h('textarea', { name: 'text', rows: 3, placeholder: 'What you see (up to 10,000 characters)', required: true }),
+    h('textarea', {
+      name: 'text',
+      rows: 3,
+      placeholder: 'What you see (up to 10,000 characters)',
+      required: true,
+    }),
     h(
       'div',
       { class: 'row' },
@@ -458,7 +538,10 @@ function collabSections(objectId: string, collab: Collab, refresh: () => Promise
       () =>
         gql(
           `mutation($id: String!, $input: AnnotationInput!) { addAnnotation(objectId: $id, input: $input) { id } }`,
-          { id: objectId, input: { text, tags, ...(classification === undefined ? {} : { classification }) } },
+          {
+            id: objectId,
+            input: { text, tags, ...(classification === undefined ? {} : { classification }) },
+          },
         ),
       'Annotation added.',
     ).then((ok) => {
@@ -494,7 +577,12 @@ function collabSections(objectId: string, collab: Collab, refresh: () => Promise
         gql(
           `mutation($id: String!, $label: String!, $confidence: Float!, $comment: String) {
              castVote(objectId: $id, label: $label, confidence: $confidence, comment: $comment) { label } }`,
-          { id: objectId, label: fieldValue(voteForm, 'label') ?? '', confidence: confidence ?? 1, comment: comment ?? null },
+          {
+            id: objectId,
+            label: fieldValue(voteForm, 'label') ?? '',
+            confidence: confidence ?? 1,
+            comment: comment ?? null,
+          },
         ),
       'Vote recorded.',
     ).then((ok) => {
@@ -502,78 +590,104 @@ function collabSections(objectId: string, collab: Collab, refresh: () => Promise
     });
   });
 
+  const annotationsTitle = h('h2', {}, 'Annotations');
+  const annotationList = h('div', { id: 'annotation-list' }, h('p', { class: 'muted' }, 'Loading…'));
+  const voteList = h('div', { id: 'vote-list' });
+  return {
+    sections: [
+      h('section', { id: 'annotations' }, annotationsTitle, annotationList, annotationForm),
+      h('section', { id: 'votes' }, h('h2', {}, 'Community votes'), voteList, voteForm, voteStatus),
+    ],
+    fail(message) {
+      replace(annotationList, h('p', { class: 'error' }, message));
+    },
+    show(collab) {
+      annotationsTitle.textContent = `Annotations (${collab.annotations.length})`;
+      replace(annotationList, annotationItems(collab.annotations));
+      replace(voteList, ...voteItems(collab));
+    },
+  };
+}
+
+function annotationItems(annotations: Annotation[]): HTMLElement {
+  return annotations.length === 0
+    ? h('p', { class: 'muted' }, 'No annotation yet.')
+    : h(
+        'ul',
+        { class: 'annotations' },
+        ...annotations.map((a) =>
+          h(
+            'li',
+            { dataset: { annotationId: a.id } },
+            h(
+              'div',
+              { class: 'small muted' },
+              `${a.author} · ${formatIso(a.createdAt)}`,
+              a.version > 1 ? ` · edited ${formatIso(a.updatedAt)} (v${a.version})` : '',
+              a.classification === null ? '' : ' · ',
+              a.classification === null ? '' : h('span', { class: 'badge' }, a.classification),
+              ...a.tags.map((t) => h('span', { class: 'tag' }, t)),
+            ),
+            h('p', { class: 'annotation-text' }, a.text),
+            a.citations.length === 0
+              ? null
+              : h(
+                  'p',
+                  { class: 'small' },
+                  ...a.citations.map((c) =>
+                    h(
+                      'a',
+                      { href: c.url, target: '_blank', rel: 'noopener', class: 'citation' },
+                      `${c.kind} ${c.value}`,
+                    ),
+                  ),
+                ),
+          ),
+        ),
+      );
+}
+
+function voteItems(collab: Collab): (HTMLElement | null)[] {
   const consensus = collab.consensus;
   return [
     h(
-      'section',
-      { id: 'annotations' },
-      h('h2', {}, `Annotations (${collab.annotations.length})`),
-      collab.annotations.length === 0
-        ? h('p', { class: 'muted' }, 'No annotation yet.')
+      'p',
+      {},
+      consensus.label === null
+        ? 'No consensus yet.'
         : h(
-            'ul',
-            { class: 'annotations' },
-            ...collab.annotations.map((a) =>
+            'span',
+            {},
+            'Consensus: ',
+            h('strong', {}, consensus.label),
+            ` (${(consensus.share * 100).toFixed(0)}% of ${consensus.voters} voters)`,
+          ),
+    ),
+    collab.votes.length === 0
+      ? null
+      : h(
+          'table',
+          { class: 'compact' },
+          h(
+            'thead',
+            {},
+            h('tr', {}, ...['user', 'class', 'confidence', 'comment'].map((c) => h('th', {}, c))),
+          ),
+          h(
+            'tbody',
+            {},
+            ...collab.votes.map((v) =>
               h(
-                'li',
-                { dataset: { annotationId: a.id } },
-                h(
-                  'div',
-                  { class: 'small muted' },
-                  `${a.author} · ${formatIso(a.createdAt)}`,
-                  a.version > 1 ? ` · edited ${formatIso(a.updatedAt)} (v${a.version})` : '',
-                  a.classification === null ? '' : ' · ',
-                  a.classification === null ? '' : h('span', { class: 'badge' }, a.classification),
-                  ...a.tags.map((t) => h('span', { class: 'tag' }, t)),
-                ),
-                h('p', { class: 'annotation-text' }, a.text),
-                a.citations.length === 0
-                  ? null
-                  : h(
-                      'p',
-                      { class: 'small' },
-                      ...a.citations.map((c) => h('a', { href: c.url, target: '_blank', rel: 'noopener', class: 'citation' }, `${c.kind} ${c.value}`)),
-                    ),
+                'tr',
+                {},
+                h('td', {}, v.user),
+                h('td', {}, v.label),
+                h('td', { class: 'num' }, v.confidence.toFixed(2)),
+                h('td', {}, v.comment ?? ''),
               ),
             ),
           ),
-      annotationForm,
-    ),
-    h(
-      'section',
-      { id: 'votes' },
-      h('h2', {}, 'Community votes'),
-      h(
-        'p',
-        {},
-        consensus.label === null
-          ? 'No consensus yet.'
-          : h('span', {}, 'Consensus: ', h('strong', {}, consensus.label), ` (${(consensus.share * 100).toFixed(0)}% of ${consensus.voters} voters)`),
-      ),
-      collab.votes.length === 0
-        ? null
-        : h(
-            'table',
-            { class: 'compact' },
-            h('thead', {}, h('tr', {}, ...['user', 'class', 'confidence', 'comment'].map((c) => h('th', {}, c)))),
-            h(
-              'tbody',
-              {},
-              ...collab.votes.map((v) =>
-                h(
-                  'tr',
-                  {},
-                  h('td', {}, v.user),
-                  h('td', {}, v.label),
-                  h('td', { class: 'num' }, v.confidence.toFixed(2)),
-                  h('td', {}, v.comment ?? ''),
-                ),
-              ),
-            ),
-          ),
-      voteForm,
-      voteStatus,
-    ),
+        ),
   ];
 }
 
@@ -594,8 +708,12 @@ function followupSection(objectId: string): HTMLElement {
           )),
     );
   // Requests are not public: reading them needs a token, as making one does.
-  const load = () =>
-    gql<{ followups: Followup[] }>(FOLLOWUPS_QUERY, { id: objectId }).then(
+  const load = async () => {
+    if (getToken() === null) {
+      replace(list, h('li', { class: 'muted' }, 'Follow-up requests are listed with an API token.'));
+      return;
+    }
+    await gql<{ followups: Followup[] }>(FOLLOWUPS_QUERY, { id: objectId }).then(
       ({ followups }) => show(followups),
       (error: unknown) =>
         replace(
@@ -609,6 +727,7 @@ function followupSection(objectId: string): HTMLElement {
           ),
         ),
     );
+  };
   void load();
   // Once the page is left, the next token change finds the list detached and stops listening.
   const onToken = () => {
@@ -624,7 +743,9 @@ function followupSection(objectId: string): HTMLElement {
     h(
       'select',
       { name: 'priority' },
-      ...['LOW', 'NORMAL', 'HIGH', 'URGENT'].map((p) => h('option', { value: p, selected: p === 'NORMAL' }, p.toLowerCase())),
+      ...['LOW', 'NORMAL', 'HIGH', 'URGENT'].map((p) =>
+        h('option', { value: p, selected: p === 'NORMAL' }, p.toLowerCase()),
+      ),
     ),
     h('input', { name: 'note', placeholder: 'note (optional)' }),
     h('button', { type: 'submit' }, 'Request follow-up'),

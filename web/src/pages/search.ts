@@ -2,7 +2,13 @@
 // pages: the API's keyset cursors; "previous" replays the cursor that led to the page before).
 import { describeError, gql } from '../api.ts';
 import { h, numberField, replace, type Cleanup } from '../dom.ts';
-import { addClassOptions, filterFields, loadClassLabels, readFilter, type AlertFilter } from '../filter-form.ts';
+import {
+  addClassOptions,
+  filterFields,
+  loadClassLabels,
+  readFilter,
+  type AlertFilter,
+} from '../filter-form.ts';
 import { formatJd, formatNumber } from '../format.ts';
 
 const PAGE_SIZE = 25;
@@ -91,7 +97,15 @@ export function renderSearch(main: HTMLElement): Cleanup {
             : h(
                 'table',
                 { class: 'results' },
-                header('object', 'distance (″)', 'survey', 'class', 'latest mag', 'detections', 'last seen (UTC)'),
+                header(
+                  'object',
+                  'distance (″)',
+                  'survey',
+                  'class',
+                  'latest mag',
+                  'detections',
+                  'last seen (UTC)',
+                ),
                 h(
                   'tbody',
                   {},
@@ -141,8 +155,16 @@ export function renderSearch(main: HTMLElement): Cleanup {
       ({ search }) => {
         if (closed) return;
         if (search.endCursor !== null) cursors[page + 1] = search.endCursor;
-        const previous = h('button', { type: 'button', id: 'page-previous', disabled: page === 0 }, '← Previous');
-        const next = h('button', { type: 'button', id: 'page-next', disabled: !search.hasNextPage }, 'Next →');
+        const previous = h(
+          'button',
+          { type: 'button', id: 'page-previous', disabled: page === 0 },
+          '← Previous',
+        );
+        const next = h(
+          'button',
+          { type: 'button', id: 'page-next', disabled: !search.hasNextPage },
+          'Next →',
+        );
         previous.addEventListener('click', () => showPage(page - 1));
         next.addEventListener('click', () => showPage(page + 1));
         replace(
@@ -158,7 +180,18 @@ export function renderSearch(main: HTMLElement): Cleanup {
           h(
             'table',
             { class: 'results', id: 'search-table' },
-            header('alert', 'object', 'survey', 'observed (UTC)', 'band', 'mag', 'class', 'RA', 'Dec', 'ndet'),
+            header(
+              'alert',
+              'object',
+              'survey',
+              'observed (UTC)',
+              'band',
+              'mag',
+              'class',
+              'RA',
+              'Dec',
+              'ndet',
+            ),
             h(
               'tbody',
               {},

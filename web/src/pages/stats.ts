@@ -87,11 +87,25 @@ export function renderStats(main: HTMLElement): Cleanup {
           { label: 'objects', color: OBJECTS_COLOR, values: rows.map((r) => r.objects) },
         ];
         if (nightStats.length > 0) {
-          charts.push(drawBars(nightsBox, nightStats.map((n) => n.night), series(nightStats), { yLabel: 'count' }));
+          charts.push(
+            drawBars(
+              nightsBox,
+              nightStats.map((n) => n.night),
+              series(nightStats),
+              { xLabel: 'night', yLabel: 'count' },
+            ),
+          );
           markTotals(nightsBox, charts.at(-1)!);
         }
         if (byAlerts.length > 0) {
-          charts.push(drawBars(classesBox, byAlerts.map((c) => c.label), series(byAlerts), { yLabel: 'count', height: 300 }));
+          charts.push(
+            drawBars(
+              classesBox,
+              byAlerts.map((c) => c.label),
+              series(byAlerts),
+              { xLabel: 'class', yLabel: 'count', height: 300 },
+            ),
+          );
           markTotals(classesBox, charts.at(-1)!);
         }
       },
@@ -106,7 +120,8 @@ export function renderStats(main: HTMLElement): Cleanup {
   });
 
   const resize = new ResizeObserver(() => {
-    for (const chart of charts) chart.setSize({ width: chart.root.parentElement?.clientWidth ?? 600, height: chart.height });
+    for (const chart of charts)
+      chart.setSize({ width: chart.root.parentElement?.clientWidth ?? 600, height: chart.height });
   });
   resize.observe(main);
 
@@ -126,7 +141,12 @@ function markTotals(box: HTMLElement, chart: uPlot): void {
   box.dataset.objects = String(sum(Array.from(objects ?? [], (v) => v ?? 0)));
 }
 
-function totals(id: string, count: number, what: string, rows: readonly { alerts: number; objects: number }[]): HTMLElement {
+function totals(
+  id: string,
+  count: number,
+  what: string,
+  rows: readonly { alerts: number; objects: number }[],
+): HTMLElement {
   return h(
     'p',
     { class: 'totals', id },
@@ -150,7 +170,13 @@ function numbersTable(id: string, first: string, rows: readonly ClassCount[]): H
         'tbody',
         {},
         ...rows.map((r) =>
-          h('tr', {}, h('td', {}, r.label), h('td', { class: 'num' }, String(r.alerts)), h('td', { class: 'num' }, String(r.objects))),
+          h(
+            'tr',
+            {},
+            h('td', {}, r.label),
+            h('td', { class: 'num' }, String(r.alerts)),
+            h('td', { class: 'num' }, String(r.objects)),
+          ),
         ),
       ),
     ),
