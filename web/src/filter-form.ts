@@ -26,7 +26,7 @@ export function filterFields(classes: readonly string[]): HTMLElement {
         h('label', {}, h('input', { type: 'checkbox', name: 'band', value: band }), band),
       ),
     ),
-    h('span', { class: 'group' }, number('magMin', 'mag ≥', '15'), number('magMax', 'mag ≤', '19')),
+    h('span', { class: 'group' }, number('magMin', 'mag ≥', 'min'), number('magMax', 'mag ≤', 'max')),
     h(
       'label',
       {},
