@@ -74,11 +74,39 @@ const INIT_SCRIPT = `'use strict';
 (function () {
   var config = JSON.parse(document.getElementById('${CONFIG_ELEMENT_ID}').textContent);
   var wsProtocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  var fetcher = GraphiQL.createFetcher({
+  var baseFetcher = GraphiQL.createFetcher({
     url: new URL(config.graphqlPath, location.href).toString(),
     // Each subscription gets its own graphql-ws connection whose connectionParams are the headers editor's JSON.
     subscriptionUrl: wsProtocol + '//' + location.host + config.graphqlPath,
   });
+  // GraphiQL 3 can send the operation name and document of the previously shown tab after a tab switch
+  // (graphql/graphiql#3632): a query then fails with "Unknown operation", a subscription goes over HTTP. The text
+  // sent is the current tab's, so its operations are read from it: an operation name it does not define becomes
+  // its only operation's (or none), and the toolkit's subscription check (which looks only at the operations'
+  // kinds and names) gets those operations rather than the stale document.
+  var fetcher = function (params, options) {
+    var operations = [];
+    var pattern = /(?:^|[}\\s])(query|mutation|subscription)(?:\\s+([_A-Za-z][_0-9A-Za-z]*))?\\s*[({@]/g;
+    var text = (params.query || '').replace(/#[^\\n]*/g, '');
+    var match;
+    while ((match = pattern.exec(text)) !== null) operations.push({ kind: match[1], name: match[2] });
+    if (operations.length === 0) return baseFetcher(params, options);
+    var names = operations.map(function (operation) { return operation.name; });
+    if (names.indexOf(params.operationName || undefined) < 0) {
+      params = Object.assign({}, params, { operationName: operations.length === 1 ? names[0] : undefined });
+    }
+    var documentAST = {
+      kind: 'Document',
+      definitions: operations.map(function (operation) {
+        return {
+          kind: 'OperationDefinition',
+          operation: operation.kind,
+          name: operation.name === undefined ? undefined : { kind: 'Name', value: operation.name },
+        };
+      }),
+    };
+    return baseFetcher(params, Object.assign({}, options, { documentAST: documentAST }));
+  };
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   root.render(
     React.createElement(GraphiQL, {

@@ -113,6 +113,12 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+    // Browsers ask for it on every page (GraphiQL, dashboard): no icon, and no 404 in their consoles.
+    if (url.pathname === '/favicon.ico') {
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
     for (const route of deps.routes) if (await route(req, res)) return;
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { error: `no such path ${url.pathname}` });
 
