@@ -142,7 +142,10 @@ describe('the init script', () => {
     const html = await page();
     const script = await (await fetch(`${baseUrl}/graphiql/assets/init.js`)).text();
     const calls: { fetcherOptions?: unknown; element?: unknown; props?: Record<string, unknown> } = {};
-    const fetcher = (): void => undefined;
+    const received: { params: Record<string, unknown>; options: Record<string, unknown> }[] = [];
+    const fetcher = (params: Record<string, unknown>, options: Record<string, unknown>): void => {
+      received.push({ params, options });
+    };
     function GraphiQL(): void {}
     GraphiQL.createFetcher = (options: unknown) => {
       calls.fetcherOptions = options;
@@ -178,7 +181,22 @@ describe('the init script', () => {
       url: 'https://fink.example:8443/graphql',
       subscriptionUrl: 'wss://fink.example:8443/graphql',
     });
-    expect(calls.props?.fetcher).toBe(fetcher);
+    // The page's fetcher corrects what GraphiQL 3 sends after a tab switch (graphql/graphiql#3632): the previous
+    // tab's operation name and document, for the current tab's text.
+    const pageFetcher = calls.props?.fetcher as (p: unknown, o: unknown) => void;
+    pageFetcher(
+      { query: '# live\nsubscription Live { liveAlerts { receivedAt } }', operationName: 'Object' },
+      { documentAST: { kind: 'Document', definitions: [] } },
+    );
+    pageFetcher({ query: 'query A { x } query B { y }', operationName: 'B' }, {});
+    expect(received[0]?.params.operationName).toBe('Live');
+    expect(received[0]?.options.documentAST).toEqual({
+      kind: 'Document',
+      definitions: [
+        { kind: 'OperationDefinition', operation: 'subscription', name: { kind: 'Name', value: 'Live' } },
+      ],
+    });
+    expect(received[1]?.params.operationName).toBe('B');
     expect(calls.props?.defaultTabs).toEqual((configBlock(html) as { tabs: unknown }).tabs);
     expect(calls.props?.shouldPersistHeaders).toBe(false);
     expect(calls.element).toMatchObject({ element: { id: 'graphiql' }, node: { type: GraphiQL } });
