@@ -9,12 +9,13 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from '../logger.ts';
 import { PROJECT_ROOT } from '../project.ts';
 import type { Route } from './server.ts';
+import { sendStaticFile } from './static-file.ts';
 
 /** The dashboard's sources (a Vite root). */
 export const DASHBOARD_SOURCE_DIR = path.join(PROJECT_ROOT, 'web');
@@ -118,7 +119,7 @@ export function createDashboardHandler(options: DashboardOptions): Route {
         .end(`${DASHBOARD_NOT_BUILT}\n`);
       return true;
     }
-    send(req, res, found, contentTypeOf(file), cacheControl);
+    sendStaticFile(req, res, found, contentTypeOf(file), cacheControl);
     return true;
   };
 }
@@ -130,41 +131,6 @@ function notFound(res: ServerResponse): true {
 
 function contentTypeOf(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
-function send(
-  req: IncomingMessage,
-  res: ServerResponse,
-  file: CachedFile,
-  contentType: string,
-  cacheControl: string,
-): void {
-  const headers: Record<string, string | number> = {
-    'Content-Type': contentType,
-    'Cache-Control': cacheControl,
-    ETag: file.etag,
-    'X-Content-Type-Options': 'nosniff',
-  };
-  if (file.gzipped !== null) headers.Vary = 'Accept-Encoding';
-  const ifNoneMatch = req.headers['if-none-match'];
-  if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
-    res.writeHead(304, headers).end();
-    return;
-  }
-  const gzip = file.gzipped !== null && acceptsGzip(req.headers['accept-encoding']);
-  const body = gzip ? file.gzipped! : file.body;
-  if (gzip) headers['Content-Encoding'] = 'gzip';
-  headers['Content-Length'] = body.length;
-  res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : body);
-}
-
-function acceptsGzip(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  return header.split(',').some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(';');
-    const refused = params.some((param) => /^\s*q=0(\.0*)?\s*$/.test(param));
-    return (coding === 'gzip' || coding === '*') && !refused;
-  });
 }
 
 export interface BuildOptions {

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import type { Logger } from '../logger.ts';
+import { sendStaticFile } from './static-file.ts';
 
 export interface GraphiqlExample {
   /** Shown as a comment on the tab's first line. */
@@ -191,7 +192,7 @@ export function createGraphiqlHandler(
       res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('asset unavailable');
       return true;
     }
-    sendAsset(req, res, served, cache);
+    sendStaticFile(req, res, served, served.contentType, cache);
     return true;
   };
 }
@@ -251,36 +252,4 @@ function makeAsset(body: Buffer, contentType: string, gzipped = gzipSync(body)):
     contentType,
     etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
   };
-}
-
-function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset, cacheControl: string): void {
-  const headers: Record<string, string | number> = {
-    'Content-Type': asset.contentType,
-    'Cache-Control': cacheControl,
-    ETag: asset.etag,
-    Vary: 'Accept-Encoding',
-    'X-Content-Type-Options': 'nosniff',
-  };
-  const ifNoneMatch = req.headers['if-none-match'];
-  if (
-    ifNoneMatch !== undefined &&
-    ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === asset.etag)
-  ) {
-    res.writeHead(304, headers).end();
-    return;
-  }
-  const gzip = acceptsGzip(req.headers['accept-encoding']);
-  const body = gzip ? asset.gzipped : asset.body;
-  if (gzip) headers['Content-Encoding'] = 'gzip';
-  headers['Content-Length'] = body.length;
-  res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : body);
-}
-
-function acceptsGzip(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  return header.split(',').some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(';');
-    const refused = params.some((param) => /^\s*q=0(\.0*)?\s*$/.test(param));
-    return (coding === 'gzip' || coding === '*') && !refused;
-  });
 }
