@@ -44,6 +44,7 @@ import { identifier, sql } from '../src/storage/sql.ts';
 import { realZtfFiles, typescriptDecodeRate } from './decode.bench.ts';
 import type { E2eServiceMessage, E2eServiceReport } from './e2e-service.ts';
 import type { BenchmarkResult } from './run.ts';
+import { envInteger } from './env.ts';
 
 const SERVICES = ['stream2raw', 'raw2science'] as const;
 type Service = (typeof SERVICES)[number];
@@ -61,14 +62,7 @@ interface E2eOptions {
 }
 
 function optionsFromEnv(): E2eOptions {
-  const number = (name: string, fallback: number, min: number): number => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
-    return value;
-  };
-  return { count: number('BENCH_E2E_COUNT', 100_000, 1), rate: number('BENCH_E2E_RATE', 0, 0) };
+  return { count: envInteger('BENCH_E2E_COUNT', 100_000, 1), rate: envInteger('BENCH_E2E_RATE', 0, 0) };
 }
 
 export async function e2eBenchmark(): Promise<BenchmarkResult[]> {

@@ -45,6 +45,7 @@ import type {
   LiveReport,
 } from './graphql-live-client.ts';
 import type { BenchmarkResult } from './run.ts';
+import { envInteger } from './env.ts';
 
 const SEED = 20261125;
 const CLIENT_SCRIPT = new URL('./graphql-live-client.ts', import.meta.url).pathname;
@@ -69,22 +70,15 @@ interface GraphqlOptions {
 }
 
 function optionsFromEnv(): GraphqlOptions {
-  const number = (name: string, fallback: number, min: number): number => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}`);
-    return value;
-  };
   const options = {
-    objects: number('BENCH_GRAPHQL_OBJECTS', 1_000_000, 1),
-    alertsPerObject: number('BENCH_GRAPHQL_ALERTS_PER_OBJECT', 10, 1),
-    requests: number('BENCH_GRAPHQL_REQUESTS', 1000, 1),
-    concurrency: number('BENCH_GRAPHQL_CONCURRENCY', 8, 1),
-    subscribers: number('BENCH_GRAPHQL_SUBSCRIBERS', 1000, 1),
-    filters: number('BENCH_GRAPHQL_FILTERS', 100, 1),
-    rate: number('BENCH_GRAPHQL_RATE', 1000, 1),
-    seconds: number('BENCH_GRAPHQL_SECONDS', 30, 1),
+    objects: envInteger('BENCH_GRAPHQL_OBJECTS', 1_000_000, 1),
+    alertsPerObject: envInteger('BENCH_GRAPHQL_ALERTS_PER_OBJECT', 10, 1),
+    requests: envInteger('BENCH_GRAPHQL_REQUESTS', 1000, 1),
+    concurrency: envInteger('BENCH_GRAPHQL_CONCURRENCY', 8, 1),
+    subscribers: envInteger('BENCH_GRAPHQL_SUBSCRIBERS', 1000, 1),
+    filters: envInteger('BENCH_GRAPHQL_FILTERS', 100, 1),
+    rate: envInteger('BENCH_GRAPHQL_RATE', 1000, 1),
+    seconds: envInteger('BENCH_GRAPHQL_SECONDS', 30, 1),
     database: process.env.BENCH_GRAPHQL_DATABASE || undefined,
     keep: process.env.BENCH_GRAPHQL_KEEP === '1',
   };

@@ -15,7 +15,7 @@ import { gzipSync } from 'node:zlib';
 import type { Logger } from '../logger.ts';
 import { PROJECT_ROOT } from '../project.ts';
 import type { Route } from './server.ts';
-import { sendStaticFile } from './static-file.ts';
+import { refuseUnlessGetOrHead, sendStaticFile } from './static-file.ts';
 
 /** The dashboard's sources (a Vite root). */
 export const DASHBOARD_SOURCE_DIR = path.join(PROJECT_ROOT, 'web');
@@ -98,12 +98,7 @@ export function createDashboardHandler(options: DashboardOptions): Route {
     } else {
       return false;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res
-        .writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
-        .end('method not allowed');
-      return true;
-    }
+    if (refuseUnlessGetOrHead(req, res)) return true;
     let found: CachedFile | null;
     try {
       found = await load(file);

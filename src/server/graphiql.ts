@@ -17,7 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import type { Logger } from '../logger.ts';
-import { sendStaticFile } from './static-file.ts';
+import { refuseUnlessGetOrHead, sendStaticFile } from './static-file.ts';
 
 export interface GraphiqlExample {
   /** Shown as a comment on the tab's first line. */
@@ -174,12 +174,7 @@ export function createGraphiqlHandler(
     } else {
       return false;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res
-        .writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
-        .end('method not allowed');
-      return true;
-    }
+    if (refuseUnlessGetOrHead(req, res)) return true;
     if (found === null) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
       return true;

@@ -35,6 +35,15 @@ export function sendStaticFile(
   res.writeHead(200, headers).end(req.method === 'HEAD' ? undefined : body);
 }
 
+/** Static files answer GET and HEAD only: anything else gets 405 here, and true says the request is answered. */
+export function refuseUnlessGetOrHead(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  res
+    .writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
+    .end('method not allowed');
+  return true;
+}
+
 function acceptsGzip(header: string | undefined): boolean {
   if (header === undefined) return false;
   return header.split(',').some((part) => {

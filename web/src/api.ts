@@ -111,3 +111,18 @@ export function describeSubscriptionError(error: unknown): string {
     return `connection closed (${error.code}${error.reason ? `: ${error.reason}` : ''})`;
   return describeError(error);
 }
+
+/** The alert fields the live and search tables show. */
+export interface AlertSummary {
+  alertId: string;
+  objectId: string;
+  survey: string;
+  jd: number;
+  band: string;
+  mag: number | null;
+  magErr: number | null;
+  label: string;
+  ra: number;
+  dec: number;
+  ndet: number;
+}

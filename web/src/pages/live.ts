@@ -2,7 +2,14 @@
 // keeps receiving (into a buffer, its size shown) and shows the buffered alerts on resume, so nothing is lost; the
 // rate is alerts received per second over the last 10 s, paused or not.
 import type { Client } from 'graphql-ws';
-import { createSocket, describeError, describeSubscriptionError, gql, TOKEN_EVENT } from '../api.ts';
+import {
+  createSocket,
+  describeError,
+  describeSubscriptionError,
+  gql,
+  TOKEN_EVENT,
+  type AlertSummary,
+} from '../api.ts';
 import { h, replace, type Cleanup } from '../dom.ts';
 import {
   addClassOptions,
@@ -26,20 +33,7 @@ const LIVE_ALERTS = `subscription Live($filter: AlertFilter) {
 
 interface LiveAlert {
   receivedAt: number;
-  alert: {
-    alertId: string;
-    objectId: string;
-    survey: string;
-    jd: number;
-    band: string;
-    mag: number | null;
-    magErr: number | null;
-    label: string;
-    ra: number;
-    dec: number;
-    ndet: number;
-    rising: boolean | null;
-  };
+  alert: AlertSummary & { rising: boolean | null };
 }
 
 export function renderLive(main: HTMLElement): Cleanup {

@@ -1,6 +1,6 @@
 // Search: a cone search (objects nearest first) and a filter search over the archive (alerts newest first, by
 // pages: the API's keyset cursors; "previous" replays the cursor that led to the page before).
-import { describeError, gql } from '../api.ts';
+import { describeError, gql, type AlertSummary } from '../api.ts';
 import { h, numberField, replace, type Cleanup } from '../dom.ts';
 import {
   addClassOptions,
@@ -41,20 +41,6 @@ interface ConeRow {
     ra: number;
     dec: number;
   };
-}
-
-interface AlertRow {
-  alertId: string;
-  objectId: string;
-  survey: string;
-  jd: number;
-  band: string;
-  mag: number | null;
-  magErr: number | null;
-  label: string;
-  ra: number;
-  dec: number;
-  ndet: number;
 }
 
 const objectLink = (id: string) => h('a', { href: `#/object/${encodeURIComponent(id)}` }, id);
@@ -147,7 +133,7 @@ export function renderSearch(main: HTMLElement): Cleanup {
 
   const showPage = (page: number) => {
     replace(filterResults, h('p', { class: 'muted' }, 'Searching…'));
-    gql<{ search: { endCursor: string | null; hasNextPage: boolean; items: AlertRow[] } }>(SEARCH_QUERY, {
+    gql<{ search: { endCursor: string | null; hasNextPage: boolean; items: AlertSummary[] } }>(SEARCH_QUERY, {
       filter,
       first: PAGE_SIZE,
       after: cursors[page] ?? null,
