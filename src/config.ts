@@ -109,6 +109,17 @@ const pipelineSchema = z
     rubinSchemas: z
       .record(z.string().regex(/^\d+$/), z.string())
       .default({ '1000': 'datasim/lsst/schema/10/0' }),
+    /**
+     * What one alert may carry (src/pipeline/decode/bounds.ts): history points, bytes per cutout, characters per
+     * string of the survey record. Beyond them the alert is dead-lettered by raw2science (its bytes are archived).
+     */
+    maxHistoryPoints: z.number().int().min(1).default(5000),
+    maxCutoutBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+    maxStringLength: z.number().int().min(16).default(1024),
     /** Classifier plugins whose scores are stored and feed the label (see src/pipeline/classifiers). */
     classifiers: z.array(z.string()).default(['snia_early', 'sn_candidate', 'kilonova', 'microlensing']),
     /** Prometheus metrics: service i listens on metricsPort + i (0 disables). */

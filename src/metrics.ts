@@ -13,6 +13,15 @@ export interface PipelineMetrics {
   dropped: Counter<'step' | 'reason'>;
   /** Messages sent to the dead-letter topic, by reason. */
   deadLetters: Counter<'reason'>;
+  /**
+   * Messages this service does not process and leaves to another's dead letters (raw2science skips what
+   * stream2raw cannot decode: each bad message is dead-lettered once), by reason.
+   */
+  skipped: Counter<'reason'>;
+  /** Messages archived with a problem flag (stream2raw: out of bounds, dead-lettered by raw2science), by reason. */
+  flagged: Counter<'reason'>;
+  /** Classifier runs that failed on one alert (its score stored as null), by classifier and reason. */
+  classifierFailures: Counter<'classifier' | 'reason'>;
   /** Messages published, by topic. */
   published: Counter<'topic'>;
   /** Seconds to process and write one batch. */
@@ -54,6 +63,24 @@ export function createMetrics(service: string): PipelineMetrics {
       name: 'fink_dead_letters_total',
       help: 'Messages sent to the dead-letter topic',
       labelNames: ['reason'],
+      registers,
+    }),
+    skipped: new Counter({
+      name: 'fink_messages_skipped_total',
+      help: "Messages left to another service's dead letters",
+      labelNames: ['reason'],
+      registers,
+    }),
+    flagged: new Counter({
+      name: 'fink_messages_flagged_total',
+      help: 'Messages archived with a problem flag',
+      labelNames: ['reason'],
+      registers,
+    }),
+    classifierFailures: new Counter({
+      name: 'fink_classifier_failures_total',
+      help: 'Classifier runs that failed on one alert (score stored as null)',
+      labelNames: ['classifier', 'reason'],
       registers,
     }),
     published: new Counter({

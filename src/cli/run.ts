@@ -19,6 +19,8 @@ import { Pipeline } from '../pipeline/framework.ts';
 import { CachingPartitioner, createKafka, ensureTopics, sendInChunks } from '../pipeline/kafka.ts';
 import { createDistributionHandler } from '../pipeline/services/distribution.ts';
 import { createRaw2ScienceHandler } from '../pipeline/services/raw2science.ts';
+import { createBoundsStep } from '../pipeline/steps/bounds.step.ts';
+import type { IngestLimits } from '../pipeline/decode/bounds.ts';
 import { createClassificationStep } from '../pipeline/steps/classification.step.ts';
 import { createCrossmatchStep } from '../pipeline/steps/crossmatch.step.ts';
 import { createFeaturesStep } from '../pipeline/steps/features.step.ts';
@@ -182,7 +184,9 @@ async function runStream2Raw(context: RunContext): Promise<void> {
           config.pipeline.deadLetterTopic,
           'stream2raw',
           config.kafka.maxRequestBytes,
+          logger,
         ),
+        limits: ingestLimits(config),
         metrics,
         logger,
         signal,
@@ -216,6 +220,14 @@ function metricsPortOf(config: Config, service: string): number {
   return base === 0 ? 0 : base + SERVICE_NAMES.indexOf(service);
 }
 
+function ingestLimits({ pipeline }: Config): IngestLimits {
+  return {
+    maxHistoryPoints: pipeline.maxHistoryPoints,
+    maxCutoutBytes: pipeline.maxCutoutBytes,
+    maxStringLength: pipeline.maxStringLength,
+  };
+}
+
 /** ZTF always; Rubin through the schema registry when configured, else the local schema directories. */
 function createDecoder(config: Config): AlertDecoder {
   const { pipeline, sharedDir } = config;
@@ -245,6 +257,7 @@ async function runRaw2Science(context: RunContext): Promise<void> {
   const catalogs = new ClickHouseCatalogStore(clickhouse);
   const watchlists = new ClickHouseWatchlistStore(clickhouse);
   const pipeline = Pipeline.start<Alert>()
+    .step(createBoundsStep(ingestLimits(config)))
     .step(createQualityCutsStep())
     .step(createRoidStep())
     .batch(createCrossmatchStep({ catalogs }))
@@ -266,6 +279,7 @@ async function runRaw2Science(context: RunContext): Promise<void> {
           config.pipeline.deadLetterTopic,
           'raw2science',
           config.kafka.maxRequestBytes,
+          logger,
         ),
         recordWatchlistHits: createWatchlistHitRecorder({
           store: watchlists,
@@ -327,6 +341,7 @@ async function runDistributionWith(
         config.pipeline.deadLetterTopic,
         'distribution',
         config.kafka.maxRequestBytes,
+        logger,
       ),
       metrics,
       logger,

@@ -2,6 +2,7 @@
 // live subscription, a distributed topic and an archive search select the same alerts.
 import type { Alert } from '../pipeline/alert.ts';
 import type { AlertColumns } from '../storage/alert-store.ts';
+import { normaliseAlert } from '../pipeline/decode/bounds.ts';
 import { rubinToAlert } from '../pipeline/decode/rubin-alert.ts';
 import type { RubinAlert } from '../pipeline/decode/rubin-avro.ts';
 import { ztfToAlert } from '../pipeline/decode/ztf-alert.ts';
@@ -20,13 +21,15 @@ function nullable(value: number | null): number | null {
   return value === null || Number.isNaN(value) ? null : value;
 }
 
-/** The survey alert of a science message, mapped as raw2science mapped it. */
+/** The survey alert of a science message, mapped and normalised as raw2science mapped it. */
 function surveyAlert(decoded: DecodedDistributionMessage): Alert {
   const { record, schemaJson } = decoded;
   // Rubin alerts are keyed by their diaSource; ZTF alerts carry a `candidate`.
-  return 'diaSource' in record
-    ? rubinToAlert(record as unknown as RubinAlert, schemaJson)
-    : ztfToAlert(record as unknown as ZtfAlert, schemaJson);
+  return normaliseAlert(
+    'diaSource' in record
+      ? rubinToAlert(record as unknown as RubinAlert, schemaJson)
+      : ztfToAlert(record as unknown as ZtfAlert, schemaJson),
+  );
 }
 
 /**

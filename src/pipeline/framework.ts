@@ -1,8 +1,11 @@
 // The pipeline's small vocabulary: what a stage returns, how stages compose, how infrastructure is retried.
 //
 // Expected outcomes are values: `ok(alert)`, `drop('rb-below-0.55')`, `dlq('avro-decode-failed', err)`.
-// Broken infrastructure is an `InfrastructureError` (retriable or not). Anything else thrown is a bug: it stops
-// the consumer, so no offset is committed past the batch that hit it.
+// Broken infrastructure is an `InfrastructureError` or a `StorageError` (both carry `retriable`, as kafkajs's
+// errors do): it propagates, so no offset is committed past the batch that hit it, and the caller retries what
+// is retriable. Anything else a stage throws is about one alert, not the stream (a value no test foresaw): the
+// alert it threw for goes to the dead-letter topic as 'stage-failed' with the stage and the error, and the
+// other alerts of the batch go on. A message never stops a consumer; only infrastructure does.
 import { setTimeout as delay } from 'node:timers/promises';
 
 export type StepResult<T> =
@@ -35,6 +38,23 @@ export type Step<In, Out> = (input: In) => StepResult<Out> | Promise<StepResult<
  */
 export type BatchStep<In, Out> = (inputs: readonly In[]) => Promise<StepResult<Out>[]>;
 
+/** Errors about the infrastructure (Kafka, ClickHouse, a registry), as opposed to one alert's values. */
+export function isInfrastructureError(error: unknown): boolean {
+  return (
+    error instanceof InfrastructureError ||
+    (typeof error === 'object' && error !== null && 'retriable' in error)
+  );
+}
+
+function isRetriable(error: unknown): boolean {
+  return (error as { retriable?: unknown } | null)?.retriable === true;
+}
+
+/** The dead letter of an alert whose stage threw (see the header). */
+function stageFailed(error: unknown): Rejected {
+  return dlq('stage-failed', error);
+}
+
 export class InfrastructureError extends Error {
   override name = 'InfrastructureError';
   constructor(
@@ -54,17 +74,37 @@ export class Pipeline<In, Out> {
     return new Pipeline<T, T>([]);
   }
 
-  /** Adds a per-alert stage. */
+  /** Adds a per-alert stage. An alert it throws for is dead-lettered, unless the error is infrastructure's. */
   step<Next>(step: Step<Out, Next>): Pipeline<In, Next> {
-    // A step may answer synchronously or with a promise; Promise.resolve makes both awaitable alike.
-    const run: BatchStep<Out, Next> = (inputs) =>
-      Promise.all(inputs.map((input) => Promise.resolve(step(input))));
+    const run: BatchStep<Out, Next> = async (inputs) => {
+      // A step may answer synchronously or with a promise, or throw: the async wrapper makes all alike.
+      const settled = await Promise.allSettled(inputs.map(async (input) => step(input)));
+      const infrastructure = settled.find((s) => s.status === 'rejected' && isInfrastructureError(s.reason));
+      if (infrastructure?.status === 'rejected') throw infrastructure.reason;
+      return settled.map((s) => (s.status === 'fulfilled' ? s.value : stageFailed(s.reason)));
+    };
     return this.add(step.name, run);
   }
 
-  /** Adds a whole-batch stage. */
+  /**
+   * Adds a whole-batch stage. When it throws anything but a retriable error, the alerts that make it throw are
+   * found by running the stage on halves of the batch, down to single alerts, and dead-lettered; the others get
+   * their results (a few more calls, on a path only bad input takes). A non-retriable infrastructure error
+   * (a missing table) that every alert hits alone is the stage's, not the alerts': it propagates.
+   */
   batch<Next>(step: BatchStep<Out, Next>): Pipeline<In, Next> {
-    return this.add(step.name, step);
+    const run: BatchStep<Out, Next> = async (inputs) => {
+      try {
+        return await step(inputs);
+      } catch (error) {
+        if (isRetriable(error)) throw error;
+        const results = await bisect(step, inputs, error);
+        const allFailed = results.every((r) => r.kind === 'dlq' && r.reason === 'stage-failed');
+        if (allFailed && isInfrastructureError(error)) throw error;
+        return results;
+      }
+    };
+    return this.add(step.name, run);
   }
 
   get stageNames(): string[] {
@@ -98,6 +138,26 @@ export class Pipeline<In, Out> {
       ...this.stages,
       { name: name || 'anonymous', run: run as BatchStep<unknown, unknown> },
     ]);
+  }
+}
+
+/** The results of `inputs`, whose batch threw `error`: each half is tried alone, down to single alerts. */
+async function bisect<In, Out>(
+  step: BatchStep<In, Out>,
+  inputs: readonly In[],
+  error: unknown,
+): Promise<StepResult<Out>[]> {
+  if (inputs.length === 1) return [stageFailed(error)];
+  const middle = Math.ceil(inputs.length / 2);
+  return [...(await attempt(step, inputs.slice(0, middle))), ...(await attempt(step, inputs.slice(middle)))];
+}
+
+async function attempt<In, Out>(step: BatchStep<In, Out>, inputs: readonly In[]): Promise<StepResult<Out>[]> {
+  try {
+    return await step(inputs);
+  } catch (error) {
+    if (isRetriable(error)) throw error;
+    return bisect(step, inputs, error);
   }
 }
 

@@ -1,6 +1,6 @@
 // The lossless archive: every received alert as its original bytes plus the key fields to find it again.
 import type { ClickHouseClient } from './clickhouse.ts';
-import { insertRows, type TableSpec } from './row-binary.ts';
+import { encodeRows, insertEncoded, type EncodedInsert, type TableSpec } from './row-binary.ts';
 
 export interface RawAlertRow {
   survey: string;
@@ -14,6 +14,8 @@ export interface RawAlertRow {
   offset: bigint;
   received_at: Date;
   payload: Buffer;
+  /** Why the alert went no further ('' when nothing is wrong): a bounds reason (src/pipeline/decode/bounds.ts). */
+  problem: string;
 }
 
 export interface RawAlertStore {
@@ -34,13 +36,19 @@ const RAW_ALERTS: TableSpec<RawAlertRow> = {
     { name: 'offset', type: 'UInt64' },
     { name: 'received_at', type: 'DateTime' },
     { name: 'payload', type: 'String' },
+    { name: 'problem', type: 'String' },
   ],
 };
+
+/** The rows' insert, encoded (a value no column holds fails here, before anything is sent). */
+export function encodeRawAlerts(rows: readonly RawAlertRow[]): EncodedInsert {
+  return encodeRows(RAW_ALERTS, rows);
+}
 
 export class ClickHouseRawAlertStore implements RawAlertStore {
   constructor(private readonly client: ClickHouseClient) {}
 
   async write(rows: readonly RawAlertRow[]): Promise<void> {
-    await insertRows(this.client, RAW_ALERTS, rows);
+    await insertEncoded(this.client, encodeRawAlerts(rows));
   }
 }

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { translateErrors } from './clickhouse.ts';
-import { identifier, join, sql } from './sql.ts';
+import { identifier, join, sql, type Sql } from './sql.ts';
 
 export type ScalarType =
   'String' | 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'Float32' | 'Float64' | 'Date' | 'DateTime';
@@ -179,14 +179,33 @@ export async function insertRows<Row>(
   spec: TableSpec<Row>,
   rows: readonly Row[],
 ): Promise<void> {
-  if (rows.length === 0) return;
+  await insertEncoded(client, encodeRows(spec, rows));
+}
+
+/** An INSERT ready to send: a value no column holds has failed already, before anything was sent. */
+export interface EncodedInsert {
+  statement: Sql;
+  /** Empty when there are no rows (nothing is sent). */
+  body: Buffer[];
+}
+
+export function encodeRows<Row>(spec: TableSpec<Row>, rows: readonly Row[]): EncodedInsert {
   const names = spec.columns.map((column) => column.name);
   const columns = join(
     names.map((name) => identifier(name, names)),
     ', ',
   );
-  const statement = sql`INSERT INTO ${identifier(spec.table, [spec.table])} (${columns}) FORMAT RowBinary`;
-  const body = encodeRowBinary(spec, rows);
+  return {
+    statement: sql`INSERT INTO ${identifier(spec.table, [spec.table])} (${columns}) FORMAT RowBinary`,
+    body: rows.length === 0 ? [] : encodeRowBinary(spec, rows),
+  };
+}
+
+export async function insertEncoded(
+  client: ClickHouseClient,
+  { statement, body }: EncodedInsert,
+): Promise<void> {
+  if (body.length === 0) return;
   await translateErrors(async () => {
     const result = await client.exec({ query: statement.text, values: Readable.from(body) });
     // The response body is empty; it must still be read for the connection to return to the pool.

@@ -1,6 +1,6 @@
 // The science tables written by raw2science (migrations/0002_science.sql), one insert per table per batch.
 import type { ClickHouseClient } from './clickhouse.ts';
-import { insertRows, type TableSpec } from './row-binary.ts';
+import { encodeRows, insertEncoded, type EncodedInsert, type TableSpec } from './row-binary.ts';
 
 export interface AlertRow {
   survey: string;
@@ -240,18 +240,29 @@ const CLASSIFICATIONS: TableSpec<ClassificationRow> = {
   ],
 };
 
+/**
+ * The batch's inserts, every table encoded before any is sent: a value no column holds fails the write before a
+ * row is stored. In write order: what readers find through an alert row first, the alert and object rows last.
+ */
+export function encodeScienceBatch(batch: ScienceBatch): { first: EncodedInsert[]; last: EncodedInsert[] } {
+  return {
+    first: [
+      encodeRows(CUTOUTS, batch.cutouts),
+      encodeRows(LIGHTCURVE, batch.lightcurve),
+      encodeRows(CROSSMATCHES, batch.crossmatches),
+      encodeRows(CLASSIFICATIONS, batch.classifications),
+    ],
+    last: [encodeRows(ALERTS, batch.alerts), encodeRows(OBJECTS, batch.objects)],
+  };
+}
+
 export class ClickHouseScienceStore implements ScienceStore {
   constructor(private readonly client: ClickHouseClient) {}
 
   async write(batch: ScienceBatch): Promise<void> {
+    const { first, last } = encodeScienceBatch(batch);
     // Cutouts and points first, the alert rows last: a reader that sees an alert finds its cutouts.
-    await Promise.all([
-      insertRows(this.client, CUTOUTS, batch.cutouts),
-      insertRows(this.client, LIGHTCURVE, batch.lightcurve),
-      insertRows(this.client, CROSSMATCHES, batch.crossmatches),
-      insertRows(this.client, CLASSIFICATIONS, batch.classifications),
-    ]);
-    await insertRows(this.client, ALERTS, batch.alerts);
-    await insertRows(this.client, OBJECTS, batch.objects);
+    await Promise.all(first.map((insert) => insertEncoded(this.client, insert)));
+    for (const insert of last) await insertEncoded(this.client, insert);
   }
 }

@@ -58,7 +58,18 @@ describe('decodeBatch', () => {
     expect(batch.letters).toEqual([]);
   });
 
-  it('throws what is neither a decode error nor retriable: a bug stops the batch', async () => {
-    await expect(decodeBatch(fakeDecoder(0), [message('ok1'), message('bug1')], {})).rejects.toThrow('a bug');
+  it('dead-letters a message the decoder throws an unforeseen error for, and keeps the others', async () => {
+    const batch = await decodeBatch(fakeDecoder(0), [message('ok1'), message('bug1'), message('ok2')], {});
+    expect(batch.decoded.map((d) => d.alert.objectId)).toEqual(['ok1', 'ok2']);
+    expect(batch.letters.map((l) => [l.message.value?.toString(), l.reason])).toEqual([
+      ['bug1', 'decode-failed'],
+    ]);
+  });
+
+  it('throws a non-retriable infrastructure failure: it is not the message fault', async () => {
+    const decoder: AlertDecoder = {
+      decode: () => Promise.reject(new InfrastructureError('registry refused our credentials', false)),
+    };
+    await expect(decodeBatch(decoder, [message('ok1')], {})).rejects.toThrow('credentials');
   });
 });

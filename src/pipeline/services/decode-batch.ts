@@ -1,9 +1,11 @@
 // Decoding a batch, as every consuming service does it: alerts for the ones that decode, dead letters (with the
 // reason) for the ones that never will, and a wait-and-retry when decoding depends on something that is down
 // (the Rubin schema registry): that is not the message's fault, so it must neither dead-letter nor crash.
+// A decoder or mapper throwing something unforeseen for one message is that message's problem too
+// ('decode-failed'): a message never stops a consumer, only infrastructure does.
 import type { Alert } from '../alert.ts';
 import { decodeFailureReason, type AlertDecoder } from '../decode/alert-decoder.ts';
-import { retry, type RetryOptions } from '../framework.ts';
+import { isInfrastructureError, retry, type RetryOptions } from '../framework.ts';
 import type { DeadLetter } from '../sinks/dead-letter-sink.ts';
 import type { SourceMessage } from '../sources/kafka-batch-source.ts';
 
@@ -12,7 +14,7 @@ export interface DecodedBatch {
   letters: DeadLetter[];
 }
 
-/** Retries (per `options`) while a failure is retriable; any other failure that is not a decode error is thrown. */
+/** Retries (per `options`) while a failure is retriable; a non-retriable infrastructure failure is thrown. */
 export function decodeBatch(
   decoder: AlertDecoder,
   messages: readonly SourceMessage[],
@@ -28,8 +30,8 @@ export function decodeBatch(
         return;
       }
       const reason = decodeFailureReason(outcome.reason);
-      if (reason === undefined) throw outcome.reason;
-      batch.letters.push({ message, reason, error: outcome.reason });
+      if (reason === undefined && isInfrastructureError(outcome.reason)) throw outcome.reason;
+      batch.letters.push({ message, reason: reason ?? 'decode-failed', error: outcome.reason });
     });
     return batch;
   }, options);

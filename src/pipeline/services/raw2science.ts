@@ -1,6 +1,11 @@
-// raw2science: decodes, enriches (quality cuts, roid, cross-match, light-curve features, classification), writes
-// the science tables, then publishes each enriched alert to the science topic (the live feed and distribution's
-// input). Offsets are committed by the source only after both are acknowledged.
+// raw2science: decodes, enriches (bounds, quality cuts, roid, cross-match, light-curve features, classification),
+// writes the science tables, then publishes each enriched alert to the science topic (the live feed and
+// distribution's input). Offsets are committed by the source only after both are acknowledged.
+//
+// No message stops it: a message that does not decode is skipped (stream2raw, which reads the same stream,
+// dead-letters it: once), an alert a stage rejects or throws for is dead-lettered with the stage and the reason,
+// a classifier failing on one alert leaves a null score (counted), and an alert whose rows the tables refuse is
+// found by writing halves of the batch and dead-lettered. Only infrastructure (Kafka, ClickHouse) stops it.
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../logger.ts';
 import type { PipelineMetrics } from '../../metrics.ts';
@@ -9,13 +14,14 @@ import type { Alert } from '../alert.ts';
 import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { sourceDatumOf } from '../decode/ztf-avro.ts';
 import type { DistributionEncoder } from '../encode/distribution.ts';
-import { retry, type Pipeline } from '../framework.ts';
+import { isInfrastructureError, retry, type Pipeline } from '../framework.ts';
 import { sendInChunks } from '../kafka.ts';
-import type { DeadLetterSink } from '../sinks/dead-letter-sink.ts';
+import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler } from '../sources/kafka-batch-source.ts';
 import type { RecordWatchlistHits } from '../watchlist-hits.ts';
 import { decodeBatch } from './decode-batch.ts';
 import { SURVEY_HEADER } from './distribution.ts';
+import type { ScienceBatch } from '../../storage/science-store.ts';
 import {
   toDistributionEnrichment,
   toScienceBatch,
@@ -70,10 +76,13 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
   return async function raw2science(messages) {
     const started = performance.now();
     for (const message of messages) metrics.received.inc({ topic: message.topic });
-    const { decoded, letters } = await decodeBatch(decoder, messages, {
+    const { decoded, letters: undecodable } = await decodeBatch(decoder, messages, {
       signal,
       onRetry: onRetry('schema-registry'),
     });
+    // stream2raw dead-letters these (it reads the same stream): each bad message is dead-lettered once.
+    for (const { reason } of undecodable) metrics.skipped.inc({ reason });
+    const letters: DeadLetter[] = [];
 
     // Stages read ClickHouse too (the cross-match): an outage there is waited out like one on the write.
     const alerts = decoded.map((d) => d.alert);
@@ -88,22 +97,39 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
         dropped++;
         metrics.dropped.inc({ step: result.step ?? '', reason: result.reason });
       } else {
-        letters.push({ message, reason: result.reason, error: result.error });
+        const letter: DeadLetter = { message, reason: result.reason, error: result.error };
+        if (result.step !== undefined) letter.step = result.step;
+        letters.push(letter);
       }
     });
+    for (const { alert } of processed) {
+      for (const { classifier, reason } of alert.classification.failures ?? []) {
+        metrics.classifierFailures.inc({ classifier, reason });
+      }
+    }
 
     const processedAt = new Date();
-    const batch = toScienceBatch(processed, processedAt, deps.brokerVersion);
-    await retry(() => store.write(batch), { signal, onRetry: onRetry('clickhouse') });
+    const writeRows = (rows: ScienceBatch) =>
+      retry(() => store.write(rows), { signal, onRetry: onRetry('clickhouse') });
+    const full = toScienceBatch(processed, processedAt, deps.brokerVersion);
+    const refused = await writeIsolating(processed, (part) =>
+      writeRows(part === processed ? full : toScienceBatch(part, processedAt, deps.brokerVersion)),
+    );
+    for (const { item, error } of refused) {
+      letters.push({ message: item.message, reason: 'storage-refused', step: 'store', error });
+    }
+    const refusedItems = new Set(refused.map(({ item }) => item));
+    const stored = processed.filter((item) => !refusedItems.has(item));
+    const batch = refused.length === 0 ? full : toScienceBatch(stored, processedAt, deps.brokerVersion);
     // After the science tables (a hit's alert is readable when its event arrives), before the offsets commit.
-    const hits = await retry(() => recordWatchlistHits(processed.map(({ alert }) => alert)), {
+    const hits = await retry(() => recordWatchlistHits(stored.map(({ alert }) => alert)), {
       signal,
       isRetriable: () => true,
       attempts: 20,
       onRetry: onRetry('watchlist-hits'),
     });
 
-    const science = processed.map(({ alert }): ScienceMessage => {
+    const science = stored.map(({ alert }): ScienceMessage => {
       const { key, value } = encoder.encode({
         writerSchemaJson: alert.schemaJson,
         record: alert.survey === 'ztf' ? alert.ztf : alert.lsst,
@@ -126,11 +152,51 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     metrics.written.inc({ table: 'cutouts' }, batch.cutouts.length);
     metrics.written.inc({ table: 'watchlist_hits' }, hits);
     metrics.published.inc({ topic: scienceTopic }, science.length);
-    for (const { message } of processed) metrics.latencySeconds.observe((now - message.receivedAt) / 1000);
+    for (const { message } of stored) metrics.latencySeconds.observe((now - message.receivedAt) / 1000);
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
     logger.info(
-      { received: messages.length, stored: processed.length, dropped, deadLetters: letters.length },
+      {
+        received: messages.length,
+        stored: stored.length,
+        dropped,
+        deadLetters: letters.length,
+        skipped: undecodable.length,
+      },
       'batch processed',
     );
   };
+}
+
+/**
+ * Writes `items`; when the write fails for a reason that is not retriable (a value a column cannot hold, which
+ * the bounds stage should have caught), writes halves of them, down to single alerts, and returns the alerts
+ * refused alone with the error. Writes are idempotent: rows written twice on this path are stored once. When
+ * every alert is refused alone and the error is the storage's (a missing table), the failure is not the
+ * alerts': it propagates and stops the consumer.
+ */
+export async function writeIsolating<T>(
+  items: readonly T[],
+  write: (part: readonly T[]) => Promise<void>,
+): Promise<{ item: T; error: unknown }[]> {
+  if (items.length === 0) return [];
+  const refused: { item: T; error: unknown }[] = [];
+  let firstError: unknown;
+  const attempt = async (part: readonly T[]): Promise<void> => {
+    try {
+      await write(part);
+    } catch (error) {
+      if ((error as { retriable?: unknown } | null)?.retriable === true) throw error;
+      firstError ??= error;
+      if (part.length === 1) {
+        refused.push({ item: part[0]!, error });
+        return;
+      }
+      const middle = Math.ceil(part.length / 2);
+      await attempt(part.slice(0, middle));
+      await attempt(part.slice(middle));
+    }
+  };
+  await attempt(items);
+  if (refused.length === items.length && isInfrastructureError(firstError)) throw firstError;
+  return refused;
 }

@@ -52,8 +52,16 @@ export type ClassificationInput = ClassifierInput & {
 
 export interface Classification {
   label: string;
-  /** One entry per enabled classifier, in config order; score null when it did not apply. */
+  /** One entry per enabled classifier, in config order; score null when it did not apply or failed. */
   scores: ClassifierScore[];
+  /** Classifiers that failed on this alert (their score is null), counted by the service; absent when none. */
+  failures?: ClassifierFailure[];
+}
+
+/** 'threw': the classifier threw; 'not-a-score': it returned something outside [0, 1] (NaN included). */
+export interface ClassifierFailure {
+  classifier: string;
+  reason: 'threw' | 'not-a-score';
 }
 
 export interface ClassificationFields {
@@ -97,15 +105,22 @@ export const SCORE_LABELS: readonly { classifier: string; label: string; ambigui
   { classifier: 'kilonova', label: LABELS.kilonova, ambiguity: false },
 ];
 
-function checkedScore(classifier: Classifier, alert: ClassifierInput): number | null {
-  const score = classifier.score(alert);
-  if (score !== null && !(score >= 0 && score <= 1)) {
-    // A plugin bug, not a property of the alert: stop rather than store a meaningless number.
-    throw new RangeError(
-      `classifier ${classifier.name}@${classifier.version} returned ${score} for alert ${alert.alertId}; scores are in [0, 1] or null`,
-    );
+/**
+ * The classifier's score, or null with the reason it failed. A classifier that throws or answers NaN for one
+ * alert (a value its author did not foresee) must not take the batch down with it: the score is unknown.
+ */
+function checkedScore(
+  classifier: Classifier,
+  alert: ClassifierInput,
+): { score: number | null; failure?: ClassifierFailure['reason'] } {
+  let score: number | null;
+  try {
+    score = classifier.score(alert);
+  } catch {
+    return { score: null, failure: 'threw' };
   }
-  return score;
+  if (score !== null && !(score >= 0 && score <= 1)) return { score: null, failure: 'not-a-score' };
+  return { score };
 }
 
 /** The label of an alert from its scores, roid, tracklet flag and cross-matches (Fink's rules, above). */
@@ -148,12 +163,17 @@ export function createClassificationStep<A extends ClassificationInput>(
   const threshold = options.threshold ?? DEFAULT_LABEL_THRESHOLD;
   const overridingTypes = options.overridingTypes ?? FINK_OVERRIDING_TYPES;
   return function classification(alert) {
-    const scores = classifiers.map((classifier): ClassifierScore => ({
-      classifier: classifier.name,
-      version: classifier.version,
-      score: appliesTo(classifier, alert.survey) ? checkedScore(classifier, alert) : null,
-    }));
+    const failures: ClassifierFailure[] = [];
+    const scores = classifiers.map((classifier): ClassifierScore => {
+      const { name, version } = classifier;
+      if (!appliesTo(classifier, alert.survey)) return { classifier: name, version, score: null };
+      const { score, failure } = checkedScore(classifier, alert);
+      if (failure !== undefined) failures.push({ classifier: name, reason: failure });
+      return { classifier: name, version, score };
+    });
     const label = labelOf(alert, scores, { threshold, overridingTypes });
-    return ok({ ...alert, classification: { label, scores } });
+    const classification: Classification =
+      failures.length > 0 ? { label, scores, failures } : { label, scores };
+    return ok({ ...alert, classification });
   };
 }

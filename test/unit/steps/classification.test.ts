@@ -209,10 +209,27 @@ describe('createClassificationStep', () => {
     ['above 1', 1.5],
     ['below 0', -0.1],
     ['NaN', NaN],
-  ])('stops on a plugin bug: a score %s', async (_name, score) => {
-    await expect(classify([fixed('broken', score)], classifierInput(ztfAlert()))).rejects.toThrow(
-      /classifier broken@2\.1\.0 returned .* scores are in \[0, 1\] or null/,
-    );
+  ])(
+    'keeps the alert when a classifier answers a score %s: null score, failure counted',
+    async (_name, score) => {
+      const result = await classify(
+        [fixed('broken', score), fixed('fine', 0.9)],
+        classifierInput(ztfAlert()),
+      );
+      expect(result.scores.map((s) => s.score)).toEqual([null, 0.9]);
+      expect(result.failures).toEqual([{ classifier: 'broken', reason: 'not-a-score' }]);
+    },
+  );
+
+  it('keeps the alert when a classifier throws: null score, failure counted', async () => {
+    const throwing = fixed('thrower', 0.5, {
+      score: () => {
+        throw new TypeError('unforeseen value');
+      },
+    });
+    const result = await classify([throwing], classifierInput(ztfAlert()));
+    expect(result.scores).toEqual([{ classifier: 'thrower', version: '2.1.0', score: null }]);
+    expect(result.failures).toEqual([{ classifier: 'thrower', reason: 'threw' }]);
   });
 
   it('keeps the alert and adds only `classification`', async () => {
