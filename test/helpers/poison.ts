@@ -177,8 +177,12 @@ function longHistory<T>(entry: T, count: number): T[] {
  */
 export function poisonCorpus(ztf: ZtfSeed, rubin: RubinSeeds): PoisonCase[] {
   const cases: PoisonCase[] = [];
+  // Each case its own alert id (unless the id is what it changes): no case replaces the seed or another case.
+  const uniqueId = (base: bigint): bigint => base + 1_000_000_000n + BigInt(cases.length);
   const ztfCase = (name: string, change: (record: ZtfAlert) => void): void => {
     const record = cloneRecord(ztf.record);
+    record.candid = uniqueId(record.candid);
+    record.candidate.candid = record.candid;
     change(record);
     const value = encodeZtf(ztf, record);
     if (value === undefined) throw new Error(`poison case ${name} cannot be encoded`);
@@ -186,6 +190,8 @@ export function poisonCorpus(ztf: ZtfSeed, rubin: RubinSeeds): PoisonCase[] {
   };
   const rubinCase = (name: string, change: (record: RubinAlert) => void): void => {
     const record = cloneRecord(rubin.alerts[0]!);
+    record.diaSourceId = uniqueId(record.diaSourceId);
+    record.diaSource.diaSourceId = record.diaSourceId;
     change(record);
     const value = encodeRubin(rubin, record);
     if (value === undefined) throw new Error(`poison case ${name} cannot be encoded`);
