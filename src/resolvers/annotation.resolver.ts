@@ -4,8 +4,8 @@
 // type-graphql reads decorator metadata through Reflect: loaded before any decorated class is defined.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Arg, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { forbidden, notFound, badInput } from '../server/errors.ts';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { badInput, conflict, forbidden, notFound } from '../server/errors.ts';
 import type { ServerEvent } from '../server/events.ts';
 import type { Viewer } from '../server/viewer.ts';
 import { hasRole } from '../server/viewer.ts';
@@ -62,51 +62,51 @@ export class AnnotationResolver {
       createdAt: now,
       updatedAt: now,
     };
-    await writeVersion(ctx, record);
+    await ctx.stores.annotations.writeAnnotations([record]);
+    await published(ctx, record);
     return toAnnotation(record);
   }
 
   @Authorized('annotator')
   @Mutation(() => Annotation, {
-    description: "Replaces an annotation's content with a new version (its author or an admin).",
+    description:
+      "Replaces an annotation's content with a new version (its author or an admin). A compare-and-set: " +
+      '`version` is the version the edit starts from (the current one the client read); when another edit ' +
+      'came first the answer is CONFLICT and nothing is written: read the annotation again and edit that.',
   })
   async editAnnotation(
     @Arg('annotationId', () => String) annotationId: string,
+    @Arg('version', () => Int, { description: 'The version this edit replaces.' }) version: number,
     @Arg('input', () => AnnotationInput) input: AnnotationInput,
     @Ctx() ctx: CollabContext,
   ): Promise<Annotation> {
-    const current = await currentForChange(ctx, annotationId, 'edit');
-    if (current.retracted) throw badInput('annotationId', 'the annotation is retracted');
     const content = checkAnnotationInput('input', input);
-    const record: AnnotationRecord = {
-      ...current,
-      ...content,
-      version: current.version + 1,
-      updatedAt: wholeSeconds(),
-    };
-    await writeVersion(ctx, record);
-    return toAnnotation(record);
+    const written = await changeAnnotation(ctx, annotationId, 'edit', version, (current) => {
+      if (current.retracted) throw badInput('annotationId', 'the annotation is retracted');
+      return { ...current, ...content, version: current.version + 1, updatedAt: wholeSeconds() };
+    });
+    return toAnnotation(written);
   }
 
   @Authorized('annotator')
   @Mutation(() => Annotation, {
-    description: 'Withdraws an annotation (its author or an admin); it stays readable, marked retracted.',
+    description:
+      'Withdraws an annotation (its author or an admin); it stays readable, marked retracted. With `version`, ' +
+      'a compare-and-set like editAnnotation.',
   })
   async retractAnnotation(
     @Arg('annotationId', () => String) annotationId: string,
+    @Arg('version', () => Int, { nullable: true, description: 'The version this retraction replaces.' })
+    version: number | null | undefined,
     @Ctx() ctx: CollabContext,
   ): Promise<Annotation> {
-    const current = await currentForChange(ctx, annotationId, 'retract');
-    // Retracting twice changes nothing: no new version.
-    if (current.retracted) return toAnnotation(current);
-    const record: AnnotationRecord = {
-      ...current,
-      version: current.version + 1,
-      retracted: true,
-      updatedAt: wholeSeconds(),
-    };
-    await writeVersion(ctx, record);
-    return toAnnotation(record);
+    const written = await changeAnnotation(ctx, annotationId, 'retract', version ?? undefined, (current) =>
+      // Retracting twice changes nothing: no new version.
+      current.retracted
+        ? null
+        : { ...current, version: current.version + 1, retracted: true, updatedAt: wholeSeconds() },
+    );
+    return toAnnotation(written);
   }
 }
 
@@ -140,25 +140,44 @@ export function requireViewer(ctx: CollabContext): Viewer {
   return ctx.viewer;
 }
 
-/** The current version of an annotation the viewer is allowed to change: NOT_FOUND, or FORBIDDEN. */
-async function currentForChange(
+/**
+ * Changes an annotation as a compare-and-set (AnnotationStore.change): NOT_FOUND, FORBIDDEN for one who is
+ * neither its author nor an admin, CONFLICT when `expectedVersion` is given and is not the current version.
+ * `next` builds the new version from the current one (null: nothing to write). Resolves with the annotation as
+ * it now is.
+ */
+async function changeAnnotation(
   ctx: CollabContext,
   annotationId: string,
   action: 'edit' | 'retract',
+  expectedVersion: number | undefined,
+  next: (current: AnnotationRecord) => AnnotationRecord | null,
 ): Promise<AnnotationRecord> {
   const viewer = requireViewer(ctx);
   if (!ANNOTATION_ID_PATTERN.test(annotationId)) throw notFound(`annotation ${annotationId}`);
-  // Read from the store, not the request's loader: the check must see the latest version.
-  const [current] = await ctx.stores.annotations.byIds([annotationId]);
-  if (current === undefined) throw notFound(`annotation ${annotationId}`);
-  if (current.author !== viewer.user && !hasRole(viewer, 'admin')) {
-    throw forbidden(`only the author of an annotation or an admin may ${action} it`);
+  const { before, written } = await ctx.stores.annotations.change(annotationId, (current) => {
+    if (current === undefined) throw notFound(`annotation ${annotationId}`);
+    if (current.author !== viewer.user && !hasRole(viewer, 'admin')) {
+      throw forbidden(`only the author of an annotation or an admin may ${action} it`);
+    }
+    if (expectedVersion !== undefined && current.version !== expectedVersion) {
+      throw conflict(
+        `annotation ${annotationId} is at version ${current.version}, not ${expectedVersion}: ` +
+          'another change came first; read it again and change that version',
+      );
+    }
+    return next(current);
+  });
+  if (written === null) {
+    // change() throws NOT_FOUND when there is no annotation: nothing written means it stayed as it was.
+    if (before === undefined) throw notFound(`annotation ${annotationId}`);
+    return before;
   }
-  return current;
+  await published(ctx, written);
+  return written;
 }
 
-async function writeVersion(ctx: CollabContext, record: AnnotationRecord): Promise<void> {
-  await ctx.stores.annotations.writeAnnotations([record]);
+async function published(ctx: CollabContext, record: AnnotationRecord): Promise<void> {
   const loaders = ctx.loaders.collab;
   loaders.annotationById.clear(record.annotationId);
   loaders.historyById.clear(record.annotationId);

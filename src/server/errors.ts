@@ -2,13 +2,14 @@
 // with its detail (see maskError in server.ts): storage and Kafka messages never reach clients.
 import { GraphQLError } from 'graphql';
 
-export type UserErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+export type UserErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'CONFLICT';
 
 export const USER_ERROR_CODES: readonly string[] = [
   'BAD_USER_INPUT',
   'NOT_FOUND',
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  'CONFLICT',
   // Produced by graphql-js and Apollo themselves before any resolver runs.
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -30,6 +31,11 @@ export function notFound(what: string): GraphQLError {
 
 export function unauthenticated(message = 'a valid API token is required'): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+/** A compare-and-set lost: the thing changed since the client read it. */
+export function conflict(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'CONFLICT' } });
 }
 
 export function forbidden(message: string): GraphQLError {

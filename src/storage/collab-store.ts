@@ -34,6 +34,11 @@ export interface AnnotationRecord {
   updatedAt: Date;
 }
 
+export interface AnnotationChange {
+  before: AnnotationRecord | undefined;
+  written: AnnotationRecord | null;
+}
+
 /** A user's current vote on an object's classification. */
 export interface VoteRecord {
   objectId: string;
@@ -56,6 +61,16 @@ export interface AnnotationStore {
   votesByObjectIds(objectIds: readonly string[]): Promise<VoteRecord[]>;
   /** Writes annotation versions (a version already written is replaced, not duplicated). */
   writeAnnotations(records: readonly AnnotationRecord[]): Promise<void>;
+  /**
+   * Changes one annotation as a compare-and-set: `change` gets its current version, read afresh, and returns
+   * the version to write (or null to write nothing; it may throw to refuse). Changes of one annotation run one
+   * at a time, so two edits that both started from version N cannot both write N + 1: the second one sees N + 1
+   * and refuses. Resolves with the version `change` saw and what was written (null when nothing was).
+   */
+  change(
+    annotationId: string,
+    change: (current: AnnotationRecord | undefined) => AnnotationRecord | null,
+  ): Promise<AnnotationChange>;
   /** Writes votes; each replaces its user's previous vote on the object. */
   writeVotes(votes: readonly VoteRecord[]): Promise<void>;
 }
@@ -90,6 +105,8 @@ const MAX_IDS_PER_QUERY = 1000;
 export class ClickHouseAnnotationStore implements AnnotationStore {
   /** Vote versions are microseconds, kept increasing within this process when the clock repeats. */
   private lastVoteVersion = 0n;
+  /** The change of each annotation under way: the next one of the same annotation waits for it. */
+  private readonly changing = new Map<string, Promise<unknown>>();
 
   constructor(private readonly client: ClickHouseClient) {}
 
@@ -184,6 +201,32 @@ export class ClickHouseAnnotationStore implements AnnotationStore {
                                    citation_kinds, citation_values, retracted, created_at)
           VALUES ${join(values, ', ')}`,
     );
+  }
+
+  /**
+   * ClickHouse has no transactions: the compare-and-set is made exact by running the read, the check and the
+   * write of one annotation one at a time in this process (the server that serves the mutations). Two server
+   * instances behind a load balancer could still interleave within a write's few milliseconds (README).
+   */
+  change(
+    annotationId: string,
+    change: (current: AnnotationRecord | undefined) => AnnotationRecord | null,
+  ): Promise<AnnotationChange> {
+    const previous = this.changing.get(annotationId) ?? Promise.resolve();
+    const run = previous
+      .catch(() => undefined)
+      .then(async (): Promise<AnnotationChange> => {
+        const [before] = await this.byIds([annotationId]);
+        const written = change(before);
+        if (written !== null) await this.writeAnnotations([written]);
+        return { before, written };
+      });
+    this.changing.set(annotationId, run);
+    const forget = () => {
+      if (this.changing.get(annotationId) === run) this.changing.delete(annotationId);
+    };
+    run.then(forget, forget);
+    return run;
   }
 
   async writeVotes(votes: readonly VoteRecord[]): Promise<void> {

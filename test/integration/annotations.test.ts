@@ -253,10 +253,13 @@ describe('annotation and vote resolvers', () => {
     addAnnotation(objectId: $objectId, input: $input) { id version author text tags classification retracted
       citations { kind value url } }
   }`;
-  const EDIT = `mutation($id: String!, $input: AnnotationInput!) {
-    editAnnotation(annotationId: $id, input: $input) { id version text author }
+  const EDIT = `mutation($id: String!, $version: Int!, $input: AnnotationInput!) {
+    editAnnotation(annotationId: $id, version: $version, input: $input) { id version text author }
   }`;
   const RETRACT = `mutation($id: String!) { retractAnnotation(annotationId: $id) { id version retracted } }`;
+  const RETRACT_AT = `mutation($id: String!, $version: Int!) {
+    retractAnnotation(annotationId: $id, version: $version) { id version retracted }
+  }`;
   const VOTE = `mutation($objectId: String!, $label: String!, $confidence: Float!, $comment: String) {
     castVote(objectId: $objectId, label: $label, confidence: $confidence, comment: $comment) {
       objectId user label confidence comment }
@@ -297,7 +300,7 @@ describe('annotation and vote resolvers', () => {
       operation === 'add'
         ? await run(who, ADD, { objectId, input: { text: 'note' } })
         : operation === 'edit'
-          ? await run(who, EDIT, { id, input: { text: 'changed' } })
+          ? await run(who, EDIT, { id, version: 1, input: { text: 'changed' } })
           : operation === 'retract'
             ? await run(who, RETRACT, { id })
             : await run(who, VOTE, { objectId, label: 'SN Ia', confidence: 0.5 });
@@ -346,10 +349,13 @@ describe('annotation and vote resolvers', () => {
       ],
     });
     const id = annotation!.id;
-    expect((await run(ALICE, EDIT, { id, input: { text: 'second' } })).data!['editAnnotation']!.version).toBe(
-      2,
-    );
-    expect((await run(ADMIN, EDIT, { id, input: { text: 'third' } })).data!['editAnnotation']).toMatchObject({
+    expect(
+      (await run(ALICE, EDIT, { id, version: 1, input: { text: 'second' } })).data!['editAnnotation']!
+        .version,
+    ).toBe(2);
+    expect(
+      (await run(ADMIN, EDIT, { id, version: 2, input: { text: 'third' } })).data!['editAnnotation'],
+    ).toMatchObject({
       version: 3,
       text: 'third',
       author: 'alice',
@@ -374,7 +380,9 @@ describe('annotation and vote resolvers', () => {
     expect(retracted.data!['retractAnnotation']).toEqual({ id, version: 4, retracted: true });
     // A second retraction writes nothing.
     expect((await run(ALICE, RETRACT, { id })).data!['retractAnnotation']!.version).toBe(4);
-    expect(codeOf(await run(ALICE, EDIT, { id, input: { text: 'too late' } }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await run(ALICE, EDIT, { id, version: 4, input: { text: 'too late' } }))).toBe(
+      'BAD_USER_INPUT',
+    );
 
     const object = await run<{ object: unknown }>(
       null,
@@ -397,7 +405,9 @@ describe('annotation and vote resolvers', () => {
 
   it('answers NOT_FOUND for an unknown annotation and BAD_USER_INPUT naming the argument', async () => {
     expect(codeOf(await run(ADMIN, RETRACT, { id: crypto.randomUUID() }))).toBe('NOT_FOUND');
-    expect(codeOf(await run(ADMIN, EDIT, { id: 'not-an-id', input: { text: 'x' } }))).toBe('NOT_FOUND');
+    expect(codeOf(await run(ADMIN, EDIT, { id: 'not-an-id', version: 1, input: { text: 'x' } }))).toBe(
+      'NOT_FOUND',
+    );
     expect((await run(null, `{ annotation(id: "nope") { id } }`)).data).toEqual({ annotation: null });
 
     const cases: [Record<string, unknown>, string][] = [
@@ -418,6 +428,41 @@ describe('annotation and vote resolvers', () => {
     });
     expect(kind.errors).toHaveLength(1);
     expect(kind.data).toBeUndefined();
+  });
+
+  it('makes edits compare-and-set: of two clients racing from one version, one wins, the other gets CONFLICT', async () => {
+    const id = await aliceAnnotation(uniqueName('ZTF'));
+    for (let round = 1; round <= 5; round++) {
+      // Both read version `round` and edit it at the same moment (each a request of its own).
+      const [first, second] = await Promise.all([
+        run(ALICE, EDIT, { id, version: round, input: { text: `alice ${round}` } }),
+        run(ADMIN, EDIT, { id, version: round, input: { text: `admin ${round}` } }),
+      ]);
+      const codes = [codeOf(first), codeOf(second)].sort();
+      expect(codes).toEqual(['CONFLICT', 'OK']);
+      const winner = codeOf(first) === 'OK' ? first : second;
+      const loser = codeOf(first) === 'OK' ? second : first;
+      expect(winner.data!['editAnnotation']!.version).toBe(round + 1);
+      expect(loser.errors![0]!.message).toContain(`is at version ${round + 1}, not ${round}`);
+    }
+    // Nothing lost: each round's winner is a version of the history, in order; no version written twice.
+    const read = await run(
+      null,
+      `query($id: String!) { annotation(id: $id) { version history { version } } }`,
+      {
+        id,
+      },
+    );
+    expect(read.data!['annotation']).toEqual({
+      version: 6,
+      history: [1, 2, 3, 4, 5, 6].map((version) => ({ version })),
+    });
+    // A retraction naming a stale version conflicts too; with the current one it goes through.
+    expect(codeOf(await run(ALICE, RETRACT_AT, { id, version: 5 }))).toBe('CONFLICT');
+    expect((await run(ALICE, RETRACT_AT, { id, version: 6 })).data!['retractAnnotation']).toMatchObject({
+      version: 7,
+      retracted: true,
+    });
   });
 
   it('replaces a user’s vote and computes the consensus from the current votes', async () => {
