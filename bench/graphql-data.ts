@@ -21,7 +21,7 @@ import {
   type DistributionEnrichment,
   type DistributionMessage,
 } from '../src/pipeline/encode/distribution.ts';
-import { hpxOf } from '../src/pipeline/sky.ts';
+import { hpxOf } from '../src/sky/healpix.ts';
 import { liveAlertOf } from '../src/server/live-feed.ts';
 import { queryRows, runCommand, type ClickHouseClient } from '../src/storage/clickhouse.ts';
 import { insertRows, type TableSpec } from '../src/storage/row-binary.ts';

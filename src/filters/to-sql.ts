@@ -8,7 +8,7 @@
 // conditions, "definitely true" and "definitely false"; `not` swaps them, `and`/`or` combine them by De Morgan,
 // and a leaf on a Nullable column wraps its comparison in ifNull(..., 0). The WHERE uses "definitely true".
 import { identifier, join, sql, type Sql } from '../storage/sql.ts';
-import { DEG_TO_RAD, conePlan } from './cone.ts';
+import { DEG_TO_RAD, conePlan } from '../sky/cone.ts';
 import {
   FILTER_KEYS,
   type AlertFilterSpec,
@@ -129,7 +129,7 @@ function cone(spec: ConeSpec): Compiled {
   if (plan.raRanges !== null) {
     parts.push(any(plan.raRanges.map(([lo, hi]) => sql`(${ra} >= ${lo} AND ${ra} <= ${hi})`)));
   }
-  // The same expression as cone.ts inCone, operation for operation.
+  // The same expression as sky/cone.ts inCone, operation for operation.
   const sinDdec = sql`sin(((${dec} * ${DEG_TO_RAD}) - ${plan.decRad}) / 2)`;
   const sinDra = sql`sin(((${ra} * ${DEG_TO_RAD}) - ${plan.raRad}) / 2)`;
   parts.push(

@@ -9,7 +9,7 @@ import type { FilterRecord } from '../filters/record.ts';
 import { filterRecordFromScience } from '../filters/record.ts';
 import type { Logger } from '../logger.ts';
 import { decodeDistributionMessage } from '../pipeline/encode/distribution.ts';
-import { nightOf } from '../pipeline/sky.ts';
+import { nightOf } from '../sky/night.ts';
 import type { AlertRecord } from '../storage/alert-store.ts';
 import { Broadcaster } from './broadcast.ts';
 import type { ServerEvent } from './events.ts';

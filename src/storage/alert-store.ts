@@ -2,7 +2,7 @@
 // Every read takes arrays (one query per batch of ids, called from DataLoaders) and returns plain records with
 // 64-bit ids as bigint. Replays may leave duplicate rows until ClickHouse merges them: reads use FINAL or
 // deduplicate by key, so callers always see each row once.
-import { healpixDisc } from './catalog-store.ts';
+import { coneCellRanges } from '../sky/healpix.ts';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import { join, list, sql, type Sql } from './sql.ts';
 import { groupBy } from '../util/group-by.ts';
@@ -157,11 +157,6 @@ export interface AlertStore {
   /** Alerts matching `condition` (a WHERE fragment over `alerts`), newest first, after the cursor. */
   search(condition: Sql, after: SearchCursor | null, limit: number): Promise<AlertRecord[]>;
 }
-
-/** The HEALPix order of the `hpx` columns (src/pipeline/sky.ts ALERT_HPX_ORDER). */
-const ALERT_HPX_ORDER = 15;
-/** Cone searches list cells at the order whose cells are about the radius: few ranges of the sorted hpx key. */
-const CONE_MAX_CELLS = 64;
 
 // Converted columns get names of their own: ClickHouse 18.16 lets a select alias named like a column replace
 // that column in WHERE and ORDER BY too.
@@ -453,31 +448,6 @@ export class ClickHouseAlertStore implements AlertStore {
     );
     return rows.map(toAlert);
   }
-}
-
-/**
- * The sorted `hpx` key ranges covering a disc: cells at the deepest order with at most CONE_MAX_CELLS cells in
- * the disc, each a contiguous range of order-15 cells in the NESTED scheme.
- */
-export function coneCellRanges(ra: number, dec: number, radiusArcsec: number): [number, number][] {
-  let order = ALERT_HPX_ORDER;
-  let cells = healpixDisc(order, ra, dec, radiusArcsec);
-  while (cells.length > CONE_MAX_CELLS && order > 0) {
-    order--;
-    cells = healpixDisc(order, ra, dec, radiusArcsec);
-  }
-  const shift = 4 ** (ALERT_HPX_ORDER - order);
-  const ranges = cells
-    .sort((a, b) => a - b)
-    .map((cell): [number, number] => [cell * shift, (cell + 1) * shift]);
-  // Adjacent cells merge into one range.
-  const merged: [number, number][] = [];
-  for (const range of ranges) {
-    const last = merged.at(-1);
-    if (last !== undefined && last[1] === range[0]) last[1] = range[1];
-    else merged.push(range);
-  }
-  return merged;
 }
 
 /** Great-circle distance in arcsec from (ra, dec) to the row's (ra, dec): the same haversine as the JS side. */

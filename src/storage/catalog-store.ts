@@ -13,7 +13,8 @@
 // catalog, so a running pipeline whose metadata cache still names it keeps matching against complete data
 // until its cache refreshes (at most `refreshIntervalMs`, default 60 s). A dropped catalog's rows go at once
 // (a stale reader finds nothing in it until its refresh). Loads of the same catalog must not run concurrently.
-import * as healpix from '@hscmap/healpix';
+import { angularDistanceArcsec, isValidPosition } from '../sky/angles.ts';
+import { healpixDisc, healpixOrderForRadius, healpixPixel } from '../sky/healpix.ts';
 import type { ClickHouseClient } from './clickhouse.ts';
 import { queryRows, runCommand, StorageError } from './clickhouse.ts';
 import { insertRows } from './row-binary.ts';
@@ -106,73 +107,8 @@ export class CatalogError extends Error {
   override name = 'CatalogError';
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// HEALPix
-
-/**
- * @hscmap/healpix interleaves the bits of a pixel's (x, y) with 32-bit operations, so order 15 (nside 32768,
- * pixels of 6.4") is the deepest it indexes correctly.
- */
-export const MAX_HEALPIX_ORDER = 15;
 /** The disc query needs a radius below 90°; a cross-match radius beyond a degree is a mistake. */
 export const MAX_RADIUS_ARCSEC = 3600;
-
-const ARCSEC = Math.PI / (180 * 3600);
-const DEG = Math.PI / 180;
-
-/** Mean pixel width (square root of the pixel area) at `order`, in arcseconds. */
-export function healpixResolutionArcsec(order: number): number {
-  return healpix.nside2resol(healpix.order2nside(order)) / ARCSEC;
-}
-
-/**
- * The deepest order whose pixels are at least as wide as the radius (capped at MAX_HEALPIX_ORDER), so the disc
- * around a position fits in the 3x3 neighbourhood of the position's pixel: few pixels per query, each holding
- * few sources (shallower orders read more rows per pixel, deeper ones list more pixels). GCVS 1.5" and SPICY 1.2"
- * get order 15 (6.4" pixels), 3HSP 60" order 11 (103"). Correctness does not rest on this choice: candidates
- * come from the library's inclusive disc query, which lists every pixel the disc touches (plus a margin of one
- * pixel radius, so sometimes a few beyond the 3x3 block), not from a fixed neighbourhood.
- */
-export function healpixOrderForRadius(radiusArcsec: number): number {
-  for (let order = MAX_HEALPIX_ORDER; order > 0; order--) {
-    if (healpixResolutionArcsec(order) >= radiusArcsec) return order;
-  }
-  return 0;
-}
-
-/** The NESTED pixel of a position (degrees). */
-export function healpixPixel(order: number, ra: number, dec: number): number {
-  return healpix.ang2pix_nest(healpix.order2nside(order), (90 - dec) * DEG, normalizeRa(ra) * DEG);
-}
-
-/** Every NESTED pixel a disc of `radiusArcsec` around the position may touch (a superset, never missing one). */
-export function healpixDisc(order: number, ra: number, dec: number, radiusArcsec: number): number[] {
-  const pixels: number[] = [];
-  healpix.query_disc_inclusive_nest(
-    healpix.order2nside(order),
-    healpix.ang2vec((90 - dec) * DEG, normalizeRa(ra) * DEG),
-    radiusArcsec * ARCSEC,
-    (pixel) => pixels.push(pixel),
-  );
-  return pixels;
-}
-
-/** Great-circle distance in arcseconds (haversine: exact to well below a milliarcsecond at small angles). */
-export function angularDistanceArcsec(ra1: number, dec1: number, ra2: number, dec2: number): number {
-  const sinDec = Math.sin(((dec2 - dec1) * DEG) / 2);
-  const sinRa = Math.sin(((ra2 - ra1) * DEG) / 2);
-  const h = sinDec * sinDec + Math.cos(dec1 * DEG) * Math.cos(dec2 * DEG) * sinRa * sinRa;
-  return (2 * Math.asin(Math.min(1, Math.sqrt(h)))) / ARCSEC;
-}
-
-function normalizeRa(ra: number): number {
-  const wrapped = ra % 360;
-  return wrapped < 0 ? wrapped + 360 : wrapped;
-}
-
-function isValidPosition(position: SkyPosition): boolean {
-  return Number.isFinite(position.ra) && Number.isFinite(position.dec) && Math.abs(position.dec) <= 90;
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // ClickHouse
@@ -379,7 +315,7 @@ export class ClickHouseCatalogStore implements CatalogStore {
     const best: (Candidate | undefined)[] = positions.map(() => undefined);
     const byPixel = new Map<number, number[]>();
     positions.forEach((position, i) => {
-      if (!isValidPosition(position)) return;
+      if (!isValidPosition(position.ra, position.dec)) return;
       for (const pixel of healpixDisc(catalog.hpxOrder, position.ra, position.dec, catalog.radiusArcsec)) {
         const list = byPixel.get(pixel);
         if (list === undefined) byPixel.set(pixel, [i]);

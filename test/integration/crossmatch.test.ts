@@ -11,11 +11,8 @@ import type { CatalogColumns } from '../../src/catalogs/reader.ts';
 import { registerCatalogCommands } from '../../src/cli/catalog-command.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { MIGRATIONS_DIR } from '../../src/project.ts';
-import {
-  angularDistanceArcsec,
-  CatalogError,
-  ClickHouseCatalogStore,
-} from '../../src/storage/catalog-store.ts';
+import { angularDistanceArcsec } from '../../src/sky/angles.ts';
+import { CatalogError, ClickHouseCatalogStore } from '../../src/storage/catalog-store.ts';
 import type {
   CatalogDefinition,
   CatalogMatch,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ang2pix_nest, max_pixrad, order2nside, pix2ang_nest } from '@hscmap/healpix';
-import { ALERT_HPX_ORDER, hpxOf, nightOf } from '../../src/pipeline/sky.ts';
+import { ALERT_HPX_ORDER, coneCellRanges, hpxOf } from '../../src/sky/healpix.ts';
+import { nightOf } from '../../src/sky/night.ts';
 
 const DEG = Math.PI / 180;
 
@@ -22,6 +23,11 @@ describe('hpxOf', () => {
     [0.0001, -29.9],
     [359.9999, 89.9999],
     [12.5, -89.99],
+    // Polar caps on a face edge: the library alone misplaces these (one near the equator, one a face away).
+    [90, -89.99975],
+    [180, 89.99975],
+    [0, 75],
+    [270, -80],
   ])('puts (%f, %f) in a cell whose centre is within the cell radius', (ra, dec) => {
     const nside = order2nside(ALERT_HPX_ORDER);
     const cell = hpxOf(ra, dec);
@@ -32,6 +38,29 @@ describe('hpxOf', () => {
       Math.sin(dec * DEG) * Math.sin(centre.dec * DEG) +
       Math.cos(dec * DEG) * Math.cos(centre.dec * DEG) * Math.cos((ra - centre.ra) * DEG);
     expect(Math.acos(Math.min(1, cos))).toBeLessThanOrEqual(max_pixrad(nside));
+  });
+});
+
+describe('coneCellRanges', () => {
+  it.each([
+    [90, -89.99975, 5],
+    [180, 89.99975, 2],
+    [0, 0, 10],
+    [359.9999, 10, 3600],
+  ])('covers the cell of the centre and of points within the radius (%f, %f, %f")', (ra, dec, radius) => {
+    const ranges = coneCellRanges(ra, dec, radius);
+    const covered = (cell: number) => ranges.some(([from, to]) => cell >= from && cell < to);
+    expect(covered(hpxOf(ra, dec))).toBe(true);
+    const step = radius / 3600 / 2;
+    for (const [dra, ddec] of [
+      [step, 0],
+      [0, step],
+      [-step, 0],
+      [0, -step],
+    ] as const) {
+      const d = Math.min(90, Math.max(-90, dec + ddec));
+      expect(covered(hpxOf((ra + dra + 360) % 360, d)), `${ra + dra}, ${d}`).toBe(true);
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Pipeline } from '../../src/pipeline/framework.ts';
+import { angularDistanceArcsec } from '../../src/sky/angles.ts';
 import {
-  angularDistanceArcsec,
   createWatchlistCache,
   createWatchlistMatcher,
   createWatchlistStep,

@@ -2,7 +2,8 @@
 // Pure mapping: one place that knows both the pipeline's fields and the tables' columns.
 import type { DistributionEnrichment, DistributionLightCurveFeatures } from '../encode/distribution.ts';
 import type { Alert } from '../alert.ts';
-import { hpxOf, nightOf } from '../sky.ts';
+import { hpxOf } from '../../sky/healpix.ts';
+import { nightOf } from '../../sky/night.ts';
 import type { ClassificationFields } from '../steps/classification.step.ts';
 import type { Crossmatch } from '../steps/crossmatch.step.ts';
 import type { FeaturesFields, LightCurveFeatures } from '../steps/features.step.ts';

@@ -10,7 +10,8 @@
 // pixel computation per order in use (at most 16), so 10,000 targets cost a handful of map reads per alert, not a
 // scan. The disc query is inclusive (a superset of the pixels the disc touches), so no target within its radius
 // is missed; exact great-circle distances decide.
-import * as healpix from '@hscmap/healpix';
+import { DEG, angularDistanceArcsec, isValidPosition, normalizeRa } from '../../sky/angles.ts';
+import { healpixDisc, healpixOrderForRadius, lookupPhis, nsideOf, pixelAt } from '../../sky/healpix.ts';
 import type { Watchlist, WatchlistSource, WatchlistTarget } from '../../storage/watchlist-store.ts';
 import type { BatchStep } from '../framework.ts';
 import { ok } from '../framework.ts';
@@ -34,54 +35,6 @@ export type WatchlistMatcher = (ra: number, dec: number) => WatchlistHitField[];
 export interface MatchableWatchlist {
   id: string;
   targets: readonly WatchlistTarget[];
-}
-
-const MAX_ORDER = 15;
-const DEG = Math.PI / 180;
-const ARCSEC = DEG / 3600;
-
-/** Order per radius, computed once: the deepest order whose mean pixel width is at least the radius. */
-function orderForRadius(radiusArcsec: number): number {
-  for (let order = MAX_ORDER; order > 0; order--) {
-    if (healpix.nside2resol(healpix.order2nside(order)) / ARCSEC >= radiusArcsec) return order;
-  }
-  return 0;
-}
-
-function normalizeRa(ra: number): number {
-  const wrapped = ra % 360;
-  return wrapped < 0 ? wrapped + 360 : wrapped;
-}
-
-function isValidPosition(ra: number, dec: number): boolean {
-  return Number.isFinite(ra) && Number.isFinite(dec) && Math.abs(dec) <= 90;
-}
-
-/** Great-circle distance in arcseconds (haversine: exact at small angles, stable across RA 0/360 and the poles). */
-export function angularDistanceArcsec(ra1: number, dec1: number, ra2: number, dec2: number): number {
-  const sinDec = Math.sin(((dec2 - dec1) * DEG) / 2);
-  const sinRa = Math.sin(((ra2 - ra1) * DEG) / 2);
-  const h = sinDec * sinDec + Math.cos(dec1 * DEG) * Math.cos(dec2 * DEG) * sinRa * sinRa;
-  return (2 * Math.asin(Math.min(1, Math.sqrt(h)))) / ARCSEC;
-}
-
-/** Within this of a multiple of 90° of longitude, a polar-cap position is looked up on both sides. */
-const FACE_EDGE_RAD = 1e-9;
-
-/**
- * The longitudes (radians) to look a position up at. @hscmap/healpix misplaces a position of the polar caps
- * (|sin dec| > 2/3) lying exactly on an edge between base faces (RA a multiple of 90°): measured, (90°, -89.99975°)
- * lands in a pixel near the equator and (180°, 89.99975°) in the pixel of the neighbouring face. Such a position is
- * on the edge of the two pixels either side, which every disc containing it lists, so it is looked up just
- * either side of the edge instead (2e-9 rad: far below any radius).
- */
-function lookupPhis(dec: number, phi: number): number[] {
-  if (Math.abs(Math.sin(dec * DEG)) <= 2 / 3) return [phi];
-  const quarter = Math.PI / 2;
-  const edge = Math.round(phi / quarter) * quarter;
-  if (Math.abs(phi - edge) > FACE_EDGE_RAD) return [phi];
-  const twoPi = 2 * Math.PI;
-  return [(edge - 2 * FACE_EDGE_RAD + twoPi) % twoPi, (edge + 2 * FACE_EDGE_RAD) % twoPi];
 }
 
 interface IndexedTarget {
@@ -109,37 +62,31 @@ export function createWatchlistMatcher(watchlists: readonly MatchableWatchlist[]
         radiusArcsec,
         label: target.label,
       });
-      const order = orderForRadius(radiusArcsec);
+      const order = healpixOrderForRadius(radiusArcsec);
       let pixels = levels.get(order);
       if (pixels === undefined) {
         pixels = new Map();
         levels.set(order, pixels);
       }
-      const cells = pixels;
-      healpix.query_disc_inclusive_nest(
-        healpix.order2nside(order),
-        healpix.ang2vec((90 - dec) * DEG, normalizeRa(ra) * DEG),
-        radiusArcsec * ARCSEC,
-        (pixel) => {
-          const list = cells.get(pixel);
-          if (list === undefined) cells.set(pixel, [index]);
-          else list.push(index);
-        },
-      );
+      for (const pixel of healpixDisc(order, ra, dec, radiusArcsec)) {
+        const list = pixels.get(pixel);
+        if (list === undefined) pixels.set(pixel, [index]);
+        else list.push(index);
+      }
     }
   }
   const orders = [...levels.entries()].map(([order, pixels]) => ({
-    nside: healpix.order2nside(order),
+    nside: nsideOf(order),
     pixels,
   }));
 
   return function matchWatchlists(ra, dec) {
     if (!isValidPosition(ra, dec) || targets.length === 0) return [];
     const theta = (90 - dec) * DEG;
-    const phis = lookupPhis(dec, normalizeRa(ra) * DEG);
+    const phis = lookupPhis(dec, ra);
     const best = new Map<string, WatchlistHitField>();
     for (const { nside, pixels } of orders) {
-      const candidates = phis.flatMap((phi) => pixels.get(healpix.ang2pix_nest(nside, theta, phi)) ?? []);
+      const candidates = phis.flatMap((phi) => pixels.get(pixelAt(nside, theta, phi)) ?? []);
       for (const index of candidates) {
         const target = targets[index]!;
         const distanceArcsec = angularDistanceArcsec(ra, dec, target.ra, target.dec);

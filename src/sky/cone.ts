@@ -1,9 +1,16 @@
 // A cone condition as numbers both compilers use verbatim, so the live predicate and the SQL agree to the bit
 // on everything but the last ulp of sin/cos: a bounding box on dec (and ra away from the poles) that lets a scan
 // use ranges, then the haversine test hav(d) <= hav(r), which is d <= r without asin/sqrt.
-import type { ConeSpec } from './filter.ts';
+import { DEG } from './angles.ts';
 
-export const DEG_TO_RAD = Math.PI / 180;
+export const DEG_TO_RAD = DEG;
+
+/** A disc on the sky: centre in degrees, radius in arcseconds. */
+export interface Cone {
+  ra: number;
+  dec: number;
+  radiusArcsec: number;
+}
 
 /**
  * Added to the box so that rounding in its computation can never exclude a point the haversine accepts: the box
@@ -23,7 +30,7 @@ export interface ConePlan {
   havRadius: number;
 }
 
-export function conePlan({ ra, dec, radiusArcsec }: ConeSpec): ConePlan {
+export function conePlan({ ra, dec, radiusArcsec }: Cone): ConePlan {
   const radius = radiusArcsec / 3600;
   const decMin = dec - radius - BOX_MARGIN_DEG;
   const decMax = dec + radius + BOX_MARGIN_DEG;
