@@ -24,7 +24,8 @@ import {
 import { hpxOf } from '../src/sky/healpix.ts';
 import { liveAlertOf } from '../src/server/live-feed.ts';
 import { queryRows, runCommand, type ClickHouseClient } from '../src/storage/clickhouse.ts';
-import { insertRows, type TableSpec } from '../src/storage/row-binary.ts';
+import { insertRows } from '../src/storage/row-binary.ts';
+import { defineTable, type RowOfTable } from '../src/storage/table.ts';
 import { sql, type Sql } from '../src/storage/sql.ts';
 
 export interface FillOptions {
@@ -76,34 +77,19 @@ const MIN_DEC = -31;
 const ID_SPACE = 26 ** 7;
 const ID_MULTIPLIER = 7_777_777;
 
-interface SeedRow {
-  i: number;
-  object_id: string;
-  ra: number;
-  dec: number;
-  hpx: number;
-  class: string;
-  first_jd: number;
-  cadence: number;
-  base_mag: number;
-  amp: number;
-}
-
-const SEED: TableSpec<SeedRow> = {
-  table: 'bench_seed',
-  columns: [
-    { name: 'i', type: 'UInt32' },
-    { name: 'object_id', type: 'String' },
-    { name: 'ra', type: 'Float64' },
-    { name: 'dec', type: 'Float64' },
-    { name: 'hpx', type: 'UInt64' },
-    { name: 'class', type: 'String' },
-    { name: 'first_jd', type: 'Float64' },
-    { name: 'cadence', type: 'Float64' },
-    { name: 'base_mag', type: 'Float64' },
-    { name: 'amp', type: 'Float64' },
-  ],
-};
+const SEED = defineTable('bench_seed', {
+  i: 'UInt32',
+  object_id: 'String',
+  ra: 'Float64',
+  dec: 'Float64',
+  hpx: 'UInt64',
+  class: 'String',
+  first_jd: 'Float64',
+  cadence: 'Float64',
+  base_mag: 'Float64',
+  amp: 'Float64',
+});
+type SeedRow = RowOfTable<typeof SEED>;
 
 /** 'ZTF25' + 7 lowercase letters, distinct for distinct i (ID_MULTIPLIER is coprime with 26). */
 function objectIdOf(i: number): string {
@@ -137,7 +123,7 @@ function* seedRows(options: FillOptions): Generator<SeedRow[]> {
       object_id: objectIdOf(i),
       ra,
       dec,
-      hpx: hpxOf(ra, dec),
+      hpx: BigInt(hpxOf(ra, dec)),
       class: pickLabel(rng.next()),
       first_jd: START_JD + rng.uniform(0, SPAN_DAYS),
       cadence: rng.uniform(0.5, 4),

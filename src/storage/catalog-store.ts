@@ -18,7 +18,7 @@ import { healpixDisc, healpixOrderForRadius, healpixPixel } from '../sky/healpix
 import type { ClickHouseClient } from './clickhouse.ts';
 import { queryRows, runCommand, StorageError } from './clickhouse.ts';
 import { insertRows } from './row-binary.ts';
-import type { TableSpec } from './row-binary.ts';
+import { defineTable, type RowOfTable } from './table.ts';
 import { join, sql } from './sql.ts';
 import type { Sql } from './sql.ts';
 
@@ -146,30 +146,17 @@ interface CatalogRow {
   loaded_at_unix: number;
 }
 
-interface SourceInsertRow {
-  catalog: string;
-  generation: number;
-  hpx: number;
-  source_id: string;
-  ra: number;
-  dec: number;
-  type: string;
-  extra: string;
-}
-
-const SOURCES_TABLE: TableSpec<SourceInsertRow> = {
-  table: 'catalog_sources',
-  columns: [
-    { name: 'catalog', type: 'String' },
-    { name: 'generation', type: 'UInt64' },
-    { name: 'hpx', type: 'UInt64' },
-    { name: 'source_id', type: 'String' },
-    { name: 'ra', type: 'Float64' },
-    { name: 'dec', type: 'Float64' },
-    { name: 'type', type: 'String' },
-    { name: 'extra', type: 'String' },
-  ],
-};
+const SOURCES_TABLE = defineTable('catalog_sources', {
+  catalog: 'String',
+  generation: 'UInt64',
+  hpx: 'UInt64',
+  source_id: 'String',
+  ra: 'Float64',
+  dec: 'Float64',
+  type: 'String',
+  extra: 'String',
+});
+type SourceInsertRow = RowOfTable<typeof SOURCES_TABLE>;
 
 interface SourceRow {
   hpx: string;
@@ -219,8 +206,8 @@ export class ClickHouseCatalogStore implements CatalogStore {
         checkSource(source, count);
         batch.push({
           catalog: name,
-          generation,
-          hpx: healpixPixel(hpxOrder, source.ra, source.dec),
+          generation: BigInt(generation),
+          hpx: BigInt(healpixPixel(hpxOrder, source.ra, source.dec)),
           source_id: source.sourceId,
           ra: source.ra,
           dec: source.dec,

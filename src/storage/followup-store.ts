@@ -2,7 +2,7 @@
 import type { ClickHouseClient } from './clickhouse.ts';
 import { queryRows, runCommand } from './clickhouse.ts';
 import { insertRows } from './row-binary.ts';
-import type { TableSpec } from './row-binary.ts';
+import { defineTable, type RowOfTable } from './table.ts';
 import { join, sql } from './sql.ts';
 
 export const FOLLOWUP_PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'URGENT'] as const;
@@ -56,28 +56,16 @@ export function webhookAccepts(webhook: Pick<Webhook, 'facilities'>, facility: s
   return webhook.facilities.some((name) => name.toLowerCase() === wanted);
 }
 
-interface FollowupRow {
-  request_id: string;
-  object_id: string;
-  facility: string;
-  priority: string;
-  note: string;
-  user: string;
-  created_at: Date;
-}
-
-const FOLLOWUPS: TableSpec<FollowupRow> = {
-  table: 'followups',
-  columns: [
-    { name: 'request_id', type: 'String' },
-    { name: 'object_id', type: 'String' },
-    { name: 'facility', type: 'String' },
-    { name: 'priority', type: 'String' },
-    { name: 'note', type: 'String' },
-    { name: 'user', type: 'String' },
-    { name: 'created_at', type: 'DateTime' },
-  ],
-};
+const FOLLOWUPS = defineTable('followups', {
+  request_id: 'String',
+  object_id: 'String',
+  facility: 'String',
+  priority: 'String',
+  note: 'String',
+  user: 'String',
+  created_at: 'DateTime',
+});
+type FollowupRow = RowOfTable<typeof FOLLOWUPS>;
 
 const MAX_IN_LIST = 2000;
 

@@ -1,44 +1,29 @@
 // The lossless archive: every received alert as its original bytes plus the key fields to find it again.
 import type { ClickHouseClient } from './clickhouse.ts';
-import { encodeRows, insertEncoded, type EncodedInsert, type TableSpec } from './row-binary.ts';
+import { encodeRows, insertEncoded, type EncodedInsert } from './row-binary.ts';
+import { defineTable, type RowOfTable } from './table.ts';
 
-export interface RawAlertRow {
-  survey: string;
-  alert_id: bigint;
-  object_id: string;
-  ra: number;
-  dec: number;
-  jd: number;
-  topic: string;
-  partition: number;
-  offset: bigint;
-  received_at: Date;
-  payload: Buffer;
+export const RAW_ALERTS = defineTable('raw_alerts', {
+  survey: 'String',
+  alertId: ['alert_id', 'UInt64'],
+  objectId: ['object_id', 'String'],
+  ra: 'Float64',
+  dec: 'Float64',
+  jd: 'Float64',
+  topic: 'String',
+  partition: 'UInt32',
+  offset: 'UInt64',
+  receivedAt: ['received_at', 'DateTime'],
+  /** The message value as received. */
+  payload: 'Bytes',
   /** Why the alert went no further ('' when nothing is wrong): a bounds reason (src/pipeline/decode/bounds.ts). */
-  problem: string;
-}
+  problem: 'String',
+});
+export type RawAlertRow = RowOfTable<typeof RAW_ALERTS>;
 
 export interface RawAlertStore {
   write(rows: readonly RawAlertRow[]): Promise<void>;
 }
-
-const RAW_ALERTS: TableSpec<RawAlertRow> = {
-  table: 'raw_alerts',
-  columns: [
-    { name: 'survey', type: 'String' },
-    { name: 'alert_id', type: 'UInt64' },
-    { name: 'object_id', type: 'String' },
-    { name: 'ra', type: 'Float64' },
-    { name: 'dec', type: 'Float64' },
-    { name: 'jd', type: 'Float64' },
-    { name: 'topic', type: 'String' },
-    { name: 'partition', type: 'UInt32' },
-    { name: 'offset', type: 'UInt64' },
-    { name: 'received_at', type: 'DateTime' },
-    { name: 'payload', type: 'String' },
-    { name: 'problem', type: 'String' },
-  ],
-};
 
 /** The rows' insert, encoded (a value no column holds fails here, before anything is sent). */
 export function encodeRawAlerts(rows: readonly RawAlertRow[]): EncodedInsert {

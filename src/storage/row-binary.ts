@@ -4,15 +4,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { translateErrors } from './clickhouse.ts';
 import { identifier, join, sql, type Sql } from './sql.ts';
-
-export type ScalarType =
-  'String' | 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'Float32' | 'Float64' | 'Date' | 'DateTime';
-export type ColumnType = ScalarType | `Nullable(${ScalarType})`;
-
-export interface TableSpec<Row> {
-  table: string;
-  columns: readonly { name: keyof Row & string; type: ColumnType }[];
-}
+import type { ScalarKind, Table } from './table.ts';
 
 type Value = string | number | bigint | boolean | Buffer | Date | null | undefined;
 
@@ -116,13 +108,15 @@ class ChunkWriter {
   }
 }
 
-function writeScalar(out: ChunkWriter, type: ScalarType, value: Value, column: string): void {
+function writeScalar(out: ChunkWriter, type: ScalarKind, value: Value, column: string): void {
   switch (type) {
     case 'String':
+    case 'Bytes':
       if (Buffer.isBuffer(value)) out.bytes(value);
       else out.string(typeof value === 'string' ? value : String(value ?? ''));
       return;
     case 'UInt8':
+    case 'Bool':
       out.uint8(Number(value ?? 0));
       return;
     case 'UInt16':
@@ -141,7 +135,10 @@ function writeScalar(out: ChunkWriter, type: ScalarType, value: Value, column: s
       out.float64(typeof value === 'number' ? value : Number(value ?? 0));
       return;
     case 'Date':
-      out.uint16(value instanceof Date ? Math.floor(value.getTime() / 86_400_000) : Number(value));
+      // 'YYYY-MM-DD' (the record's form) or a Date: days since 1970-01-01 UTC.
+      out.uint16(
+        Math.floor((value instanceof Date ? value.getTime() : Date.parse(String(value))) / 86_400_000),
+      );
       return;
     case 'DateTime':
       out.uint32(value instanceof Date ? Math.floor(value.getTime() / 1000) : Number(value));
@@ -152,22 +149,18 @@ function writeScalar(out: ChunkWriter, type: ScalarType, value: Value, column: s
 }
 
 /** The rows as RowBinary, in chunks to be sent in order (large Buffer values are chunks of their own, shared). */
-export function encodeRowBinary<Row>(spec: TableSpec<Row>, rows: readonly Row[]): Buffer[] {
+export function encodeRowBinary<Row>(table: Table<Row>, rows: readonly Row[]): Buffer[] {
   const out = new ChunkWriter();
-  const columns = spec.columns.map(({ name, type }) => {
-    const nullable = type.startsWith('Nullable(');
-    return { name, nullable, scalar: (nullable ? type.slice(9, -1) : type) as ScalarType };
-  });
   for (const row of rows) {
-    for (const { name, nullable, scalar } of columns) {
-      const value = row[name] as Value;
+    for (const { field, column, nullable, scalar } of table.columns) {
+      const value = (row as Record<string, Value>)[field];
       if (nullable) {
         const isNull =
           value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value));
         out.uint8(isNull ? 1 : 0);
         if (isNull) continue;
       }
-      writeScalar(out, scalar, value, name);
+      writeScalar(out, scalar, value, column);
     }
   }
   return out.result();
@@ -176,10 +169,10 @@ export function encodeRowBinary<Row>(spec: TableSpec<Row>, rows: readonly Row[])
 /** INSERT the rows in one request. Table and column names come from the spec, a constant in code. */
 export async function insertRows<Row>(
   client: ClickHouseClient,
-  spec: TableSpec<Row>,
+  table: Table<Row>,
   rows: readonly Row[],
 ): Promise<void> {
-  await insertEncoded(client, encodeRows(spec, rows));
+  await insertEncoded(client, encodeRows(table, rows));
 }
 
 /** An INSERT ready to send: a value no column holds has failed already, before anything was sent. */
@@ -189,15 +182,15 @@ export interface EncodedInsert {
   body: Buffer[];
 }
 
-export function encodeRows<Row>(spec: TableSpec<Row>, rows: readonly Row[]): EncodedInsert {
-  const names = spec.columns.map((column) => column.name);
+export function encodeRows<Row>(table: Table<Row>, rows: readonly Row[]): EncodedInsert {
+  const names = table.columns.map((c) => c.column);
   const columns = join(
     names.map((name) => identifier(name, names)),
     ', ',
   );
   return {
-    statement: sql`INSERT INTO ${identifier(spec.table, [spec.table])} (${columns}) FORMAT RowBinary`,
-    body: rows.length === 0 ? [] : encodeRowBinary(spec, rows),
+    statement: sql`INSERT INTO ${identifier(table.name, [table.name])} (${columns}) FORMAT RowBinary`,
+    body: rows.length === 0 ? [] : encodeRowBinary(table, rows),
   };
 }
 

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertFilterSpec } from '../filters/filter.ts';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
-import { insertRows, type TableSpec } from './row-binary.ts';
+import { insertRows } from './row-binary.ts';
+import { defineTable, type RowOfTable } from './table.ts';
 import { join, sql, type Sql } from './sql.ts';
 
 export interface SavedFilter {
@@ -39,32 +40,18 @@ export interface SavedFilterStore {
   distributed(): Promise<SavedFilter[]>;
 }
 
-interface SavedFilterRow {
-  id: string;
-  owner: string;
-  name: string;
-  definition: string;
-  distribute: number;
-  deleted: number;
-  created_at: Date;
-  updated_at: Date;
-  version: bigint;
-}
-
-const SAVED_FILTERS: TableSpec<SavedFilterRow> = {
-  table: 'saved_filters',
-  columns: [
-    { name: 'id', type: 'String' },
-    { name: 'owner', type: 'String' },
-    { name: 'name', type: 'String' },
-    { name: 'definition', type: 'String' },
-    { name: 'distribute', type: 'UInt8' },
-    { name: 'deleted', type: 'UInt8' },
-    { name: 'created_at', type: 'DateTime' },
-    { name: 'updated_at', type: 'DateTime' },
-    { name: 'version', type: 'UInt64' },
-  ],
-};
+const SAVED_FILTERS = defineTable('saved_filters', {
+  id: 'String',
+  owner: 'String',
+  name: 'String',
+  definition: 'String',
+  distribute: 'UInt8',
+  deleted: 'UInt8',
+  created_at: 'DateTime',
+  updated_at: 'DateTime',
+  version: 'UInt64',
+});
+type SavedFilterRow = RowOfTable<typeof SAVED_FILTERS>;
 
 interface ReadRow {
   id: string;

@@ -6,7 +6,7 @@
 import type { ClickHouseClient } from './clickhouse.ts';
 import { queryRows } from './clickhouse.ts';
 import { insertRows } from './row-binary.ts';
-import type { TableSpec } from './row-binary.ts';
+import { defineTable, type RowOfTable } from './table.ts';
 import { join, sql } from './sql.ts';
 import type { Sql } from './sql.ts';
 
@@ -115,86 +115,56 @@ interface WatchlistRow {
   version: string;
 }
 
-interface TargetInsertRow {
-  watchlist_id: string;
-  targets_version: number;
-  idx: number;
-  ra: number;
-  dec: number;
-  radius_arcsec: number;
-  label: string;
-}
+const HEADERS = defineTable('watchlists', {
+  watchlist_id: 'String',
+  owner: 'String',
+  name: 'String',
+  public: 'UInt8',
+  target_count: 'UInt32',
+  targets_version: 'UInt64',
+  created_at: 'DateTime',
+  updated_at: 'DateTime',
+  deleted: 'UInt8',
+  version: 'UInt64',
+});
+type HeaderInsertRow = RowOfTable<typeof HEADERS>;
 
-interface HeaderInsertRow {
-  watchlist_id: string;
-  owner: string;
-  name: string;
-  public: number;
-  target_count: number;
-  targets_version: number;
-  created_at: Date;
-  updated_at: Date;
-  deleted: number;
-  version: number;
-}
+const TARGETS = defineTable('watchlist_targets', {
+  watchlist_id: 'String',
+  targets_version: 'UInt64',
+  idx: 'UInt32',
+  ra: 'Float64',
+  dec: 'Float64',
+  radius_arcsec: 'Float64',
+  label: 'String',
+});
+type TargetInsertRow = RowOfTable<typeof TARGETS>;
 
-interface HitRow {
-  watchlist_id: string;
-  alert_id: string | bigint;
-  object_id: string;
-  survey: string;
-  target_label: string;
-  distance_arcsec: number;
-  jd: number;
-  ra: number;
-  dec: number;
-  recorded_at: Date;
-}
-
-const HEADERS: TableSpec<HeaderInsertRow> = {
-  table: 'watchlists',
-  columns: [
-    { name: 'watchlist_id', type: 'String' },
-    { name: 'owner', type: 'String' },
-    { name: 'name', type: 'String' },
-    { name: 'public', type: 'UInt8' },
-    { name: 'target_count', type: 'UInt32' },
-    { name: 'targets_version', type: 'UInt64' },
-    { name: 'created_at', type: 'DateTime' },
-    { name: 'updated_at', type: 'DateTime' },
-    { name: 'deleted', type: 'UInt8' },
-    { name: 'version', type: 'UInt64' },
-  ],
-};
-
-const TARGETS: TableSpec<TargetInsertRow> = {
-  table: 'watchlist_targets',
-  columns: [
-    { name: 'watchlist_id', type: 'String' },
-    { name: 'targets_version', type: 'UInt64' },
-    { name: 'idx', type: 'UInt32' },
-    { name: 'ra', type: 'Float64' },
-    { name: 'dec', type: 'Float64' },
-    { name: 'radius_arcsec', type: 'Float64' },
-    { name: 'label', type: 'String' },
-  ],
-};
-
-const HITS: TableSpec<HitRow> = {
-  table: 'watchlist_hits',
-  columns: [
-    { name: 'watchlist_id', type: 'String' },
-    { name: 'alert_id', type: 'UInt64' },
-    { name: 'object_id', type: 'String' },
-    { name: 'survey', type: 'String' },
-    { name: 'target_label', type: 'String' },
-    { name: 'distance_arcsec', type: 'Float64' },
-    { name: 'jd', type: 'Float64' },
-    { name: 'ra', type: 'Float64' },
-    { name: 'dec', type: 'Float64' },
-    { name: 'recorded_at', type: 'DateTime' },
-  ],
-};
+const HITS = defineTable('watchlist_hits', {
+  watchlist_id: 'String',
+  alert_id: 'UInt64',
+  object_id: 'String',
+  survey: 'String',
+  target_label: 'String',
+  distance_arcsec: 'Float64',
+  jd: 'Float64',
+  ra: 'Float64',
+  dec: 'Float64',
+  recorded_at: 'DateTime',
+});
+type HitRow = RowOfTable<typeof HITS>;
+/** The columns a hit is read with (recorded_at is for the table's own versions). */
+const HIT_FIELDS = [
+  'watchlist_id',
+  'alert_id',
+  'object_id',
+  'survey',
+  'target_label',
+  'distance_arcsec',
+  'jd',
+  'ra',
+  'dec',
+] as const;
 
 /** Values per IN list: keeps each query well under ClickHouse's 256 KiB max_query_size. */
 const MAX_IN_LIST = 2000;
@@ -232,7 +202,7 @@ export class ClickHouseWatchlistStore implements WatchlistStore {
       change.targets?.forEach((target, idx) => {
         targetRows.push({
           watchlist_id: change.id,
-          targets_version: targetsVersion,
+          targets_version: BigInt(targetsVersion),
           idx,
           ra: target.ra,
           dec: target.dec,
@@ -259,11 +229,11 @@ export class ClickHouseWatchlistStore implements WatchlistStore {
         name: watchlist.name,
         public: watchlist.public ? 1 : 0,
         target_count: targetCount,
-        targets_version: targetsVersion,
+        targets_version: BigInt(targetsVersion),
         created_at: watchlist.createdAt,
         updated_at: watchlist.updatedAt,
         deleted: change.deleted === true ? 1 : 0,
-        version,
+        version: BigInt(version),
       });
     }
     await insertRows(this.client, TARGETS, targetRows);
@@ -371,18 +341,20 @@ export class ClickHouseWatchlistStore implements WatchlistStore {
         ? sql``
         : sql`AND (jd < ${after.jd} OR (jd = ${after.jd} AND alert_id < ${after.alertId}))`;
     // Rows of one (watchlist, alert) share jd: filtering on it before FINAL cannot surface an outdated row.
-    const rows = await queryRows<HitRow>(
-      this.client,
-      sql`SELECT watchlist_id, alert_id, object_id, survey, target_label, distance_arcsec, jd, ra, dec
+    const rows = (
+      await queryRows<Record<string, unknown>>(
+        this.client,
+        sql`SELECT ${HITS.select(HIT_FIELDS)}
           FROM watchlist_hits FINAL
           WHERE watchlist_id = ${watchlistId} ${older}
           ORDER BY jd DESC, alert_id DESC
           LIMIT ${first + 1}`,
-    );
+      )
+    ).map((json) => HITS.readRow(json));
     return {
       hits: rows.slice(0, first).map((row): WatchlistHit => ({
         watchlistId: row.watchlist_id,
-        alertId: BigInt(row.alert_id),
+        alertId: row.alert_id,
         objectId: row.object_id,
         survey: row.survey,
         targetLabel: row.target_label,

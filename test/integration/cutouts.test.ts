@@ -15,7 +15,8 @@ import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { cutoutPath, createCutoutHandler } from '../../src/server/cutout-routes.ts';
 import { StorageError } from '../../src/storage/clickhouse.ts';
 import { ClickHouseCutoutStore, type CutoutStore } from '../../src/storage/cutout-store.ts';
-import { ClickHouseScienceStore, type CutoutRow } from '../../src/storage/science-store.ts';
+import { insertRows } from '../../src/storage/row-binary.ts';
+import { CUTOUTS, type CutoutRow } from '../../src/storage/science-store.ts';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/clickhouse.ts';
 import { sharedPath, ztfAlertFiles } from '../helpers/shared-data.ts';
 
@@ -64,14 +65,14 @@ beforeAll(async () => {
     const mapped = ztfToAlert(alert, schemaJson);
     rows.push({
       survey: 'ztf',
-      alert_id: mapped.alertId,
-      object_id: mapped.objectId,
+      alertId: mapped.alertId,
+      objectId: mapped.objectId,
       science: mapped.cutouts.science!,
       template: mapped.cutouts.template!,
       difference: mapped.cutouts.difference!,
     });
   }
-  ztfIds = rows.map((row) => row.alert_id);
+  ztfIds = rows.map((row) => row.alertId);
   const rubin = (await readRubinParquet(sharedPath('datasim', 'lsst', 'rubin-2026-01-v10_0.parquet'))).slice(
     0,
     2,
@@ -80,29 +81,27 @@ beforeAll(async () => {
     const mapped = rubinToAlert(record, '');
     rows.push({
       survey: 'lsst',
-      alert_id: mapped.alertId,
-      object_id: mapped.objectId,
+      alertId: mapped.alertId,
+      objectId: mapped.objectId,
       science: mapped.cutouts.science!,
       template: mapped.cutouts.template!,
       difference: mapped.cutouts.difference!,
     });
   }
-  rubinIds = rows.slice(ztfIds.length).map((row) => row.alert_id);
+  rubinIds = rows.slice(ztfIds.length).map((row) => row.alertId);
   rows.push({
     survey: 'lsst',
-    alert_id: BROKEN_ID,
-    object_id: 'broken',
+    alertId: BROKEN_ID,
+    objectId: 'broken',
     science: BROKEN_SCIENCE,
     template: Buffer.alloc(0),
     difference: Buffer.from('not a FITS file'),
   });
-  for (const row of rows) written.set(row.alert_id, row);
+  for (const row of rows) written.set(row.alertId, row);
 
   // As raw2science writes them; twice, as a replay would: FINAL must still show each alert once.
-  const science = new ClickHouseScienceStore(db.client);
-  const batch = { alerts: [], lightcurve: [], objects: [], crossmatches: [], classifications: [] };
-  await science.write({ ...batch, cutouts: rows });
-  await science.write({ ...batch, cutouts: rows });
+  await insertRows(db.client, CUTOUTS, rows);
+  await insertRows(db.client, CUTOUTS, rows);
 
   store = new ClickHouseCutoutStore(db.client);
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
@@ -122,7 +121,7 @@ describe('ClickHouseCutoutStore', () => {
       const cutouts = found.get(id)!;
       expect(cutouts.alertId).toBe(id);
       expect(cutouts.survey).toBe(row.survey);
-      expect(cutouts.objectId).toBe(row.object_id);
+      expect(cutouts.objectId).toBe(row.objectId);
       for (const kind of ['science', 'template', 'difference'] as const) {
         if (row[kind].length === 0) expect(cutouts[kind]).toBeNull();
         else expect(cutouts[kind]?.equals(row[kind]), `${id} ${kind}`).toBe(true);

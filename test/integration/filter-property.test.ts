@@ -9,12 +9,9 @@ import { compileFilterSql } from '../../src/filters/to-sql.ts';
 import { validateFilter } from '../../src/filters/validate.ts';
 import { queryRows, runCommand } from '../../src/storage/clickhouse.ts';
 import { insertRows } from '../../src/storage/row-binary.ts';
-import {
-  ClickHouseScienceStore,
-  type AlertRow,
-  type CrossmatchRow,
-} from '../../src/storage/science-store.ts';
+import { ClickHouseScienceStore, type StoredAlert } from '../../src/storage/science-store.ts';
 import { sql } from '../../src/storage/sql.ts';
+import { defineTable } from '../../src/storage/table.ts';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/clickhouse.ts';
 
 const SEED = 20_260_611;
@@ -62,66 +59,53 @@ beforeAll(async () => {
     alertId: 2_400_000_000_000_000_000n + BigInt(i),
     objectId: `obj${i % 150}`,
   }));
-  const alerts: AlertRow[] = records.map((r) => ({
-    survey: r.survey,
-    alert_id: r.alertId,
-    object_id: r.objectId,
-    jd: r.jd,
-    night: new Date(0),
-    ra: r.ra,
-    dec: r.dec,
-    hpx: 0,
-    band: r.band,
-    mag: r.mag,
-    mag_err: r.magErr,
-    roid: r.roid,
-    ss_name: r.ssName,
-    class: r.label,
-    ndet: r.ndet,
-    nlim: r.nlim,
-    first_jd: r.firstJd,
-    last_jd: r.lastJd,
-    peak_mag: r.peakMag,
-    color_gr: r.colorGr,
-    rate: r.rate,
-    rising: r.rising === null ? null : r.rising ? 1 : 0,
-    features: '{}',
-    candidate: '{}',
-    topic: 't',
-    partition: 0,
-    offset: 0n,
-    processed_at: new Date(),
-  }));
-  const crossmatches: CrossmatchRow[] = records.flatMap((r) =>
-    r.crossmatches.map((m, k) => ({
+  const stored = records.map((r): StoredAlert => ({
+    record: {
       survey: r.survey,
-      alert_id: r.alertId,
-      object_id: r.objectId,
+      alertId: r.alertId,
+      objectId: r.objectId,
       jd: r.jd,
-      catalog: m.catalog,
-      source_id: `s${k}`,
-      distance_arcsec: 1,
-      type: m.type,
-    })),
-  );
-  await new ClickHouseScienceStore(db.client).write({
-    alerts,
-    crossmatches,
-    lightcurve: [],
-    objects: [],
-    cutouts: [],
-    classifications: [],
-  });
+      night: '1970-01-02',
+      ra: r.ra,
+      dec: r.dec,
+      hpx: 0n,
+      band: r.band,
+      mag: r.mag,
+      magErr: r.magErr,
+      roid: r.roid,
+      ssName: r.ssName,
+      label: r.label,
+      ndet: r.ndet,
+      nlim: r.nlim,
+      firstJd: r.firstJd,
+      lastJd: r.lastJd,
+      peakMag: r.peakMag,
+      colorGr: r.colorGr,
+      rate: r.rate,
+      rising: r.rising,
+      features: '{}',
+      candidate: '{}',
+      topic: 't',
+      partition: 0,
+      offset: 0n,
+      processedAt: new Date(0),
+      scores: [],
+      crossmatches: r.crossmatches.map((m, k) => ({
+        catalog: m.catalog,
+        sourceId: `s${k}`,
+        distanceArcsec: 1,
+        type: m.type,
+      })),
+      watchlistHits: [],
+      brokerVersion: 'test',
+    },
+    points: [],
+    cutouts: { science: null, template: null, difference: null },
+  }));
+  await new ClickHouseScienceStore(db.client).write(stored);
   await insertRows(
     db.client,
-    {
-      table: 'watchlist_hits',
-      columns: [
-        { name: 'watchlist_id', type: 'String' },
-        { name: 'alert_id', type: 'UInt64' },
-        { name: 'object_id', type: 'String' },
-      ],
-    },
+    defineTable('watchlist_hits', { watchlist_id: 'String', alert_id: 'UInt64', object_id: 'String' }),
     records.flatMap((r) =>
       r.watchlists.map((w) => ({ watchlist_id: w, alert_id: r.alertId, object_id: r.objectId })),
     ),

@@ -32,7 +32,7 @@ import { createRoidStep } from '../../src/pipeline/steps/roid.step.ts';
 import { createWatchlistMatcher, createWatchlistStep } from '../../src/pipeline/steps/watchlist.step.ts';
 import { liveAlertOf } from '../../src/server/live-feed.ts';
 import { encodeRawAlerts, type RawAlertRow } from '../../src/storage/raw-store.ts';
-import { encodeScienceBatch } from '../../src/storage/science-store.ts';
+import { encodeScienceRows, scienceRows } from '../../src/storage/science-store.ts';
 import {
   cloneRecord,
   encodeRubin,
@@ -184,7 +184,7 @@ async function runServices(value: Buffer): Promise<Outcome> {
     pipeline,
     store: {
       write: (batch) => {
-        encodeScienceBatch(batch);
+        encodeScienceRows(scienceRows(batch));
         return Promise.resolve();
       },
     },

@@ -21,10 +21,9 @@ import type { BatchHandler } from '../sources/kafka-batch-source.ts';
 import type { RecordWatchlistHits } from '../watchlist-hits.ts';
 import { decodeBatch } from './decode-batch.ts';
 import { SURVEY_HEADER } from './distribution.ts';
-import type { ScienceBatch } from '../../storage/science-store.ts';
 import {
   toDistributionEnrichment,
-  toScienceBatch,
+  toStoredAlert,
   type EnrichedAlert,
   type ProcessedAlert,
 } from './science-rows.ts';
@@ -109,18 +108,20 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     }
 
     const processedAt = new Date();
-    const writeRows = (rows: ScienceBatch) =>
-      retry(() => store.write(rows), { signal, onRetry: onRetry('clickhouse') });
-    const full = toScienceBatch(processed, processedAt, deps.brokerVersion);
+    const storedAlerts = new Map(
+      processed.map((item) => [item, toStoredAlert(item, processedAt, deps.brokerVersion)]),
+    );
     const refused = await writeIsolating(processed, (part) =>
-      writeRows(part === processed ? full : toScienceBatch(part, processedAt, deps.brokerVersion)),
+      retry(() => store.write(part.map((item) => storedAlerts.get(item)!)), {
+        signal,
+        onRetry: onRetry('clickhouse'),
+      }),
     );
     for (const { item, error } of refused) {
       letters.push({ message: item.message, reason: 'storage-refused', step: 'store', error });
     }
     const refusedItems = new Set(refused.map(({ item }) => item));
     const stored = processed.filter((item) => !refusedItems.has(item));
-    const batch = refused.length === 0 ? full : toScienceBatch(stored, processedAt, deps.brokerVersion);
     // After the science tables (a hit's alert is readable when its event arrives), before the offsets commit.
     const hits = await retry(() => recordWatchlistHits(stored.map(({ alert }) => alert)), {
       signal,
@@ -147,9 +148,11 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
 
     const now = Date.now();
     for (const letter of letters) metrics.deadLetters.inc({ reason: letter.reason });
-    metrics.written.inc({ table: 'alerts' }, batch.alerts.length);
-    metrics.written.inc({ table: 'lightcurve' }, batch.lightcurve.length);
-    metrics.written.inc({ table: 'cutouts' }, batch.cutouts.length);
+    metrics.written.inc({ table: 'alerts' }, stored.length);
+    metrics.written.inc(
+      { table: 'lightcurve' },
+      sum(stored, ({ alert }) => alert.points.length),
+    );
     metrics.written.inc({ table: 'watchlist_hits' }, hits);
     metrics.published.inc({ topic: scienceTopic }, science.length);
     for (const { message } of stored) metrics.latencySeconds.observe((now - message.receivedAt) / 1000);
@@ -165,6 +168,10 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
       'batch processed',
     );
   };
+}
+
+function sum<T>(items: readonly T[], pick: (item: T) => number): number {
+  return items.reduce((total, item) => total + pick(item), 0);
 }
 
 /**

@@ -1,5 +1,5 @@
-// An enriched alert as the rows of the science tables and as the enrichment of the distributed message.
-// Pure mapping: one place that knows both the pipeline's fields and the tables' columns.
+// The one record of an enriched alert (ScienceRecord): computed once, here, after the last stage, and carried
+// everywhere: the tables store it (src/storage/science-store.ts builds their rows), the science topic carries it.
 import type { DistributionEnrichment, DistributionLightCurveFeatures } from '../encode/distribution.ts';
 import type { Alert } from '../alert.ts';
 import { hpxOf } from '../../sky/healpix.ts';
@@ -10,24 +10,16 @@ import type { FeaturesFields, LightCurveFeatures } from '../steps/features.step.
 import type { RoidFields } from '../steps/roid.step.ts';
 import type { WatchlistFields } from '../steps/watchlist.step.ts';
 import type { SourceMessage } from '../sources/kafka-batch-source.ts';
-import type { ScienceBatch } from '../../storage/science-store.ts';
+import type { ScienceRecord, StoredAlert } from '../../storage/science-store.ts';
 
 export type EnrichedAlert = Alert &
   RoidFields & { crossmatches: Crossmatch[] } & FeaturesFields &
   ClassificationFields &
   WatchlistFields;
 
-/** Provenance of the final label in the classifications table. */
-export const FINK_LABEL_CLASSIFIER = 'fink';
-
 export interface ProcessedAlert {
   alert: EnrichedAlert;
   message: SourceMessage;
-}
-
-/** Time of the alert in whole milliseconds of MJD: the objects table keeps the row of the latest alert. */
-function versionOf(jd: number): bigint {
-  return BigInt(Math.round((jd - 2400000.5) * 86_400_000));
 }
 
 /** The survey's own record of the triggering detection, as JSON text (64-bit ids as decimal strings). */
@@ -38,6 +30,7 @@ function candidateJson(alert: Alert): string {
   );
 }
 
+/** The light-curve summary the alerts and objects tables keep, over every band. */
 function summary(features: LightCurveFeatures) {
   const bands = Object.values(features.bands);
   const sum = (pick: (b: (typeof bands)[number]) => number) => bands.reduce((total, b) => total + pick(b), 0);
@@ -45,130 +38,79 @@ function summary(features: LightCurveFeatures) {
   return {
     ndet: features.detections,
     nlim: sum((b) => b.upperLimits),
-    first_jd: features.firstDetectionJd ?? 0,
-    last_jd: features.lastDetectionJd ?? 0,
-    peak_mag: peaks.length > 0 ? Math.min(...peaks) : null,
-    color_gr: features.colorGR,
+    firstJd: features.firstDetectionJd ?? 0,
+    lastJd: features.lastDetectionJd ?? 0,
+    peakMag: peaks.length > 0 ? Math.min(...peaks) : null,
+    colorGr: features.colorGR,
     rate: features.rate,
-    rising: features.rising === null ? null : features.rising ? 1 : 0,
+    rising: features.rising,
   };
 }
 
-export function toScienceBatch(
-  processed: readonly ProcessedAlert[],
+/** DateTime columns keep whole seconds: the record carries what a later read returns. */
+function wholeSeconds(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+/** The record of an alert after its last stage (see ScienceRecord). */
+export function toScienceRecord(
+  { alert, message }: ProcessedAlert,
   processedAt: Date,
   brokerVersion: string,
-): ScienceBatch {
-  const batch: ScienceBatch = {
-    alerts: [],
-    lightcurve: [],
-    objects: [],
-    cutouts: [],
-    crossmatches: [],
-    classifications: [],
+): ScienceRecord {
+  return {
+    survey: alert.survey,
+    alertId: alert.alertId,
+    objectId: alert.objectId,
+    jd: alert.jd,
+    night: nightOf(alert.survey, alert.jd).toISOString().slice(0, 10),
+    ra: alert.ra,
+    dec: alert.dec,
+    hpx: BigInt(hpxOf(alert.ra, alert.dec)),
+    band: alert.band,
+    mag: alert.mag,
+    magErr: alert.magErr,
+    roid: alert.roid,
+    ssName: alert.ssName ?? '',
+    label: alert.classification.label,
+    ...summary(alert.features),
+    features: JSON.stringify(alert.features),
+    candidate: candidateJson(alert),
+    topic: message.topic,
+    partition: message.partition,
+    offset: BigInt(message.offset),
+    processedAt: wholeSeconds(processedAt),
+    scores: alert.classification.scores.map(({ classifier, version, score }) => ({
+      classifier,
+      version,
+      score,
+    })),
+    crossmatches: alert.crossmatches.map(({ catalog, sourceId, distanceArcsec, type }) => ({
+      catalog,
+      sourceId,
+      distanceArcsec,
+      type,
+    })),
+    watchlistHits: alert.watchlistHits.map(({ watchlistId, targetLabel, distanceArcsec }) => ({
+      watchlistId,
+      targetLabel,
+      distanceArcsec,
+    })),
+    brokerVersion,
   };
-  const latestObject = new Map<string, ScienceBatch['objects'][number]>();
-  for (const { alert, message } of processed) {
-    const base = { survey: alert.survey, alert_id: alert.alertId, object_id: alert.objectId };
-    const hpx = hpxOf(alert.ra, alert.dec);
-    const features = summary(alert.features);
-    const featuresJson = JSON.stringify(alert.features);
-    const label = alert.classification.label;
-    batch.alerts.push({
-      ...base,
-      jd: alert.jd,
-      night: nightOf(alert.survey, alert.jd),
-      ra: alert.ra,
-      dec: alert.dec,
-      hpx,
-      band: alert.band,
-      mag: alert.mag,
-      mag_err: alert.magErr,
-      roid: alert.roid,
-      ss_name: alert.ssName ?? '',
-      class: label,
-      ...features,
-      features: featuresJson,
-      candidate: candidateJson(alert),
-      topic: message.topic,
-      partition: message.partition,
-      offset: BigInt(message.offset),
-      processed_at: processedAt,
-    });
-    for (const point of alert.points) {
-      batch.lightcurve.push({
-        survey: alert.survey,
-        object_id: alert.objectId,
-        jd: point.jd,
-        band: point.band,
-        kind: point.kind,
-        mag: point.mag,
-        mag_err: point.magErr,
-        limit_mag: point.limitMag,
-        flux: point.flux,
-        flux_err: point.fluxErr,
-        negative: point.negative ? 1 : 0,
-        source_id: point.sourceId ?? 0n,
-      });
-    }
-    const { science, template, difference } = alert.cutouts;
-    if (science !== null || template !== null || difference !== null) {
-      const empty = Buffer.alloc(0);
-      batch.cutouts.push({
-        ...base,
-        science: science ?? empty,
-        template: template ?? empty,
-        difference: difference ?? empty,
-      });
-    }
-    for (const match of alert.crossmatches) {
-      batch.crossmatches.push({
-        ...base,
-        jd: alert.jd,
-        catalog: match.catalog,
-        source_id: match.sourceId,
-        distance_arcsec: match.distanceArcsec,
-        type: match.type ?? '',
-      });
-    }
-    const provenance = { ...base, jd: alert.jd, processed_at: processedAt };
-    batch.classifications.push({
-      ...provenance,
-      classifier: FINK_LABEL_CLASSIFIER,
-      version: brokerVersion,
-      label,
-      score: null,
-    });
-    for (const { classifier, version, score } of alert.classification.scores) {
-      batch.classifications.push({ ...provenance, classifier, version, label: '', score });
-    }
-    const objectRow = {
-      survey: alert.survey,
-      object_id: alert.objectId,
-      version: versionOf(alert.jd),
-      last_alert_id: alert.alertId,
-      ra: alert.ra,
-      dec: alert.dec,
-      hpx,
-      band: alert.band,
-      mag: alert.mag,
-      roid: alert.roid,
-      ss_name: alert.ssName ?? '',
-      class: label,
-      ...features,
-      features: featuresJson,
-      updated_at: processedAt,
-    };
-    // Within a batch only the latest alert of an object matters; the table keeps the highest version anyway.
-    const previous = latestObject.get(alert.objectId);
-    if (previous === undefined || previous.version <= objectRow.version)
-      latestObject.set(alert.objectId, objectRow);
-  }
-  batch.objects = [...latestObject.values()];
-  // In the cutouts table's order (ORDER BY alert_id): ClickHouse skips sorting a block that already is, which
-  // for these large rows saves a copy of every cutout (measured ~9% of the server's CPU for this insert).
-  batch.cutouts.sort((a, b) => (a.alert_id < b.alert_id ? -1 : a.alert_id > b.alert_id ? 1 : 0));
-  return batch;
+}
+
+/** What the tables store of an alert: its record, its light curve and its cutouts. */
+export function toStoredAlert(
+  processed: ProcessedAlert,
+  processedAt: Date,
+  brokerVersion: string,
+): StoredAlert {
+  return {
+    record: toScienceRecord(processed, processedAt, brokerVersion),
+    points: processed.alert.points,
+    cutouts: processed.alert.cutouts,
+  };
 }
 
 function lcFeatures(features: LightCurveFeatures): DistributionLightCurveFeatures {

@@ -64,15 +64,15 @@ function rawRow(alert: Alert, message: SourceMessage, limits: IngestLimits | und
   const key = archiveKeyOf(checked.kind === 'ok' ? checked.alert : alert);
   return {
     survey: alert.survey,
-    alert_id: key.alertId,
-    object_id: key.objectId,
+    alertId: key.alertId,
+    objectId: key.objectId,
     ra: key.ra,
     dec: key.dec,
     jd: key.jd,
     topic: message.topic,
     partition: message.partition,
     offset: BigInt(message.offset),
-    received_at: new Date(message.receivedAt),
+    receivedAt: new Date(message.receivedAt),
     // The decoder rejects empty values, so there are bytes here.
     payload: message.value!,
     problem: checked.kind === 'ok' ? '' : checked.reason,

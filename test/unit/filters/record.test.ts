@@ -13,7 +13,7 @@ import {
 } from '../../../src/pipeline/encode/distribution.ts';
 import {
   toDistributionEnrichment,
-  toScienceBatch,
+  toScienceRecord,
   type EnrichedAlert,
 } from '../../../src/pipeline/services/science-rows.ts';
 import { computeLightCurveFeatures } from '../../../src/pipeline/steps/features.step.ts';
@@ -57,7 +57,7 @@ function roundTrip(enriched: EnrichedAlert) {
     timestamp: 0,
     receivedAt: 0,
   };
-  const [row] = toScienceBatch([{ alert: enriched, message }], processedAt, 'test').alerts;
+  const row = toScienceRecord({ alert: enriched, message }, processedAt, 'test');
   const { key, value } = encoder.encode({
     writerSchemaJson: enriched.schemaJson,
     record: enriched.survey === 'ztf' ? enriched.ztf : enriched.lsst,
@@ -65,7 +65,7 @@ function roundTrip(enriched: EnrichedAlert) {
     enrichment: toDistributionEnrichment(enriched, processedAt),
   });
   const record = filterRecordFromScience(decodeDistributionMessage(key, value), ['w1']);
-  return { row: row!, record };
+  return { row, record };
 }
 
 function expectSameFields(enriched: EnrichedAlert): void {
@@ -94,25 +94,25 @@ function expectSameFields(enriched: EnrichedAlert): void {
     ssName: record.ssName,
   }).toEqual({
     survey: row.survey,
-    alertId: row.alert_id,
-    objectId: row.object_id,
+    alertId: row.alertId,
+    objectId: row.objectId,
     jd: row.jd,
     ra: row.ra,
     dec: row.dec,
     band: row.band,
     mag: nan(row.mag),
-    magErr: nan(row.mag_err),
+    magErr: nan(row.magErr),
     roid: row.roid,
-    label: row.class,
+    label: row.label,
     ndet: row.ndet,
     nlim: row.nlim,
-    firstJd: row.first_jd,
-    lastJd: row.last_jd,
-    peakMag: nan(row.peak_mag),
-    colorGr: nan(row.color_gr),
+    firstJd: row.firstJd,
+    lastJd: row.lastJd,
+    peakMag: nan(row.peakMag),
+    colorGr: nan(row.colorGr),
     rate: nan(row.rate),
-    rising: row.rising === null ? null : row.rising === 1,
-    ssName: row.ss_name,
+    rising: row.rising,
+    ssName: row.ssName,
   });
   expect(record.crossmatches).toEqual(
     enriched.crossmatches.map((m) => ({ catalog: m.catalog, type: m.type ?? '' })),
