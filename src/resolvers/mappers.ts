@@ -49,7 +49,7 @@ export function toClassifications(rows: readonly ClassificationRecord[]): Classi
       jd: first.jd,
       label: final?.label ?? 'Unknown',
       version: final?.version ?? first.version,
-      processedAt: (final ?? first).processedAt,
+      processedAt: (final ?? first).processedAt.toISOString(),
       scores: alertRows
         .filter((row) => row.classifier !== FINAL_CLASSIFIER)
         .map(({ classifier, version, label, score }) => ({ classifier, version, label, score })),

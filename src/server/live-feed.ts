@@ -67,7 +67,7 @@ export function liveAlertOf(
       .slice(0, 10),
     features: JSON.stringify(decoded.enrichment.lcFeatures ?? {}),
     candidate: JSON.stringify(source, bigintsAsStrings),
-    processedAt: new Date(decoded.enrichment.processedAt).toISOString(),
+    processedAt: new Date(decoded.enrichment.processedAt),
   };
   return { receivedAt, record, alert };
 }

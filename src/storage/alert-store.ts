@@ -4,63 +4,100 @@
 // deduplicate by key, so callers always see each row once.
 import { coneCellRanges } from '../sky/healpix.ts';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
+import {
+  ALERTS,
+  CLASSIFICATIONS,
+  CROSSMATCHES,
+  LIGHTCURVE,
+  OBJECTS,
+  type AlertRow,
+  type ClassificationRow,
+  type CrossmatchRow,
+  type ObjectRow,
+} from './science-store.ts';
 import { join, list, sql, type Sql } from './sql.ts';
 import { groupBy } from '../util/group-by.ts';
 
-/** The columns of `alerts` every reader shares: the GraphQL API, the filter language (src/filters/record.ts). */
-export interface AlertColumns {
-  survey: string;
-  alertId: bigint;
-  objectId: string;
-  jd: number;
-  ra: number;
-  dec: number;
-  band: string;
-  mag: number | null;
-  magErr: number | null;
-  roid: number;
-  ssName: string;
-  label: string;
-  ndet: number;
-  nlim: number;
-  firstJd: number;
-  lastJd: number;
-  peakMag: number | null;
-  colorGr: number | null;
-  rate: number | null;
-  rising: boolean | null;
-}
+/** The columns of `alerts` every reader shares: the GraphQL API, the filter language (src/filters). */
+export type AlertColumns = Pick<
+  AlertRow,
+  | 'survey'
+  | 'alertId'
+  | 'objectId'
+  | 'jd'
+  | 'ra'
+  | 'dec'
+  | 'band'
+  | 'mag'
+  | 'magErr'
+  | 'roid'
+  | 'ssName'
+  | 'label'
+  | 'ndet'
+  | 'nlim'
+  | 'firstJd'
+  | 'lastJd'
+  | 'peakMag'
+  | 'colorGr'
+  | 'rate'
+  | 'rising'
+>;
 
-export interface AlertRecord extends AlertColumns {
-  night: string;
-  /** Light-curve features (JSON text, as stored). */
-  features: string;
-  /** The survey's own record of the detection (JSON text, every field). */
-  candidate: string;
-  processedAt: string;
-}
+/** An alert as the API reads it: its columns, with its observing night, features and survey record (JSON). */
+export type AlertRecord = AlertColumns & Pick<AlertRow, 'night' | 'features' | 'candidate' | 'processedAt'>;
 
-export interface ObjectRecord {
-  survey: string;
-  objectId: string;
-  lastAlertId: bigint;
-  ra: number;
-  dec: number;
-  firstJd: number;
-  lastJd: number;
-  band: string;
-  mag: number | null;
-  roid: number;
-  ssName: string;
-  label: string;
-  ndet: number;
-  nlim: number;
-  peakMag: number | null;
-  colorGr: number | null;
-  rate: number | null;
-  rising: boolean | null;
-  features: string;
-}
+/** The fields of an alert the API reads. */
+const ALERT_FIELDS = [
+  'survey',
+  'alertId',
+  'objectId',
+  'jd',
+  'night',
+  'ra',
+  'dec',
+  'band',
+  'mag',
+  'magErr',
+  'roid',
+  'ssName',
+  'label',
+  'ndet',
+  'nlim',
+  'firstJd',
+  'lastJd',
+  'peakMag',
+  'colorGr',
+  'rate',
+  'rising',
+  'features',
+  'candidate',
+  'processedAt',
+] as const satisfies readonly (keyof AlertRecord)[];
+
+/** An object's latest state as the API reads it. */
+export type ObjectRecord = Omit<ObjectRow, 'version' | 'hpx' | 'updatedAt'>;
+
+const OBJECT_FIELDS = [
+  'survey',
+  'objectId',
+  'lastAlertId',
+  'ra',
+  'dec',
+  'firstJd',
+  'lastJd',
+  'band',
+  'mag',
+  'roid',
+  'ssName',
+  'label',
+  'ndet',
+  'nlim',
+  'peakMag',
+  'colorGr',
+  'rate',
+  'rising',
+  'features',
+] as const satisfies readonly (keyof ObjectRecord)[];
 
 export interface LightCurvePoint {
   objectId: string;
@@ -77,26 +114,8 @@ export interface LightCurvePoint {
   sourceId: bigint | null;
 }
 
-export interface ClassificationRecord {
-  alertId: bigint;
-  objectId: string;
-  jd: number;
-  classifier: string;
-  version: string;
-  label: string;
-  score: number | null;
-  processedAt: string;
-}
-
-export interface CrossmatchRecord {
-  alertId: bigint;
-  objectId: string;
-  jd: number;
-  catalog: string;
-  sourceId: string;
-  distanceArcsec: number;
-  type: string;
-}
+export type ClassificationRecord = Omit<ClassificationRow, 'survey'>;
+export type CrossmatchRecord = Omit<CrossmatchRow, 'survey'>;
 
 export interface ConeQuery {
   ra: number;
@@ -158,188 +177,70 @@ export interface AlertStore {
   search(condition: Sql, after: SearchCursor | null, limit: number): Promise<AlertRecord[]>;
 }
 
-// Converted columns get names of their own: ClickHouse 18.16 lets a select alias named like a column replace
-// that column in WHERE and ORDER BY too.
-const ALERT_COLUMNS = sql`survey, toString(alert_id) AS alert_id_text, object_id, jd, toString(night) AS night_text,
-  ra, dec, band, mag, mag_err, roid, ss_name, class, ndet, nlim, first_jd, last_jd, peak_mag, color_gr, rate,
-  rising, features, candidate, toString(processed_at) AS processed_at_text`;
-
-interface AlertRow {
-  survey: string;
-  alert_id_text: string;
-  object_id: string;
-  jd: number;
-  night_text: string;
-  ra: number;
-  dec: number;
-  band: string;
-  mag: number | null;
-  mag_err: number | null;
-  roid: number;
-  ss_name: string;
-  class: string;
-  ndet: number;
-  nlim: number;
-  first_jd: number;
-  last_jd: number;
-  peak_mag: number | null;
-  color_gr: number | null;
-  rate: number | null;
-  rising: number | null;
-  features: string;
-  candidate: string;
-  processed_at_text: string;
-}
-
-interface ObjectRow {
-  survey: string;
-  object_id: string;
-  last_alert_id_text: string;
-  ra: number;
-  dec: number;
-  first_jd: number;
-  last_jd: number;
-  band: string;
-  mag: number | null;
-  roid: number;
-  ss_name: string;
-  class: string;
-  ndet: number;
-  nlim: number;
-  peak_mag: number | null;
-  color_gr: number | null;
-  rate: number | null;
-  rising: number | null;
-  features: string;
-}
-
 export class ClickHouseAlertStore implements AlertStore {
   constructor(private readonly client: ClickHouseClient) {}
 
   async alertsByIds(ids: readonly bigint[]): Promise<AlertRecord[]> {
     if (ids.length === 0) return [];
     // alerts is sorted by object: find the objects through alerts_by_id, then read only their rows.
-    const rows = await queryRows<AlertRow>(
-      this.client,
-      sql`SELECT ${ALERT_COLUMNS} FROM alerts FINAL
+    return this.alerts(
+      sql`SELECT ${ALERTS.select(ALERT_FIELDS)} FROM alerts FINAL
           WHERE object_id IN (SELECT object_id FROM alerts_by_id WHERE alert_id IN (${list(ids)}))
             AND alert_id IN (${list(ids)})`,
     );
-    return rows.map(toAlert);
   }
 
   async alertsByObjectIds(objectIds: readonly string[]): Promise<AlertRecord[]> {
     if (objectIds.length === 0) return [];
-    const rows = await queryRows<AlertRow>(
-      this.client,
-      sql`SELECT ${ALERT_COLUMNS} FROM alerts FINAL WHERE object_id IN (${list(objectIds)})
+    return this.alerts(
+      sql`SELECT ${ALERTS.select(ALERT_FIELDS)} FROM alerts FINAL WHERE object_id IN (${list(objectIds)})
           ORDER BY object_id, jd`,
     );
-    return rows.map(toAlert);
   }
 
   async objectsByIds(objectIds: readonly string[]): Promise<ObjectRecord[]> {
     if (objectIds.length === 0) return [];
-    const rows = await queryRows<ObjectRow>(
+    const rows = await queryRows<Record<string, unknown>>(
       this.client,
-      sql`SELECT survey, object_id, toString(last_alert_id) AS last_alert_id_text, ra, dec, first_jd, last_jd, band,
-                 mag, roid, ss_name, class, ndet, nlim, peak_mag, color_gr, rate, rising, features
-          FROM objects FINAL WHERE object_id IN (${list(objectIds)})`,
+      sql`SELECT ${OBJECTS.select(OBJECT_FIELDS)} FROM objects FINAL WHERE object_id IN (${list(objectIds)})`,
     );
-    return rows.map(toObject);
+    return rows.map((json) => OBJECTS.readRow(json));
   }
 
   async lightCurvesByObjectIds(objectIds: readonly string[]): Promise<LightCurvePoint[]> {
     if (objectIds.length === 0) return [];
-    const rows = await queryRows<{
-      object_id: string;
-      jd: number;
-      band: string;
-      kind: string;
-      mag: number | null;
-      mag_err: number | null;
-      limit_mag: number | null;
-      flux: number | null;
-      flux_err: number | null;
-      negative: number;
-      source_id_text: string;
-    }>(
+    const rows = await queryRows<Record<string, unknown>>(
       this.client,
-      sql`SELECT object_id, jd, band, kind, mag, mag_err, limit_mag, flux, flux_err, negative,
-                 toString(source_id) AS source_id_text
+      sql`SELECT ${LIGHTCURVE.select(LIGHTCURVE_FIELDS)}
           FROM lightcurve FINAL WHERE object_id IN (${list(objectIds)}) ORDER BY object_id, jd, band`,
     );
-    return rows.map((row) => ({
-      objectId: row.object_id,
-      jd: row.jd,
-      band: row.band,
-      kind: row.kind,
-      mag: row.mag,
-      magErr: row.mag_err,
-      limitMag: row.limit_mag,
-      flux: row.flux,
-      fluxErr: row.flux_err,
-      negative: row.negative === 1,
+    return rows.map((json) => {
+      const { sourceId, ...point } = LIGHTCURVE.readRow(json);
       // The table stores 0 for points that are not a detection of their own.
-      sourceId: row.source_id_text === '0' ? null : BigInt(row.source_id_text),
-    }));
+      return { ...point, sourceId: sourceId === 0n ? null : sourceId };
+    });
   }
 
   async classificationsByObjectIds(objectIds: readonly string[]): Promise<ClassificationRecord[]> {
     if (objectIds.length === 0) return [];
-    const rows = await queryRows<{
-      alert_id_text: string;
-      object_id: string;
-      jd: number;
-      classifier: string;
-      version: string;
-      label: string;
-      score: number | null;
-      processed_at_text: string;
-    }>(
+    const rows = await queryRows<Record<string, unknown>>(
       this.client,
-      sql`SELECT toString(alert_id) AS alert_id_text, object_id, jd, classifier, version, label, score,
-                 toString(processed_at) AS processed_at_text
+      sql`SELECT ${CLASSIFICATIONS.select(CLASSIFICATION_FIELDS)}
           FROM classifications FINAL WHERE object_id IN (${list(objectIds)})
           ORDER BY object_id, jd, alert_id, classifier, version`,
     );
-    return rows.map((row) => ({
-      alertId: BigInt(row.alert_id_text),
-      objectId: row.object_id,
-      jd: row.jd,
-      classifier: row.classifier,
-      version: row.version,
-      label: row.label,
-      score: row.score,
-      processedAt: row.processed_at_text,
-    }));
+    return rows.map((json) => CLASSIFICATIONS.readRow(json));
   }
 
   async crossmatchesByObjectIds(objectIds: readonly string[]): Promise<CrossmatchRecord[]> {
     if (objectIds.length === 0) return [];
-    const rows = await queryRows<{
-      alert_id_text: string;
-      object_id: string;
-      jd: number;
-      catalog: string;
-      source_id: string;
-      distance_arcsec: number;
-      type: string;
-    }>(
+    const rows = await queryRows<Record<string, unknown>>(
       this.client,
-      sql`SELECT toString(alert_id) AS alert_id_text, object_id, jd, catalog, source_id, distance_arcsec, type
+      sql`SELECT ${CROSSMATCHES.select(CROSSMATCH_FIELDS)}
           FROM crossmatches FINAL WHERE object_id IN (${list(objectIds)})
           ORDER BY object_id, catalog, jd`,
     );
-    return rows.map((row) => ({
-      alertId: BigInt(row.alert_id_text),
-      objectId: row.object_id,
-      jd: row.jd,
-      catalog: row.catalog,
-      sourceId: row.source_id,
-      distanceArcsec: row.distance_arcsec,
-      type: row.type,
-    }));
+    return rows.map((json) => CROSSMATCHES.readRow(json));
   }
 
   async cone(query: ConeQuery): Promise<ConeHit[]> {
@@ -441,14 +342,50 @@ export class ClickHouseAlertStore implements AlertStore {
       after === null
         ? sql``
         : sql`AND (jd < ${after.jd} OR (jd = ${after.jd} AND alert_id < ${after.alertId}))`;
-    const rows = await queryRows<AlertRow>(
-      this.client,
-      sql`SELECT ${ALERT_COLUMNS} FROM alerts FINAL WHERE (${condition}) ${page}
+    return this.alerts(
+      sql`SELECT ${ALERTS.select(ALERT_FIELDS)} FROM alerts FINAL WHERE (${condition}) ${page}
           ORDER BY jd DESC, alert_id DESC LIMIT ${limit}`,
     );
-    return rows.map(toAlert);
+  }
+
+  private async alerts(query: Sql): Promise<AlertRecord[]> {
+    const rows = await queryRows<Record<string, unknown>>(this.client, query);
+    return rows.map((json) => ALERTS.readRow(json));
   }
 }
+
+const LIGHTCURVE_FIELDS = [
+  'objectId',
+  'jd',
+  'band',
+  'kind',
+  'mag',
+  'magErr',
+  'limitMag',
+  'flux',
+  'fluxErr',
+  'negative',
+  'sourceId',
+] as const;
+const CLASSIFICATION_FIELDS = [
+  'alertId',
+  'objectId',
+  'jd',
+  'classifier',
+  'version',
+  'label',
+  'score',
+  'processedAt',
+] as const;
+const CROSSMATCH_FIELDS = [
+  'alertId',
+  'objectId',
+  'jd',
+  'catalog',
+  'sourceId',
+  'distanceArcsec',
+  'type',
+] as const;
 
 /** Great-circle distance in arcsec from (ra, dec) to the row's (ra, dec): the same haversine as the JS side. */
 function haversineArcsecSql(ra: number, dec: number): Sql {
@@ -456,57 +393,4 @@ function haversineArcsecSql(ra: number, dec: number): Sql {
   return sql`(2 * asin(least(1, sqrt(
       pow(sin((dec - ${dec}) * ${rad} / 2), 2)
       + cos(${dec * rad}) * cos(dec * ${rad}) * pow(sin((ra - ${ra}) * ${rad} / 2), 2)))) * ${(180 * 3600) / Math.PI})`;
-}
-
-function toAlert(row: AlertRow): AlertRecord {
-  return {
-    survey: row.survey,
-    alertId: BigInt(row.alert_id_text),
-    objectId: row.object_id,
-    jd: row.jd,
-    night: row.night_text,
-    ra: row.ra,
-    dec: row.dec,
-    band: row.band,
-    mag: row.mag,
-    magErr: row.mag_err,
-    roid: row.roid,
-    ssName: row.ss_name,
-    label: row.class,
-    ndet: row.ndet,
-    nlim: row.nlim,
-    firstJd: row.first_jd,
-    lastJd: row.last_jd,
-    peakMag: row.peak_mag,
-    colorGr: row.color_gr,
-    rate: row.rate,
-    rising: row.rising === null ? null : row.rising === 1,
-    features: row.features,
-    candidate: row.candidate,
-    processedAt: row.processed_at_text,
-  };
-}
-
-function toObject(row: ObjectRow): ObjectRecord {
-  return {
-    survey: row.survey,
-    objectId: row.object_id,
-    lastAlertId: BigInt(row.last_alert_id_text),
-    ra: row.ra,
-    dec: row.dec,
-    firstJd: row.first_jd,
-    lastJd: row.last_jd,
-    band: row.band,
-    mag: row.mag,
-    roid: row.roid,
-    ssName: row.ss_name,
-    label: row.class,
-    ndet: row.ndet,
-    nlim: row.nlim,
-    peakMag: row.peak_mag,
-    colorGr: row.color_gr,
-    rate: row.rate,
-    rising: row.rising === null ? null : row.rising === 1,
-    features: row.features,
-  };
 }
