@@ -13,7 +13,7 @@
 // the same database.
 import { createPrng, deriveSeed } from '../datasim/prng.ts';
 import { generateSyntheticAlerts } from '../datasim/synthetic.ts';
-import type { ComparisonOp, FilterField } from '../src/filters/filter.ts';
+import type { ComparisonOp, FilterField } from '../src/storage/alert-filter.ts';
 import type { FilterRecord } from '../src/filters/record.ts';
 import { createZtfDecoder, sourceDatumOf } from '../src/pipeline/decode/ztf-avro.ts';
 import {

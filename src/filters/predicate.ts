@@ -8,7 +8,7 @@ import {
   type ComparisonOp,
   type FilterField,
   type RangeSpec,
-} from './filter.ts';
+} from '../storage/alert-filter.ts';
 import type { FilterRecord } from './record.ts';
 
 /** true, false, or null for unknown. */

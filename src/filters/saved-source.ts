@@ -4,7 +4,7 @@
 import type { Logger } from '../logger.ts';
 import { retry } from '../pipeline/framework.ts';
 import type { SavedFilter, SavedFilterStore } from '../storage/saved-filter-store.ts';
-import { usesWatchlists } from './filter.ts';
+import { usesWatchlists } from '../storage/alert-filter.ts';
 import { compileFilterPredicate } from './predicate.ts';
 import type { FilterRecord } from './record.ts';
 import { validateFilter } from './validate.ts';

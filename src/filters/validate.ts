@@ -1,8 +1,8 @@
 // Turns a client's filter (a GraphQL AlertFilter input, or the JSON of a saved filter) into an AlertFilterSpec,
-// or refuses it with BAD_USER_INPUT naming the offending argument by its path (`filter.and[1].mag.min`).
+// or refuses it with a FilterError naming the offending argument by its path (`filter.and[1].mag.min`); the API
+// answers it as BAD_USER_INPUT (src/resolvers/arguments.ts filterArg).
 // Everything is checked at run time, whatever the static type says: saved definitions come back from storage
 // as JSON, and GraphQL inputs carry explicit nulls.
-import { badInput } from '../server/errors.ts';
 import {
   ComparisonOp,
   FILTER_BANDS,
@@ -13,7 +13,22 @@ import {
   type CrossmatchSpec,
   type FieldComparisonSpec,
   type RangeSpec,
-} from './filter.ts';
+} from '../storage/alert-filter.ts';
+
+/** A filter that cannot be used, and where: `path` is the argument as the client wrote it. */
+export class FilterError extends Error {
+  override name = 'FilterError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+  }
+}
+
+function badInput(path: string, reason: string): FilterError {
+  return new FilterError(path, reason);
+}
 
 /** A filter nested deeper than this, or with more nodes, is refused: compiling and evaluating stay bounded. */
 export const MAX_FILTER_DEPTH = 8;

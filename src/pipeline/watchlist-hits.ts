@@ -7,7 +7,7 @@
 // its events again; subscribers that care deduplicate on (watchlistId, alertId).
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../logger.ts';
-import type { WatchlistHitEvent } from '../server/events.ts';
+import type { WatchlistHitEvent } from '../events.ts';
 import type { WatchlistHit, WatchlistHitWriter } from '../storage/watchlist-store.ts';
 import { sendInChunks } from './kafka.ts';
 import type { WatchlistHitField } from './steps/watchlist.step.ts';

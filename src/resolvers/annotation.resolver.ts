@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { badInput, conflict, forbidden, notFound } from '../server/errors.ts';
-import type { ServerEvent } from '../server/events.ts';
+import type { ServerEvent } from '../events.ts';
 import type { Viewer } from '../server/viewer.ts';
 import { hasRole } from '../server/viewer.ts';
 import type { AnnotationRecord } from '../storage/collab-store.ts';

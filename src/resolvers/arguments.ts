@@ -1,7 +1,9 @@
 // Argument checks shared by the resolvers. Each failure is BAD_USER_INPUT naming the argument as the client
 // wrote it, so a notebook user sees which value to fix.
 import type { ServerConfig } from '../config.ts';
+import { FilterError, validateFilter } from '../filters/validate.ts';
 import { badInput } from '../server/errors.ts';
+import type { AlertFilterSpec } from '../storage/alert-filter.ts';
 
 const UINT64_MAX = 2n ** 64n - 1n;
 const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -68,4 +70,18 @@ function positiveRadius(value: number, argument: string, config: ServerConfig): 
     throw badInput(argument, `must be > 0 and at most ${config.maxConeRadiusArcsec} arcsec`);
   }
   return value;
+}
+
+/** A filter argument validated (src/filters/validate.ts); what it refuses is BAD_USER_INPUT naming the path. */
+export function filterArg(
+  filter: unknown,
+  argument: string,
+  limits: Pick<ServerConfig, 'maxConeRadiusArcsec'>,
+): AlertFilterSpec {
+  try {
+    return validateFilter(filter, argument, limits);
+  } catch (error) {
+    if (error instanceof FilterError) throw badInput(error.path, error.reason);
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@
 // nothing cached leaks between users or outlives a request.
 import DataLoader from 'dataloader';
 import type { Logger } from '../logger.ts';
-import type { EventPublisher } from '../server/events.ts';
+import type { EventPublisher } from '../events.ts';
 import type { Viewer } from '../server/viewer.ts';
 import type { AnnotationRecord, AnnotationStore, VoteRecord } from '../storage/collab-store.ts';
 

@@ -1,8 +1,8 @@
-// The GraphQL form of the filter language (src/filters/filter.ts): `AlertFilter` and its parts. These classes
+// The GraphQL form of the filter language (src/storage/alert-filter.ts): `AlertFilter` and its parts. These classes
 // only carry what the client sent; src/filters/validate.ts checks it (finite numbers, ranges, known bands,
 // depth and size bounds) and turns it into the AlertFilterSpec the compilers read.
 import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
-import { ComparisonOp, FilterField } from '../filters/filter.ts';
+import { ComparisonOp, FilterField } from '../storage/alert-filter.ts';
 
 registerEnumType(FilterField, {
   name: 'FilterField',

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Logger } from '../logger.ts';
-import type { EventPublisher } from '../server/events.ts';
+import type { EventPublisher } from '../events.ts';
 import { toFollowupEvent, type FollowupPublisher } from '../server/followups.ts';
 import type { Viewer } from '../server/viewer.ts';
 import type { WebhookDispatcher } from '../server/webhooks.ts';

@@ -4,12 +4,12 @@
 // (src/server/shared-subscriptions.ts), so it runs once per alert, not once per browser.
 import { Arg, Ctx, Field, Float, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
 import { compileFilterPredicate } from '../filters/predicate.ts';
-import { validateFilter } from '../filters/validate.ts';
 import type { ServerContext } from '../server/context.ts';
 import { badInput } from '../server/errors.ts';
-import type { ServerEvent } from '../server/events.ts';
+import type { ServerEvent } from '../events.ts';
 import type { LiveAlert } from '../server/live-feed.ts';
 import { Alert } from './alert.type.ts';
+import { filterArg } from './arguments.ts';
 import { AlertFilterInput } from './filter.input.ts';
 import { toAlert } from './mappers.ts';
 import { canSeeWatchlist } from './watchlist-loaders.ts';
@@ -118,7 +118,7 @@ export class LiveResolver {
       const ctx = context as ServerContext;
       const live = liveOf(ctx);
       const { filter } = args as { filter?: AlertFilterInput | null };
-      const spec = filter == null ? {} : validateFilter(filter, 'filter', ctx.config);
+      const spec = filter == null ? {} : filterArg(filter, 'filter', ctx.config);
       const matches = compileFilterPredicate(spec);
       const source = live.alerts.subscribe({ maxPending: MAX_PENDING_EVENTS });
       return filtered(source, (event): event is LiveAlert => {

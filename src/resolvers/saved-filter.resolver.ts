@@ -4,11 +4,11 @@
 // for a filter the viewer can see but not change. The filter is validated here, once, and stored normalised.
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { ServerConfig } from '../config.ts';
-import { validateFilter } from '../filters/validate.ts';
 import type { Logger } from '../logger.ts';
 import { badInput, forbidden, notFound } from '../server/errors.ts';
 import { hasRole, type Viewer } from '../server/viewer.ts';
 import type { SavedFilter as SavedFilterRecord, SavedFilterStore } from '../storage/saved-filter-store.ts';
+import { filterArg } from './arguments.ts';
 import { CreateSavedFilterArgs, UpdateSavedFilterArgs, savedFilterName } from './saved-filter.input.ts';
 import { SavedFilter, toSavedFilter } from './saved-filter.type.ts';
 
@@ -63,7 +63,7 @@ export class SavedFilterResolver {
   ): Promise<SavedFilter> {
     const viewer = requireViewer(ctx);
     const name = savedFilterName(args.name, args.distribute, 'name');
-    const definition = validateFilter(args.filter, 'filter', ctx.config);
+    const definition = filterArg(args.filter, 'filter', ctx.config);
     if (args.distribute) await assertDistributedNameFree(ctx, name, null);
     const [saved] = await ctx.stores.savedFilters.create([
       { owner: viewer.user, name, definition, distribute: args.distribute },
@@ -93,7 +93,7 @@ export class SavedFilterResolver {
       args.name == null ? 'distribute' : 'name',
     );
     const definition =
-      args.filter == null ? current.definition : validateFilter(args.filter, 'filter', ctx.config);
+      args.filter == null ? current.definition : filterArg(args.filter, 'filter', ctx.config);
     if (distribute) await assertDistributedNameFree(ctx, name, current.id);
     const [saved] = await ctx.stores.savedFilters.update([{ ...current, name, definition, distribute }]);
     ctx.logger.info({ savedFilterId: current.id, user: viewer.user, distribute }, 'saved filter updated');

@@ -2,13 +2,11 @@
 // distributed filter uses, compiled to SQL. Pages are keyset cursors over (jd, alertId), newest first, so a page
 // costs the same however deep the client has paged, and alerts stored meanwhile never shift later pages.
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import { compileFilterSql } from '../filters/to-sql.ts';
-import { validateFilter } from '../filters/validate.ts';
 import type { ServerContext } from '../server/context.ts';
 import { badInput } from '../server/errors.ts';
 import type { SearchCursor } from '../storage/alert-store.ts';
 import { Alert } from './alert.type.ts';
-import { pageSizeArg } from './arguments.ts';
+import { pageSizeArg, filterArg } from './arguments.ts';
 import { AlertFilterInput } from './filter.input.ts';
 import { toAlert } from './mappers.ts';
 
@@ -46,11 +44,11 @@ export class SearchResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: ServerContext,
   ): Promise<AlertPage> {
-    const condition = compileFilterSql(validateFilter(filter, 'filter', ctx.config));
+    const spec = filterArg(filter, 'filter', ctx.config);
     const size = pageSizeArg(first, 'first', ctx.config);
     const cursor = after == null ? null : decodeCursor(after, 'after');
     // One row more than the page tells whether another page follows.
-    const records = await ctx.stores.alerts.search(condition, cursor, size + 1);
+    const records = await ctx.stores.alerts.search(spec, cursor, size + 1);
     const page = records.slice(0, size);
     const last = page.at(-1);
     return {

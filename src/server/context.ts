@@ -3,7 +3,7 @@
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Loaders } from '../resolvers/index.ts';
-import type { EventPublisher } from './events.ts';
+import type { EventPublisher } from '../events.ts';
 import type { FollowupPublisher } from './followups.ts';
 import type { LiveSources } from './live-feed.ts';
 import type { ServerStores } from './stores.ts';

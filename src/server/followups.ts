@@ -3,7 +3,7 @@
 // their own consumers on this topic; webhooks (src/server/webhooks.ts) serve those that prefer HTTP.
 import type { Producer } from 'kafkajs';
 import type { FollowupRequest } from '../storage/followup-store.ts';
-import type { FollowupEvent } from './events.ts';
+import type { FollowupEvent } from '../events.ts';
 
 /** What the requestFollowup mutation needs (ctx.followups); a recording fake in tests. */
 export interface FollowupPublisher {

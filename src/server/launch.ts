@@ -9,7 +9,7 @@ import { connectClickHouse } from '../storage/clickhouse.ts';
 import { createAuthenticator } from './auth.ts';
 import { createCutoutHandler } from './cutout-routes.ts';
 import { createDashboardHandler, DASHBOARD_DIR } from './dashboard.ts';
-import type { EventPublisher, ServerEvent } from './events.ts';
+import type { EventPublisher, ServerEvent } from '../events.ts';
 import { GRAPHIQL_EXAMPLES } from './examples.ts';
 import { createKafkaFollowupPublisher } from './followups.ts';
 import { createGraphiqlHandler } from './graphiql.ts';

@@ -12,7 +12,7 @@ import { decodeDistributionMessage } from '../pipeline/encode/distribution.ts';
 import { nightOf } from '../sky/night.ts';
 import type { AlertRecord } from '../storage/alert-store.ts';
 import { Broadcaster } from './broadcast.ts';
-import type { ServerEvent } from './events.ts';
+import type { ServerEvent } from '../events.ts';
 
 export interface LiveAlert {
   /** When this server received it from Kafka (Unix ms). */

@@ -25,7 +25,7 @@ import { createLoaders } from '../resolvers/index.ts';
 import { tokenFromConnectionParams, type Authenticator } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { USER_ERROR_CODES } from './errors.ts';
-import type { EventPublisher } from './events.ts';
+import type { EventPublisher } from '../events.ts';
 import { complexityError, depthLimitRule } from './limits.ts';
 import type { LiveSources } from './live-feed.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from './shared-subscriptions.ts';

@@ -1,6 +1,7 @@
 // Who is asking. Roles are ordered: an annotator may do what a reader does, an admin what an annotator does.
-export const ROLES = ['reader', 'annotator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../storage/token-store.ts';
+
+export { ROLES, type Role };
 
 export interface Viewer {
   user: string;

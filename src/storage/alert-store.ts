@@ -3,6 +3,8 @@
 // 64-bit ids as bigint. Replays may leave duplicate rows until ClickHouse merges them: reads use FINAL or
 // deduplicate by key, so callers always see each row once.
 import { coneCellRanges } from '../sky/healpix.ts';
+import type { AlertFilterSpec } from './alert-filter.ts';
+import { compileFilterSql } from './alert-filter-sql.ts';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import {
   ALERTS,
@@ -173,8 +175,8 @@ export interface AlertStore {
   classCounts(): Promise<ClassCount[]>;
   nightStats(fromNight: string, toNight: string): Promise<NightStats[]>;
   objectIdsBySolarSystemName(name: string, limit: number): Promise<string[]>;
-  /** Alerts matching `condition` (a WHERE fragment over `alerts`), newest first, after the cursor. */
-  search(condition: Sql, after: SearchCursor | null, limit: number): Promise<AlertRecord[]>;
+  /** Alerts the filter selects (a validated one: src/filters/validate.ts), newest first, after the cursor. */
+  search(filter: AlertFilterSpec, after: SearchCursor | null, limit: number): Promise<AlertRecord[]>;
 }
 
 export class ClickHouseAlertStore implements AlertStore {
@@ -337,7 +339,8 @@ export class ClickHouseAlertStore implements AlertStore {
     return rows.map((row) => row.object_id);
   }
 
-  async search(condition: Sql, after: SearchCursor | null, limit: number): Promise<AlertRecord[]> {
+  async search(filter: AlertFilterSpec, after: SearchCursor | null, limit: number): Promise<AlertRecord[]> {
+    const condition = compileFilterSql(filter);
     const page =
       after === null
         ? sql``

@@ -1,7 +1,7 @@
 // Saved filters (migrations/0006_saved_filters.sql): owned, named, optionally distributed. Versioned rows, the
 // latest per id wins; a delete is a new version with deleted = 1, so a filter never comes back by a merge.
 import { randomUUID } from 'node:crypto';
-import type { AlertFilterSpec } from '../filters/filter.ts';
+import type { AlertFilterSpec } from '../storage/alert-filter.ts';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import { insertRows } from './row-binary.ts';
 import { defineTable, type RowOfTable } from './table.ts';

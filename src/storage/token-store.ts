@@ -1,9 +1,11 @@
 // API tokens (migrations/0004_auth_annotations.sql). The store keeps what identifies a token (its id) and what
 // verifies it (the SHA-256 of its secret), never the token: generating and checking tokens is src/server/auth.ts.
-import type { Role } from '../server/viewer.ts';
-import { ROLES } from '../server/viewer.ts';
 import { queryRows, runCommand, type ClickHouseClient } from './clickhouse.ts';
 import { join, sql, type Sql } from './sql.ts';
+
+/** What a token may do. Ordered: an annotator may do what a reader does, an admin what an annotator does. */
+export const ROLES = ['reader', 'annotator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface TokenRecord {
   id: string;

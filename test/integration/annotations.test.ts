@@ -12,7 +12,7 @@ import { createCollabLoaders, type CollabContext } from '../../src/resolvers/col
 import { AstroObject } from '../../src/resolvers/object.type.ts';
 import { VoteResolver } from '../../src/resolvers/vote.resolver.ts';
 import { authChecker } from '../../src/server/auth.ts';
-import type { ServerEvent } from '../../src/server/events.ts';
+import type { ServerEvent } from '../../src/events.ts';
 import type { Role, Viewer } from '../../src/server/viewer.ts';
 import {
   ClickHouseAnnotationStore,

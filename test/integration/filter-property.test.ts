@@ -2,10 +2,10 @@
 // exactly the alerts the SQL selects from ClickHouse (nulls, both surveys, cross-matches, watchlist hits).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertFilterSpec, ComparisonOp, FilterField } from '../../src/filters/filter.ts';
+import type { AlertFilterSpec, ComparisonOp, FilterField } from '../../src/storage/alert-filter.ts';
 import { compileFilterPredicate } from '../../src/filters/predicate.ts';
 import type { FilterRecord } from '../../src/filters/record.ts';
-import { compileFilterSql } from '../../src/filters/to-sql.ts';
+import { compileFilterSql } from '../../src/storage/alert-filter-sql.ts';
 import { validateFilter } from '../../src/filters/validate.ts';
 import { queryRows, runCommand } from '../../src/storage/clickhouse.ts';
 import { insertRows } from '../../src/storage/row-binary.ts';

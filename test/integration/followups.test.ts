@@ -14,7 +14,7 @@ import { createLogger } from '../../src/logger.ts';
 import { FollowupResolver, type FollowupContext } from '../../src/resolvers/followup.resolver.ts';
 import { WebhookResolver } from '../../src/resolvers/webhook.resolver.ts';
 import { authChecker } from '../../src/server/auth.ts';
-import type { EventPublisher, ServerEvent } from '../../src/server/events.ts';
+import type { EventPublisher, ServerEvent } from '../../src/events.ts';
 import { createKafkaFollowupPublisher } from '../../src/server/followups.ts';
 import {
   createWebhookDispatcher,

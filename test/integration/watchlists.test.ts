@@ -16,7 +16,7 @@ import { AstroObject } from '../../src/resolvers/object.type.ts';
 import { createWatchlistLoaders, type WatchlistContext } from '../../src/resolvers/watchlist-loaders.ts';
 import { ObjectWatchlistsResolver, WatchlistResolver } from '../../src/resolvers/watchlist.resolver.ts';
 import { authChecker } from '../../src/server/auth.ts';
-import type { WatchlistHitEvent } from '../../src/server/events.ts';
+import type { WatchlistHitEvent } from '../../src/events.ts';
 import type { Role, Viewer } from '../../src/server/viewer.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';

@@ -2,7 +2,7 @@
 // archive search reads; the source compiles, deduplicates and reloads them.
 import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { AlertFilterSpec } from '../../src/filters/filter.ts';
+import type { AlertFilterSpec } from '../../src/storage/alert-filter.ts';
 import {
   compileDistributedFilters,
   startSavedFilterSource,

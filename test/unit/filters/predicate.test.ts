@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertFilterSpec } from '../../../src/filters/filter.ts';
+import type { AlertFilterSpec } from '../../../src/storage/alert-filter.ts';
 import { compileFilterPredicate, compileFilterTruth } from '../../../src/filters/predicate.ts';
 import type { FilterRecord } from '../../../src/filters/record.ts';
 

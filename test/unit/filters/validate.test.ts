@@ -1,12 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { validateFilter } from '../../../src/filters/validate.ts';
+import { FilterError, validateFilter } from '../../../src/filters/validate.ts';
+import { filterArg } from '../../../src/resolvers/arguments.ts';
 
 const LIMITS = { maxConeRadiusArcsec: 3600 };
 
+/** What the API answers for a refused filter (FilterError mapped by filterArg). */
 function errorOf(input: unknown): { argument: unknown; message: string } {
   try {
-    validateFilter(input, 'filter', LIMITS);
+    filterArg(input, 'filter', LIMITS);
   } catch (err) {
     expect(err).toBeInstanceOf(GraphQLError);
     const error = err as GraphQLError;
@@ -21,6 +23,20 @@ function nested(depth: number): Record<string, unknown> {
   for (let i = 1; i < depth; i++) node = { not: node };
   return node;
 }
+
+describe('validateFilter', () => {
+  it('refuses with a FilterError of its own layer, naming the path, not a GraphQL error', () => {
+    let error: unknown;
+    try {
+      validateFilter({ and: [{}, { mag: { min: NaN } }] }, 'filter', LIMITS);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(FilterError);
+    expect(error).not.toBeInstanceOf(GraphQLError);
+    expect(error).toMatchObject({ path: 'filter.and[1].mag.min', reason: 'must be finite' });
+  });
+});
 
 describe('validateFilter refuses, naming the path', () => {
   it.each([

@@ -7,8 +7,9 @@
 // which would turn `not (a and b)` into NULL where it must be true). So every node compiles to two NULL-free
 // conditions, "definitely true" and "definitely false"; `not` swaps them, `and`/`or` combine them by De Morgan,
 // and a leaf on a Nullable column wraps its comparison in ifNull(..., 0). The WHERE uses "definitely true".
-import { identifier, join, sql, type Sql } from '../storage/sql.ts';
 import { DEG_TO_RAD, conePlan } from '../sky/cone.ts';
+import { join, sql, type Sql } from './sql.ts';
+import { ALERTS, type AlertRow } from './science-store.ts';
 import {
   FILTER_KEYS,
   type AlertFilterSpec,
@@ -17,48 +18,28 @@ import {
   type CrossmatchSpec,
   type FilterField,
   type RangeSpec,
-} from './filter.ts';
+} from './alert-filter.ts';
 
-/** Columns of `alerts` (and of the sub-queried tables) a filter may name. */
-const COLUMNS = [
-  'survey',
-  'alert_id',
-  'jd',
-  'ra',
-  'dec',
-  'band',
-  'mag',
-  'mag_err',
-  'roid',
-  'class',
-  'ndet',
-  'nlim',
-  'first_jd',
-  'last_jd',
-  'peak_mag',
-  'color_gr',
-  'rate',
-  'rising',
-] as const;
-type Column = (typeof COLUMNS)[number];
+type Field = keyof AlertRow;
 
-const NULLABLE = new Set<Column>(['mag', 'mag_err', 'peak_mag', 'color_gr', 'rate', 'rising']);
-
-const FIELD_COLUMN: Record<FilterField, Column> = {
+/** The `alerts` field each comparable filter field names. */
+const FIELD: Record<FilterField, Field> = {
   JD: 'jd',
   RA: 'ra',
   DEC: 'dec',
   MAG: 'mag',
-  MAG_ERR: 'mag_err',
+  MAG_ERR: 'magErr',
   NDET: 'ndet',
   NLIM: 'nlim',
-  FIRST_JD: 'first_jd',
-  LAST_JD: 'last_jd',
-  PEAK_MAG: 'peak_mag',
-  COLOR_GR: 'color_gr',
+  FIRST_JD: 'firstJd',
+  LAST_JD: 'lastJd',
+  PEAK_MAG: 'peakMag',
+  COLOR_GR: 'colorGr',
   RATE: 'rate',
   ROID: 'roid',
 };
+
+const NULLABLE = new Set(ALERTS.columns.filter((c) => c.nullable).map((c) => c.field));
 
 const OPERATOR: Record<ComparisonOp, Sql> = {
   EQ: sql`=`,
@@ -78,8 +59,8 @@ interface Compiled {
   f: Sql;
 }
 
-function column(name: Column): Sql {
-  return identifier(name, COLUMNS);
+function column(field: Field): Sql {
+  return ALERTS.column(field);
 }
 
 /** A condition that is NULL exactly when `nullable` is: ifNull(.., 0) makes both polarities definite. */
@@ -106,7 +87,7 @@ function disjunction(nodes: readonly Compiled[]): Compiled {
 }
 
 /** `x IN (a, b)`: a tuple, because 18.16 has no IN [array]. */
-function inList(name: Column, values: readonly (string | number)[]): Compiled {
+function inList(name: Field, values: readonly (string | number)[]): Compiled {
   const items = join(
     values.map((v) => sql`${v}`),
     ', ',
@@ -163,11 +144,11 @@ function compileNode(filter: AlertFilterSpec): Compiled {
         if (filter.roid) parts.push(inList('roid', filter.roid));
         break;
       case 'label':
-        if (filter.label) parts.push(inList('class', filter.label));
+        if (filter.label) parts.push(inList('label', filter.label));
         break;
       case 'compare':
         for (const { field, op, value } of filter.compare ?? []) {
-          const name = FIELD_COLUMN[field];
+          const name = FIELD[field];
           parts.push(leaf(sql`${column(name)} ${OPERATOR[op]} ${value}`, NULLABLE.has(name)));
         }
         break;
@@ -179,7 +160,7 @@ function compileNode(filter: AlertFilterSpec): Compiled {
         break;
       case 'sinceFirstDetectionDays':
         if (filter.sinceFirstDetectionDays) {
-          const since = sql`(${column('jd')} - ${column('first_jd')})`;
+          const since = sql`(${column('jd')} - ${column('firstJd')})`;
           parts.push(rangeOf(since, false, filter.sinceFirstDetectionDays));
         }
         break;
