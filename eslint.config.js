@@ -17,8 +17,31 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Layers point down: sky -> storage -> pipeline and filters -> API (resolvers, server) -> CLI. A lower layer
+  // importing a higher one is refused here, not left to memory.
+  layer(['src/sky/**'], ['storage', 'pipeline', 'filters', 'resolvers', 'server', 'cli']),
+  layer(['src/storage/**'], ['pipeline', 'filters', 'resolvers', 'server', 'cli']),
+  layer(['src/pipeline/**', 'src/filters/**'], ['resolvers', 'server', 'cli']),
   {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
 );
+
+/** Files under `files` may not import from src/<name>/ for any name in `above`. */
+function layer(files, above) {
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: above.map((name) => ({
+            group: [`**/${name}/*`, `**/${name}/**`],
+            message: `layers point down: this layer does not import src/${name}`,
+          })),
+        },
+      ],
+    },
+  };
+}
