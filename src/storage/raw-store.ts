@@ -1,6 +1,7 @@
 // The lossless archive: every received alert as its original bytes plus the key fields to find it again.
 import type { ClickHouseClient } from './clickhouse.ts';
-import { encodeRows, insertEncoded, type EncodedInsert } from './row-binary.ts';
+import { encodeRows, insertEncoded, queryRowBinary, type EncodedInsert } from './row-binary.ts';
+import { join, sql } from './sql.ts';
 import { defineTable, type RowOfTable } from './table.ts';
 
 export const RAW_ALERTS = defineTable('raw_alerts', {
@@ -21,9 +22,30 @@ export const RAW_ALERTS = defineTable('raw_alerts', {
 });
 export type RawAlertRow = RowOfTable<typeof RAW_ALERTS>;
 
-export interface RawAlertStore {
+/** An archived alert, found by its survey and id. */
+export interface RawAlertKey {
+  survey: string;
+  alertId: bigint;
+}
+
+export interface ArchivedAlert extends RawAlertKey {
+  /** The message value as received. */
+  payload: Buffer;
+}
+
+export interface RawAlertWriter {
   write(rows: readonly RawAlertRow[]): Promise<void>;
 }
+
+export interface RawAlertReader {
+  /** The archived bytes of these alerts (one per key found; a replayed message's copies are the same bytes). */
+  payloads(keys: readonly RawAlertKey[]): Promise<ArchivedAlert[]>;
+}
+
+export type RawAlertStore = RawAlertWriter & RawAlertReader;
+
+/** Keys per query: bounds the statement (~30 characters a key) and the answer (~50-70 KB a payload). */
+const MAX_KEYS_PER_QUERY = 500;
 
 /** The rows' insert, encoded (a value no column holds fails here, before anything is sent). */
 export function encodeRawAlerts(rows: readonly RawAlertRow[]): EncodedInsert {
@@ -35,5 +57,29 @@ export class ClickHouseRawAlertStore implements RawAlertStore {
 
   async write(rows: readonly RawAlertRow[]): Promise<void> {
     await insertEncoded(this.client, encodeRawAlerts(rows));
+  }
+
+  async payloads(keys: readonly RawAlertKey[]): Promise<ArchivedAlert[]> {
+    const found: ArchivedAlert[] = [];
+    for (let start = 0; start < keys.length; start += MAX_KEYS_PER_QUERY) {
+      const tuples = join(
+        keys
+          .slice(start, start + MAX_KEYS_PER_QUERY)
+          .map(({ survey, alertId }) => sql`(${survey}, ${alertId})`),
+        ', ',
+      );
+      // The sort key (survey, alert_id) finds each granule. A message replayed in another month is in another
+      // partition, which FINAL would not merge: LIMIT 1 BY keeps one copy (they are the same bytes).
+      found.push(
+        ...(await queryRowBinary(
+          this.client,
+          RAW_ALERTS,
+          ['survey', 'alertId', 'payload'],
+          sql`SELECT survey, alert_id, payload FROM raw_alerts WHERE (survey, alert_id) IN (${tuples})
+              LIMIT 1 BY survey, alert_id`,
+        )),
+      );
+    }
+    return found;
   }
 }

@@ -209,3 +209,93 @@ export async function insertEncoded(
     });
   });
 }
+
+/**
+ * Reads RowBinary answers: `SELECT <fields of table> ... FORMAT RowBinary` comes back as the rows themselves, binary
+ * exact and without the hex that JSON needs for bytes (half the transfer for raw alerts and cutouts).
+ */
+export async function queryRowBinary<Row, F extends keyof Row & string>(
+  client: ClickHouseClient,
+  table: Table<Row>,
+  fields: readonly F[],
+  statement: Sql,
+): Promise<Pick<Row, F>[]> {
+  const body = await translateErrors(async () => {
+    const result = await client.exec({ query: `${statement.text} FORMAT RowBinary` });
+    const chunks: Buffer[] = [];
+    for await (const chunk of result.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  });
+  const columns = fields.map((field) => {
+    const spec = table.columns.find((c) => c.field === field);
+    if (spec === undefined) throw new RangeError(`table ${table.name} has no field ${field}`);
+    return spec;
+  });
+  const rows: Pick<Row, F>[] = [];
+  const reader = { buf: body, pos: 0 };
+  while (reader.pos < body.length) {
+    const row: Record<string, unknown> = {};
+    for (const c of columns) {
+      if (c.nullable && body[reader.pos++] === 1) {
+        row[c.field] = null;
+        continue;
+      }
+      row[c.field] = readScalar(reader, c.scalar);
+    }
+    rows.push(row as Pick<Row, F>);
+  }
+  return rows;
+}
+
+function readVarint(reader: { buf: Buffer; pos: number }): number {
+  let value = 0;
+  let factor = 1;
+  for (;;) {
+    const byte = reader.buf[reader.pos++]!;
+    value += (byte & 0x7f) * factor;
+    if (byte < 0x80) return value;
+    factor *= 128;
+  }
+}
+
+function readScalar(reader: { buf: Buffer; pos: number }, scalar: ScalarKind): unknown {
+  const { buf } = reader;
+  const at = reader.pos;
+  switch (scalar) {
+    case 'String':
+    case 'Bytes': {
+      const length = readVarint(reader);
+      const start = reader.pos;
+      reader.pos += length;
+      // A view into the answer: one allocation for the whole answer, none per value.
+      return scalar === 'Bytes' ? buf.subarray(start, reader.pos) : buf.toString('utf8', start, reader.pos);
+    }
+    case 'UInt8':
+    case 'Bool':
+      reader.pos += 1;
+      return scalar === 'Bool' ? buf[at] === 1 : buf[at];
+    case 'UInt16':
+      reader.pos += 2;
+      return buf.readUInt16LE(at);
+    case 'UInt32':
+      reader.pos += 4;
+      return buf.readUInt32LE(at);
+    case 'UInt64':
+      reader.pos += 8;
+      return buf.readBigUInt64LE(at);
+    case 'Float32':
+      reader.pos += 4;
+      return buf.readFloatLE(at);
+    case 'Float64':
+      reader.pos += 8;
+      return buf.readDoubleLE(at);
+    case 'Date':
+      reader.pos += 2;
+      return new Date(buf.readUInt16LE(at) * 86_400_000).toISOString().slice(0, 10);
+    case 'DateTime':
+      reader.pos += 4;
+      return new Date(buf.readUInt32LE(at) * 1000);
+    default:
+      throw new Error(`unsupported type ${String(scalar)}`);
+  }
+}

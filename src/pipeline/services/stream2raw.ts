@@ -7,7 +7,7 @@
 // here: raw2science skips it, so each bad message is dead-lettered once.
 import type { Logger } from '../../logger.ts';
 import type { PipelineMetrics } from '../../metrics.ts';
-import type { RawAlertRow, RawAlertStore } from '../../storage/raw-store.ts';
+import type { RawAlertRow, RawAlertWriter } from '../../storage/raw-store.ts';
 import type { Alert } from '../alert.ts';
 import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { archiveKeyOf, checkAlertBounds, type IngestLimits } from '../decode/bounds.ts';
@@ -18,7 +18,7 @@ import type { BatchHandler, SourceMessage } from '../sources/kafka-batch-source.
 
 export interface Stream2RawDeps {
   decoder: AlertDecoder;
-  store: RawAlertStore;
+  store: RawAlertWriter;
   deadLetters: DeadLetterSink;
   /** The bounds raw2science applies (config pipeline.max*): what is flagged here is dead-lettered there. */
   limits?: IngestLimits;
