@@ -151,3 +151,19 @@ export function toDistributionEnrichment(alert: EnrichedAlert, processedAt: Date
     processedAt: processedAt.getTime(),
   };
 }
+
+/**
+ * The broker's fields of the Fink-format message of an alert, from its record: what distribution appends to the
+ * survey's own alert (read back from the raw archive) for the alerts a filter selects.
+ */
+export function enrichmentOfRecord(record: ScienceRecord): DistributionEnrichment {
+  return {
+    finkclass: record.label,
+    roid: record.roid,
+    ssname: record.ssName === '' ? null : record.ssName,
+    crossmatches: record.crossmatches,
+    classifierScores: record.scores,
+    lcFeatures: lcFeatures(JSON.parse(record.features) as LightCurveFeatures),
+    processedAt: record.processedAt.getTime(),
+  };
+}
