@@ -1,0 +1,264 @@
+"""Fink's reference scores for the parity tests: fink-science 7.4.0's own functions on real ZTF alerts.
+
+Runs the modules the way fink-broker's apply_science_modules calls them (fink_broker/ztf/science.py): the
+concatenated history columns (prv_candidates then candidate), cdsxmatch = 'Unknown' (SIMBAD is not reachable
+here), roid from fink-science's roid_catcher, then rf_snia_vs_nonia, snn_snia_vs_nonia, snn_sn_vs_all, mulens,
+nalerthist, rf_kn_vs_nonkn, the anomaly features and anomaly_score, and fink-filters 7.45's
+extract_fink_classification_ on them. Also the DC magnitudes of every point (fink-utils vect_dc_mag).
+
+Spark is not needed: pyspark is replaced by a stub whose pandas_udf/udf return the function they decorate, so the
+function bodies run on pandas Series exactly as Spark's Arrow batches hand them over (arrays of float64 with NaN
+for nulls). Modules whose library is not installed (actsnfink, kndetect, LIA are not on PyPI) are reported as
+unavailable and their scores left null.
+
+Usage: python reference.py ALERT_DIR OUT_JSON
+"""
+
+import glob
+import json
+import os
+import sys
+import types
+import warnings
+
+warnings.filterwarnings("ignore")
+
+
+def _stub_pyspark():
+    def passthrough_decorator(*args, **kwargs):
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            return args[0]
+        return lambda f: f
+
+    def udf(f=None, returnType=None):
+        return f if f is not None else (lambda g: g)
+
+    class _Type:
+        def __init__(self, *a, **k):
+            pass
+
+    pyspark = types.ModuleType("pyspark")
+    sql = types.ModuleType("pyspark.sql")
+    functions = types.ModuleType("pyspark.sql.functions")
+    types_mod = types.ModuleType("pyspark.sql.types")
+    functions.pandas_udf = passthrough_decorator
+    functions.udf = udf
+    functions.PandasUDFType = types.SimpleNamespace(SCALAR="scalar", GROUPED_MAP="grouped_map")
+    for name in ["col", "lit", "when", "array", "concat", "expr", "struct", "explode"]:
+        setattr(functions, name, lambda *a, **k: None)
+    def type_named(name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Type
+
+    types_mod.__getattr__ = type_named
+    sql.functions = functions
+    sql.types = types_mod
+    sql.DataFrame = object
+    sql.SparkSession = object
+    pyspark.sql = sql
+    sys.modules.update({
+        "pyspark": pyspark,
+        "pyspark.sql": sql,
+        "pyspark.sql.functions": functions,
+        "pyspark.sql.types": types_mod,
+    })
+
+
+_stub_pyspark()
+
+import fastavro  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+EXPANDED = ["jd", "fid", "magpsf", "sigmapsf", "magnr", "sigmagnr", "isdiffpos", "distnr", "diffmaglim"]
+
+
+def read_alerts(alert_dir):
+    files = sorted(glob.glob(os.path.join(alert_dir, "**", "*.avro"), recursive=True))
+    alerts = []
+    for path in files:
+        with open(path, "rb") as f:
+            for record in fastavro.reader(f):
+                alerts.append(record)
+    return alerts
+
+
+def concat(alert, field):
+    history = alert.get("prv_candidates") or []
+    values = [p.get(field) for p in history] + [alert["candidate"].get(field)]
+    if field == "isdiffpos":
+        return np.array(values, dtype=object)
+    if field == "fid":
+        return np.array(values, dtype=np.int64)
+    # Arrow hands float arrays with nulls to pandas as float64 with NaN.
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def series(alerts, field):
+    return pd.Series([concat(a, field) for a in alerts])
+
+
+def scalar(alerts, field):
+    return pd.Series([a["candidate"].get(field) for a in alerts])
+
+
+def run_module(name, fn, unavailable, errors):
+    try:
+        return fn()
+    except ImportError as err:
+        unavailable[name] = f"{type(err).__name__}: {err}"
+    except Exception as err:  # a module failing is a finding: record it, keep the others
+        errors[name] = f"{type(err).__name__}: {err}"
+    return None
+
+
+def main():
+    alert_dir, out_path = sys.argv[1], sys.argv[2]
+    # One row per distinct alert. The shared data holds a few alerts twice; in one batch Fink's SuperNNova would
+    # take the two copies for one light curve (it keys light curves by candid) and double every point, a batch
+    # artefact of Fink's, not a property of the alert.
+    alerts, seen, duplicates = [], set(), []
+    for alert in read_alerts(alert_dir):
+        if alert["candid"] in seen:
+            duplicates.append(str(alert["candid"]))
+            continue
+        seen.add(alert["candid"])
+        alerts.append(alert)
+    n = len(alerts)
+    c = {f: series(alerts, f) for f in EXPANDED}
+    cdsxmatch = pd.Series(["Unknown"] * n)
+    candid = pd.Series([a["candid"] for a in alerts])
+    ndethist = scalar(alerts, "ndethist")
+    jdstarthist = scalar(alerts, "jdstarthist")
+    unavailable, errors, scores = {}, {}, {}
+
+    from fink_science.ztf.asteroids.processor import roid_catcher
+
+    roid = roid_catcher(
+        c["jd"], c["magpsf"], ndethist, scalar(alerts, "sgscore1"), scalar(alerts, "ssdistnr"),
+        scalar(alerts, "distpsnr1"),
+    )
+    roid = pd.Series(roid).astype(int)
+
+    def rf_snia():
+        from fink_science.ztf.random_forest_snia.processor import rfscore_sigmoid_full
+
+        return rfscore_sigmoid_full(c["jd"], c["fid"], c["magpsf"], c["sigmapsf"], cdsxmatch, ndethist)
+
+    def snn(model):
+        from fink_science.ztf.snn.processor import snn_ia
+
+        return snn_ia(candid, c["jd"], c["fid"], c["magpsf"], c["sigmapsf"], roid, cdsxmatch, jdstarthist,
+                      pd.Series([model] * n))
+
+    def mulens():
+        from fink_science.ztf.microlensing.processor import mulens as mulens_udf
+
+        return mulens_udf(c["fid"], c["magpsf"], c["sigmapsf"], c["magnr"], c["sigmagnr"], c["isdiffpos"], ndethist)
+
+    def nalerthist():
+        from fink_science.ztf.nalerthist.processor import nalerthist as nalerthist_udf
+
+        return nalerthist_udf(c["magpsf"])
+
+    def kilonova():
+        from fink_science.ztf.kilonova.processor import knscore
+
+        return knscore(c["jd"], c["fid"], c["magpsf"], c["sigmapsf"], jdstarthist, cdsxmatch, ndethist)
+
+    lc_features = None
+
+    def anomaly():
+        nonlocal lc_features
+        from fink_science.ztf.ad_features.processor import extract_features_ad_raw
+        from fink_science.ztf.anomaly_detection.processor import anomaly_score
+
+        lc_features = pd.Series([
+            extract_features_ad_raw(
+                c["magpsf"][i], c["jd"][i], c["sigmapsf"][i], c["fid"][i], alerts[i]["objectId"],
+                c["distnr"][i], c["magnr"][i], c["sigmagnr"][i], c["isdiffpos"][i],
+            )
+            for i in range(n)
+        ])
+        return anomaly_score(lc_features)
+
+    for name, fn in [
+        ("rf_snia_vs_nonia", rf_snia),
+        ("snn_snia_vs_nonia", lambda: snn("snn_snia_vs_nonia")),
+        ("snn_sn_vs_all", lambda: snn("snn_sn_vs_all")),
+        ("mulens", mulens),
+        ("nalerthist", nalerthist),
+        ("rf_kn_vs_nonkn", kilonova),
+        ("anomaly_score", anomaly),
+    ]:
+        result = run_module(name, fn, unavailable, errors)
+        scores[name] = None if result is None else pd.Series(result).to_numpy()
+        print(f"reference: {name}: {'ok' if result is not None else 'unavailable'}", file=sys.stderr, flush=True)
+
+    from fink_filters.ztf.classification import extract_fink_classification_
+
+    def score_or_zero(name):
+        # A module that could not run is taken as 0 for the label (the test recomputes the label from the
+        # TypeScript scores of those modules anyway).
+        return pd.Series(scores[name] if scores[name] is not None else np.zeros(n))
+
+    tracklet = pd.Series([""] * n)
+    finkclass = extract_fink_classification_(
+        cdsxmatch, roid, score_or_zero("mulens"), score_or_zero("snn_snia_vs_nonia"),
+        score_or_zero("snn_sn_vs_all"), score_or_zero("rf_snia_vs_nonia"), ndethist, scalar(alerts, "drb"),
+        scalar(alerts, "classtar"), scalar(alerts, "jd"), jdstarthist, score_or_zero("rf_kn_vs_nonkn"), tracklet,
+    )
+
+    from fink_utils.photometry.vect_conversion import vect_dc_mag
+
+    def num(x):
+        x = float(x)
+        return None if np.isnan(x) else x
+
+    rows = []
+    for i, alert in enumerate(alerts):
+        dc, dc_err = vect_dc_mag(c["magpsf"][i], c["sigmapsf"][i], c["magnr"][i], c["sigmagnr"][i],
+                                 c["isdiffpos"][i])
+        row = {
+            "candid": str(alert["candid"]),
+            "objectId": alert["objectId"],
+            "roid": int(roid[i]),
+            "finkclass": str(finkclass[i]),
+            "dcmag": [num(v) for v in dc],
+            "dcmagErr": [num(v) for v in dc_err],
+        }
+        for name, values in scores.items():
+            row[name] = None if values is None else num(values[i])
+        if lc_features is not None:
+            row["lc_features"] = {str(k): {f: num(v) for f, v in feats.items()} for k, feats in lc_features[i].items()}
+        rows.append(row)
+
+    import fink_science
+
+    meta = {
+        "generatedBy": "scripts/parity/reference.py",
+        "finkScienceVersion": fink_science.__version__,
+        "alerts": n,
+        "duplicatesSkipped": duplicates,
+        "cdsxmatch": "Unknown",
+        "unavailable": unavailable,
+        "errors": errors,
+        "versions": {},
+    }
+    for pkg in ["fink_utils", "fink_filters", "supernnova", "numpy", "pandas", "sklearn", "torch", "onnxruntime",
+                "light_curve", "actsnfink", "kndetect", "LIA"]:
+        try:
+            meta["versions"][pkg] = getattr(__import__(pkg), "__version__", "installed")
+        except Exception:
+            meta["versions"][pkg] = None
+    # One alert per line: a small, diffable fixture.
+    with open(out_path, "w") as f:
+        f.write('{"meta": ' + json.dumps(meta, allow_nan=False) + ',\n"alerts": [\n')
+        f.write(",\n".join(json.dumps(row, allow_nan=False) for row in rows))
+        f.write("\n]}\n")
+    print(f"reference: wrote {n} alerts to {out_path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
