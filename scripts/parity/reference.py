@@ -67,6 +67,35 @@ def _stub_pyspark():
 
 _stub_pyspark()
 
+
+def _shim_light_curve():
+    """actsnfink's package __init__ imports its rainbow module, which imports RainbowRisingFit, a class that
+    light-curve removed in 0.9 (Feb. 2024). The early SN Ia features never use it; a placeholder lets the import
+    succeed with the light-curve version the anomaly features need."""
+    try:
+        import light_curve.light_curve_py as lcpy
+    except ImportError:
+        return
+    if not hasattr(lcpy, "RainbowRisingFit"):
+        lcpy.RainbowRisingFit = type("RainbowRisingFit", (), {})
+
+
+_shim_light_curve()
+
+
+def _shim_numpy_aliases():
+    """LIA (Fink's fork, pinned by fink-science) still writes np.float, an alias of the builtin float that numpy
+    1.24 removed; numpy 1.26 is needed here for the other libraries. The alias restored is the same object
+    numpy 1.23 had, so nothing computes differently."""
+    import numpy
+
+    for name, value in {"float": float, "int": int, "bool": bool, "object": object}.items():
+        if name not in numpy.__dict__:
+            setattr(numpy, name, value)
+
+
+_shim_numpy_aliases()
+
 import fastavro  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -183,6 +212,60 @@ def main():
         ])
         return anomaly_score(lc_features)
 
+    # Intermediate values, so that the tests can tell a feature from a model difference.
+    def rf_snia_features():
+        from fink_science.ztf.random_forest_snia.processor import extract_features_rf_snia
+
+        out = extract_features_rf_snia(c["jd"], c["fid"], c["magpsf"], c["sigmapsf"], cdsxmatch, ndethist)
+        return [[float(v) for v in str(row).split(",")] if "," in str(row) else None for row in out]
+
+    def kn_features():
+        from fink_science.ztf.kilonova.processor import extract_features_knscore
+
+        out = extract_features_knscore(c["jd"], c["fid"], c["magpsf"], c["sigmapsf"])
+        return [[float(v) for v in str(row).split(",")] for row in out]
+
+    def mulens_features():
+        # The loop of fink-science's mulens(), keeping what it computes per band: LIA's 47 statistics on the DC
+        # magnitudes, the forest's class and its probabilities.
+        from fink_science.ztf.microlensing.classifier import load_external_model
+        from fink_utils.photometry.conversion import dc_mag
+        from LIA import extract_features, microlensing_classifier
+        import fink_science.ztf.microlensing.processor as mp
+
+        rf, pca = load_external_model(os.path.dirname(os.path.abspath(fink_science.__file__)) + "/data/models/")
+        rows = []
+        for i in range(n):
+            magpsf = c["magpsf"][i]
+            if not (int(ndethist[i]) < 100 and np.sum(magpsf == magpsf) >= 20):
+                rows.append(None)
+                continue
+            bands = {}
+            for filt in [1, 2]:
+                m = (magpsf == magpsf) & (c["fid"][i] == filt)
+                if np.sum(m) < 10:
+                    continue
+                mag, err = np.array([
+                    dc_mag(*args)
+                    for args in zip(c["magpsf"][i][m], c["sigmapsf"][i][m], c["magnr"][i][m], c["sigmagnr"][i][m],
+                                    c["isdiffpos"][i][m])
+                ]).T
+                stats = extract_features.extract_all(mag, err, convert=True)
+                out = microlensing_classifier.predict(mag, err, rf, pca)
+                bands[str(filt)] = {
+                    "stats": [float(v) for v in stats],
+                    "class": str(out[0]),
+                    "proba": [float(out[k][0]) for k in (1, 2, 3, 4)],
+                }
+            rows.append(bands)
+        return rows
+
+    import fink_science
+
+    features = {}
+    for name, fn in [("rf_snia", rf_snia_features), ("kilonova", kn_features), ("mulens", mulens_features)]:
+        features[name] = run_module(name + "_features", fn, unavailable, errors)
+
     for name, fn in [
         ("rf_snia_vs_nonia", rf_snia),
         ("snn_snia_vs_nonia", lambda: snn("snn_snia_vs_nonia")),
@@ -230,11 +313,12 @@ def main():
         }
         for name, values in scores.items():
             row[name] = None if values is None else num(values[i])
+        for name, values in features.items():
+            if values is not None:
+                row[name + "_features"] = values[i]
         if lc_features is not None:
             row["lc_features"] = {str(k): {f: num(v) for f, v in feats.items()} for k, feats in lc_features[i].items()}
         rows.append(row)
-
-    import fink_science
 
     meta = {
         "generatedBy": "scripts/parity/reference.py",
