@@ -175,6 +175,11 @@ const modelsSchema = z
     cacheDir: z.string().default('~/.cache/fink/models'),
     /** The interpreter that runs pip and builds the small conversion environment (numpy only). */
     python: z.string().min(1).default('python3'),
+    /**
+     * A checkout of github.com/b-biswas/kndetect (v1.0.0), for the kilonova classifier: fink-science 7.4.0 loads
+     * its forest from the kndetect package, which is neither in the wheel nor on PyPI. Unset: no kilonova score.
+     */
+    kndetectDir: z.string().min(1).optional(),
   })
   .strict();
 
@@ -284,6 +289,9 @@ function resolveConfig(parsed: ParsedConfig, cwd: string, file: string | undefin
     models: {
       ...parsed.models,
       cacheDir: path.resolve(cwd, parsed.models.cacheDir.replace(/^~(?=$|\/)/, homedir())),
+      ...(parsed.models.kndetectDir === undefined
+        ? {}
+        : { kndetectDir: path.resolve(cwd, parsed.models.kndetectDir.replace(/^~(?=$|\/)/, homedir())) }),
     },
     simulator: {
       ...parsed.simulator,

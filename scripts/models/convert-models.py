@@ -13,7 +13,10 @@ Outputs, under OUT_DIR:
 - copies of files used as shipped (ONNX forests out of their zip, CSV, catalogs).
 One JSON line per step on stdout: {"step": ..., "file": ...}; the caller hashes the files and writes the manifest.
 
-Usage: python convert-models.py WHEEL OUT_DIR
+Optionally, kndetect's kilonova forest and principal components, which fink-science 7.4.0 loads from the kndetect
+package (not from its wheel; kndetect is not on PyPI): --kndetect DIR, a checkout of b-biswas/kndetect v1.0.0.
+
+Usage: python convert-models.py WHEEL OUT_DIR [--kndetect DIR]
 """
 
 import collections
@@ -248,8 +251,36 @@ def write_pca(model, out_path):
         json.dump(out, f)
 
 
+def convert_kndetect(kndetect_dir, out):
+    data = os.path.join(kndetect_dir, "kndetect", "data")
+    model_path = os.path.join(data, "models", "partial.pkl")
+    pcs_path = os.path.join(data, "interpolated_mixed_pcs.npy")
+    for path in (model_path, pcs_path):
+        if not os.path.isfile(path):
+            raise SystemExit(f"--kndetect {kndetect_dir}: {path} is missing (a checkout of b-biswas/kndetect v1.0.0?)")
+    with open(model_path, "rb") as f:
+        raw = f.read()
+    _SOURCE_SHA256["kndetect/data/models/partial.pkl"] = hashlib.sha256(raw).hexdigest()
+    write_forest(_SklearnUnpickler(io.BytesIO(raw)).load(), out("forest/kn_partial"))
+    emit(step="converted", file="forest/kn_partial.json", source="kndetect/data/models/partial.pkl")
+    emit(step="converted", file="forest/kn_partial.bin", source="kndetect/data/models/partial.pkl")
+    with open(pcs_path, "rb") as f:
+        raw = f.read()
+    _SOURCE_SHA256["kndetect/data/interpolated_mixed_pcs.npy"] = hashlib.sha256(raw).hexdigest()
+    pcs = np.load(io.BytesIO(raw), allow_pickle=False)[0:3]
+    with open(out("kn/pcs.json"), "w") as f:
+        json.dump({"format": "fink-pcs-1", "pcs": pcs.astype(np.float64).tolist()}, f)
+    emit(step="converted", file="kn/pcs.json", source="kndetect/data/interpolated_mixed_pcs.npy")
+
+
 def main():
-    wheel, out_dir = sys.argv[1], sys.argv[2]
+    args = sys.argv[1:]
+    kndetect_dir = None
+    if "--kndetect" in args:
+        at = args.index("--kndetect")
+        kndetect_dir = args[at + 1]
+        del args[at : at + 2]
+    wheel, out_dir = args[0], args[1]
     os.makedirs(out_dir, exist_ok=True)
 
     def out(rel):
@@ -293,6 +324,8 @@ def main():
             model = _SklearnUnpickler(io.BytesIO(read_source(z, PKG + "models/" + rel))).load()
             write_pca(model, out(target + ".json"))
             emit(step="converted", file=target + ".json", source=PKG + "models/" + rel)
+    if kndetect_dir is not None:
+        convert_kndetect(kndetect_dir, out)
 
 
 if __name__ == "__main__":

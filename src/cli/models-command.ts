@@ -17,6 +17,7 @@ export function installConfiguredModels(
     cacheDir: config.models.cacheDir,
     finkScienceVersion: config.models.finkScienceVersion,
     python: config.models.python,
+    kndetectDir: config.models.kndetectDir,
     progress,
   });
 }

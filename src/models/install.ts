@@ -21,7 +21,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensurePythonEnv } from '../cli/python-env.ts';
 import { PROJECT_ROOT } from '../project.ts';
-import { MANIFEST_FILE, ModelFilesError, readManifest, versionDir } from './manifest.ts';
+import { KNDETECT_FOREST, MANIFEST_FILE, ModelFilesError, readManifest, versionDir } from './manifest.ts';
 import type { ModelManifest, ManifestEntry } from './manifest.ts';
 
 export interface InstallModelsOptions {
@@ -30,6 +30,12 @@ export interface InstallModelsOptions {
   finkScienceVersion: string;
   /** The interpreter that runs pip and creates the conversion environment. */
   python?: string;
+  /**
+   * A checkout of b-biswas/kndetect (v1.0.0): fink-science 7.4.0's kilonova module loads its forest and principal
+   * components from the kndetect package, which is neither in the wheel nor on PyPI. Without it the kilonova
+   * classifier is not installed.
+   */
+  kndetectDir?: string | undefined;
   /** One line per step, for people (the CLI prints them). */
   progress?: (line: string) => void;
 }
@@ -51,7 +57,8 @@ export async function installModels(options: InstallModelsOptions): Promise<Inst
   const version = options.finkScienceVersion;
   const dir = versionDir(options.cacheDir, version);
 
-  const current = await intactManifest(dir);
+  const wantKndetect = options.kndetectDir !== undefined;
+  const current = await intactManifest(dir, wantKndetect);
   if (current !== undefined) {
     progress(`models: fink-science ${version} already installed in ${dir} (nothing to do)`);
     return { dir, manifest: current, installed: false, ms: Date.now() - started };
@@ -60,7 +67,7 @@ export async function installModels(options: InstallModelsOptions): Promise<Inst
   await mkdir(dir, { recursive: true });
   const release = await acquireLock(path.join(dir, '.install.lock'));
   try {
-    const again = await intactManifest(dir);
+    const again = await intactManifest(dir, wantKndetect);
     if (again !== undefined) {
       progress(`models: installed by another process in ${dir}`);
       return { dir, manifest: again, installed: false, ms: Date.now() - started };
@@ -102,7 +109,9 @@ export async function installModels(options: InstallModelsOptions): Promise<Inst
     const staging = path.join(dir, 'files.tmp');
     await rm(staging, { recursive: true, force: true });
     const entries: Record<string, ManifestEntry> = {};
-    const convert = await run(envPython, [CONVERT_SCRIPT, wheel, staging], (line) => {
+    const kndetectArgs =
+      options.kndetectDir === undefined ? [] : ['--kndetect', path.resolve(options.kndetectDir)];
+    const convert = await run(envPython, [CONVERT_SCRIPT, wheel, staging, ...kndetectArgs], (line) => {
       const step = parseStep(line);
       if (step === undefined) return;
       entries[step.file] = { sha256: '', bytes: 0, source: step.source, sourceSha256: step.sourceSha256 };
@@ -140,14 +149,18 @@ export async function installModels(options: InstallModelsOptions): Promise<Inst
   }
 }
 
-/** The manifest when it exists and every file it lists is there with its SHA-256; undefined otherwise. */
-async function intactManifest(dir: string): Promise<ModelManifest | undefined> {
+/**
+ * The manifest when it exists, every file it lists is there with its SHA-256, and it holds kndetect's files when
+ * they are wanted; undefined otherwise.
+ */
+async function intactManifest(dir: string, wantKndetect: boolean): Promise<ModelManifest | undefined> {
   let manifest: ModelManifest;
   try {
     manifest = await readManifest(dir);
   } catch {
     return undefined;
   }
+  if (wantKndetect && manifest.files[KNDETECT_FOREST] === undefined) return undefined;
   for (const [file, entry] of Object.entries(manifest.files)) {
     const full = path.join(dir, 'files', file);
     const size = await stat(full).then(

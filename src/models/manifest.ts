@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const MANIFEST_FILE = 'manifest.json';
+/** Present when the install was given a kndetect checkout (models.kndetectDir). */
+export const KNDETECT_FOREST = 'forest/kn_partial.json';
 
 export class ModelFilesError extends Error {
   override name = 'ModelFilesError';
