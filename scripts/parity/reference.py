@@ -142,6 +142,52 @@ def run_module(name, fn, unavailable, errors):
     return None
 
 
+def synthetic_rf_snia():
+    """None of the real alerts has a rising light curve in both bands, so actsnfink's sigmoid fit never runs on
+    them. These seeded light curves (rising, falling, noisy, 3 to 12 nights per band) exercise it: the test
+    compares the TypeScript features and score with actsnfink's and the forest's on each."""
+    from fink_science.ztf.random_forest_snia.processor import extract_features_rf_snia, rfscore_sigmoid_full
+
+    rng = np.random.default_rng(20250322)
+    cases = []
+    for k in range(80):
+        jd, fid, mag, err = [], [], [], []
+        t_peak = 2460000.0 + rng.uniform(5, 25)
+        amp = rng.uniform(2e3, 3e4)
+        a_true = rng.uniform(0.15, 0.8)
+        for band in (1, 2):
+            nights = int(rng.integers(3, 13))
+            start = 2460000.0 + rng.uniform(0, 4)
+            times = start + np.sort(rng.choice(np.arange(0, 20), size=nights, replace=False)) + rng.uniform(0.6, 0.95)
+            for t in times:
+                flux = amp * (1.0 if band == 1 else 0.8) / (1 + np.exp(-a_true * (t - t_peak)))
+                if k % 5 == 4:  # a falling tail: the whole light curve must rise to be fitted
+                    flux = amp * np.exp(-(t - start) / 8.0)
+                flux_err = 0.04 * flux + rng.uniform(20, 60)
+                flux_obs = max(flux + rng.normal(0, flux_err * (0.3 if k % 3 else 1.0)), 30.0)
+                m = 27.5 - 2.5 * np.log10(flux_obs)
+                jd.append(float(t))
+                fid.append(band)
+                mag.append(float(m))
+                err.append(float(1.0857 * flux_err / flux_obs))
+                if rng.uniform() < 0.2:  # a second visit the same night
+                    jd.append(float(t + 0.04))
+                    fid.append(band)
+                    mag.append(float(m + rng.normal(0, 0.05)))
+                    err.append(float(1.0857 * flux_err / flux_obs))
+        order = np.argsort(jd, kind="stable")
+        cases.append({key: [v[i] for i in order] for key, v in (("jd", jd), ("fid", fid), ("magpsf", mag), ("sigmapsf", err))})
+    col = lambda key, dtype: pd.Series([np.array(case[key], dtype=dtype) for case in cases])
+    args = [col("jd", np.float64), col("fid", np.int64), col("magpsf", np.float64), col("sigmapsf", np.float64),
+            pd.Series(["Unknown"] * len(cases)), pd.Series([min(20, len(case["jd"])) for case in cases])]
+    scores = rfscore_sigmoid_full(*args)
+    features = extract_features_rf_snia(*args)
+    for case, score, feats in zip(cases, scores, features):
+        case["score"] = float(score)
+        case["features"] = [float(v) for v in str(feats).split(",")]
+    return cases
+
+
 def main():
     alert_dir, out_path = sys.argv[1], sys.argv[2]
     # One row per distinct alert. The shared data holds a few alerts twice; in one batch Fink's SuperNNova would
@@ -223,7 +269,7 @@ def main():
         from fink_science.ztf.kilonova.processor import extract_features_knscore
 
         out = extract_features_knscore(c["jd"], c["fid"], c["magpsf"], c["sigmapsf"])
-        return [[float(v) for v in str(row).split(",")] for row in out]
+        return [[float(f"{float(v):.12g}") for v in str(row).split(",")] for row in out]
 
     def mulens_features():
         # The loop of fink-science's mulens(), keeping what it computes per band: LIA's 47 statistics on the DC
@@ -299,6 +345,11 @@ def main():
         x = float(x)
         return None if np.isnan(x) else x
 
+    def num12(x):
+        # Intermediate values to 12 significant digits: the tests compare them to 1e-9, and the fixture stays small.
+        x = num(x)
+        return None if x is None else float(f"{x:.12g}")
+
     rows = []
     for i, alert in enumerate(alerts):
         dc, dc_err = vect_dc_mag(c["magpsf"][i], c["sigmapsf"][i], c["magnr"][i], c["sigmagnr"][i],
@@ -308,8 +359,8 @@ def main():
             "objectId": alert["objectId"],
             "roid": int(roid[i]),
             "finkclass": str(finkclass[i]),
-            "dcmag": [num(v) for v in dc],
-            "dcmagErr": [num(v) for v in dc_err],
+            "dcmag": [num12(v) for v in dc],
+            "dcmagErr": [num12(v) for v in dc_err],
         }
         for name, values in scores.items():
             row[name] = None if values is None else num(values[i])
@@ -317,7 +368,11 @@ def main():
             if values is not None:
                 row[name + "_features"] = values[i]
         if lc_features is not None:
-            row["lc_features"] = {str(k): {f: num(v) for f, v in feats.items()} for k, feats in lc_features[i].items()}
+            from fink_science.ztf.anomaly_detection.processor import MODEL_COLUMNS
+
+            row["lc_features"] = {
+                str(k): {f: num12(feats[f]) for f in MODEL_COLUMNS} for k, feats in lc_features[i].items()
+            }
         rows.append(row)
 
     meta = {
@@ -336,10 +391,14 @@ def main():
             meta["versions"][pkg] = getattr(__import__(pkg), "__version__", "installed")
         except Exception:
             meta["versions"][pkg] = None
+    synthetic = run_module("rf_snia_synthetic", synthetic_rf_snia, unavailable, errors)
+
     # One alert per line: a small, diffable fixture.
     with open(out_path, "w") as f:
         f.write('{"meta": ' + json.dumps(meta, allow_nan=False) + ',\n"alerts": [\n')
         f.write(",\n".join(json.dumps(row, allow_nan=False) for row in rows))
+        f.write('\n],\n"synthetic_rf_snia": [\n')
+        f.write(",\n".join(json.dumps(row, allow_nan=False) for row in (synthetic or [])))
         f.write("\n]}\n")
     print(f"reference: wrote {n} alerts to {out_path}", file=sys.stderr)
 
