@@ -1,7 +1,7 @@
 #!/bin/sh
-# Regenerates test/fixtures/fink-parity/ztf-reference.json: Fink's own modules (fink-science 7.4.0, fink-filters
+# Regenerates test/fixtures/fink-parity/{ztf,rubin}-reference.json: Fink's own modules (fink-science 7.4.0, fink-filters
 # 7.45, fink-utils, supernnova, light-curve, onnxruntime from PyPI) on the real ZTF alerts of
-# $FINK_SHARED_DIR/datasim/ztf (default ../shared). See scripts/parity/README.md.
+# $FINK_SHARED_DIR/datasim/ztf (default ../shared), and Fink's Rubin SuperNNova on datasim/lsst. See scripts/parity/README.md.
 #
 #   sh scripts/parity/run-reference.sh
 #
@@ -45,3 +45,5 @@ mkdir -p "$(dirname "$OUT")"
 "$VENV/bin/python" "$ROOT/scripts/parity/reference.py" "$SHARED/datasim/ztf" "$OUT" 2>&1 |
   grep -v 'VerifyOutputSizes\|Unordered jd' || true
 echo "parity: wrote $OUT"
+(cd "$ROOT/scripts/parity" && "$VENV/bin/python" reference_rubin.py "$SHARED/datasim/lsst" \
+  "$ROOT/test/fixtures/fink-parity/rubin-reference.json")
