@@ -78,6 +78,14 @@ function fitCoefficients(rows: number[][], z: number[], weight: number): number[
     const reg = c[1]! ** 2 + c[2]! ** 2 + (c[0]! < 0 ? c[0]! ** 2 : 0);
     return acc + reg * weight;
   };
+  // An interior stationary point of a convex function is its global minimum: try that first (the common case),
+  // in both c0 regimes, before enumerating the active sets.
+  for (const negative of [false, true]) {
+    const h = ata.map((row, i) => row.map((v, j) => v + (i === j && (i > 0 || negative) ? weight : 0)));
+    const c = solve(h, atz);
+    if (c === undefined || c.some((v) => v < -BOUND || v > BOUND)) continue;
+    if (negative ? c[0]! < 0 : c[0]! >= 0) return c;
+  }
   type Choice = number | 'free';
   const options: Choice[][] = [
     [-BOUND, 0, BOUND, 'free'],
