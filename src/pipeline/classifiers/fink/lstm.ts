@@ -90,6 +90,8 @@ function runDirection(
 ): void {
   const H = hiddenSize;
   const inSize = dir.inputSize;
+  // Locals: property loads inside the loops are not hoisted by the engine (the arrays could alias).
+  const { wih, whh, bias } = dir;
   const h = new Float64Array(H);
   const c = new Float64Array(H);
   const gates = new Float64Array(4 * H);
@@ -97,11 +99,14 @@ function runDirection(
     const t = reverse ? steps - 1 - s : s;
     const xBase = t * inSize;
     for (let r = 0; r < 4 * H; r++) {
-      let acc = dir.bias[r]!;
+      let acc = bias[r]!;
       const wi = r * inSize;
-      for (let j = 0; j < inSize; j++) acc += dir.wih[wi + j]! * input[xBase + j]!;
-      const wh = r * H;
-      for (let j = 0; j < H; j++) acc += dir.whh[wh + j]! * h[j]!;
+      for (let j = 0; j < inSize; j++) acc += wih[wi + j]! * input[xBase + j]!;
+      // h is 0 before the first step.
+      if (s > 0) {
+        const wh = r * H;
+        for (let j = 0; j < H; j++) acc += whh[wh + j]! * h[j]!;
+      }
       gates[r] = acc;
     }
     for (let j = 0; j < H; j++) {
