@@ -25,6 +25,7 @@ import {
   rfSniaScore,
   sigmoidFeatures,
 } from '../../../src/pipeline/classifiers/fink/rf-snia.ts';
+import { ztfRoid, ztfRoidInput } from '../../../src/pipeline/steps/roid.step.ts';
 import { PROJECT_ROOT } from '../../../src/project.ts';
 import { finkModels } from '../../helpers/fink-models.ts';
 import { ztfAlertFiles } from '../../helpers/shared-data.ts';
@@ -158,6 +159,14 @@ describe('rf_kn_vs_nonkn', () => {
       );
     });
     expect(off).toEqual([]);
+  });
+});
+
+describe("the project's roid stage", () => {
+  it("equals fink-science's roid_catcher on every alert (so the label can use it)", () => {
+    const off = records.filter((r) => ztfRoid(ztfRoidInput(r)) !== refOf(r).roid);
+    expect(off.map((r) => String(r.candid))).toEqual([]);
+    expect(new Set(records.map((r) => refOf(r).roid))).toEqual(new Set([0, 1, 2, 3]));
   });
 });
 

@@ -6,6 +6,7 @@ import {
   isSourceBehind,
   mag2fluxcalSnana,
   nalerthist,
+  ztfDcLightCurve,
   ztfLightCurve,
 } from '../../../src/pipeline/classifiers/fink/photometry.ts';
 import type { ZtfAlert } from '../../../src/pipeline/decode/ztf-avro.ts';
@@ -107,6 +108,20 @@ describe('ztfLightCurve and nalerthist', () => {
 
   it('counts negative detections and not upper limits', () => {
     expect(nalerthist(ztfLightCurve(alert))).toBe(2);
+  });
+
+  it('gives both magnitudes per point, negative detections marked', () => {
+    const points = ztfDcLightCurve(alert);
+    expect(points.map((p) => [p.kind, p.negative])).toEqual([
+      ['upper-limit', false],
+      ['detection', false],
+      ['detection', true],
+    ]);
+    expect(points[0]).toMatchObject({ magpsf: null, dcmag: null, diffmaglim: 19.5 });
+    expect(points[2]!.dcmag).toBeCloseTo(dcMag(18, 0.1, 17, 0.02, 'f').mag, 12);
+    // Fainter than the reference: the apparent magnitude is fainter than the reference's 17.
+    expect(points[2]!.dcmag!).toBeGreaterThan(17);
+    expect(points[1]!.dcmag!).toBeLessThan(17);
   });
 });
 

@@ -193,3 +193,41 @@ export const EXTRAGALACTIC_HOST_TYPES: ReadonlySet<string> = new Set([
   'GravLens_Candidate',
   'SN*_Candidate',
 ]);
+
+/** One point of a ZTF light curve with both magnitudes, for the API and the dashboard. */
+export interface ZtfDcPoint {
+  jd: number;
+  fid: number;
+  /** A detection has a magnitude (positive or negative difference); an upper limit only diffmaglim. */
+  kind: 'detection' | 'upper-limit';
+  /** isdiffpos 'f' or '0': the source was fainter than in the reference image. */
+  negative: boolean;
+  /** Difference magnitude (of |difference flux|) and error; null for upper limits. */
+  magpsf: number | null;
+  sigmapsf: number | null;
+  diffmaglim: number | null;
+  /** Apparent magnitude (dcMag) and error; null where Fink's is NaN (no reference source, ...). */
+  dcmag: number | null;
+  dcmagErr: number | null;
+}
+
+/** Every point of the alert (history first, the candidate last), with its DC magnitude as Fink computes it. */
+export function ztfDcLightCurve(alert: Pick<ZtfAlert, 'candidate' | 'prv_candidates'>): ZtfDcPoint[] {
+  const lc = ztfLightCurve(alert);
+  const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+  return Array.from(lc.jd, (jd, i) => {
+    const detected = !Number.isNaN(lc.magpsf[i]!);
+    const dc = dcMag(lc.magpsf[i]!, lc.sigmapsf[i]!, lc.magnr[i]!, lc.sigmagnr[i]!, lc.isdiffpos[i]!);
+    return {
+      jd,
+      fid: lc.fid[i]!,
+      kind: detected ? 'detection' : 'upper-limit',
+      negative: detected && (lc.isdiffpos[i] === 'f' || lc.isdiffpos[i] === '0'),
+      magpsf: orNull(lc.magpsf[i]!),
+      sigmapsf: orNull(lc.sigmapsf[i]!),
+      diffmaglim: orNull(lc.diffmaglim[i]!),
+      dcmag: detected ? orNull(dc.mag) : null,
+      dcmagErr: detected ? orNull(dc.magErr) : null,
+    };
+  });
+}
