@@ -137,7 +137,7 @@ export function registerCatalogCommands(program: Command, getConfig: GetConfig):
   catalog
     .command('load')
     .description(
-      'load a CSV (comma-separated, header line) or Parquet catalog into ClickHouse; a catalog of the same ' +
+      'load a CSV (comma-separated, header line), Parquet or FITS (binary table) catalog into ClickHouse; a catalog of the same ' +
         'name is replaced. Decimal coordinates are degrees; sexagesimal RA is hours ("12 34 56.7", ' +
         '"12:34:56.7", "12h34m56.7s"), sexagesimal Dec degrees ("-00 30 00")',
     )
