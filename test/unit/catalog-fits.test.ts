@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FitsTableError, readFitsTable } from '../../src/catalogs/fits-table.ts';
 import { openCatalogFiles, parseRa } from '../../src/catalogs/reader.ts';
 import { wheelCatalogDir } from '../../src/cli/catalog-command.ts';
 import { finkModels } from '../helpers/fink-models.ts';
 import { testConfig } from '../helpers/context.ts';
+
+// On a fresh machine the first use installs the models (pip download of the wheel): more than a test's 5 s.
+beforeAll(() => finkModels(), 300_000);
 
 async function lacFiles(): Promise<string[]> {
   await finkModels();

@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installConfiguredModels } from '../../../src/cli/models-command.ts';
 import { ModelFilesError, openInstalledModels, versionDir } from '../../../src/models/manifest.ts';
 import { loadSnnModel } from '../../../src/pipeline/classifiers/fink/snn.ts';
 import type { SnnModelJson } from '../../../src/pipeline/classifiers/fink/snn.ts';
 import { finkModels } from '../../helpers/fink-models.ts';
 import { testConfig } from '../../helpers/context.ts';
+
+// On a fresh machine the first use installs the models (pip download of the wheel): more than a test's 5 s.
+beforeAll(() => finkModels(), 300_000);
 
 const dirs: string[] = [];
 afterAll(() => {

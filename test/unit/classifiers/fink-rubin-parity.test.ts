@@ -3,7 +3,7 @@
 // scripts/parity/run-reference.sh recorded them (points and score).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RubinAlert, RubinDiaSource } from '../../../src/pipeline/decode/rubin-avro.ts';
 import { snnScoreRubin } from '../../../src/pipeline/classifiers/fink/index.ts';
 import { loadSnnModel } from '../../../src/pipeline/classifiers/fink/snn.ts';
@@ -23,6 +23,9 @@ interface RubinReference {
 const reference = JSON.parse(
   readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'fink-parity', 'rubin-reference.json'), 'utf8'),
 ) as RubinReference;
+
+// On a fresh machine the first use installs the models (pip download of the wheel): more than a test's 5 s.
+beforeAll(() => finkModels(), 300_000);
 
 function source([mjd, band, flux, fluxErr]: [number, string, number, number]): RubinDiaSource {
   return { midpointMjdTai: mjd, band, psfFlux: flux, psfFluxErr: fluxErr } as unknown as RubinDiaSource;
