@@ -3,6 +3,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { decodeBenchmark } from './decode.bench.ts';
 import { e2eBenchmark } from './e2e.bench.ts';
+import { finkClassifiersBenchmark } from './fink-classifiers.bench.ts';
 import { graphqlBenchmark } from './graphql.bench.ts';
 
 export interface BenchmarkResult {
@@ -13,6 +14,7 @@ export interface BenchmarkResult {
 const BENCHMARKS: Record<string, () => Promise<BenchmarkResult[]>> = {
   decode: decodeBenchmark,
   e2e: e2eBenchmark,
+  'fink-classifiers': finkClassifiersBenchmark,
   graphql: graphqlBenchmark,
 };
 

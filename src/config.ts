@@ -172,6 +172,28 @@ const servicesSchema = z
   })
   .strict();
 
+const modelsSchema = z
+  .object({
+    /**
+     * The fink-science release whose wheel (PyPI) provides the trained models and the catalogs that ship with it;
+     * `fink models install` fetches it once into <cacheDir>/fink-science-<version>.
+     */
+    finkScienceVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'a fink-science release, e.g. 7.4.0')
+      .default('7.4.0'),
+    /** Where the wheel, the extracted and converted models and the manifest are cached; ~ is the home directory. */
+    cacheDir: z.string().default('~/.cache/fink/models'),
+    /** The interpreter that runs pip and builds the small conversion environment (numpy only). */
+    python: z.string().min(1).default('python3'),
+    /**
+     * A checkout of github.com/b-biswas/kndetect (v1.0.0), for the kilonova classifier: fink-science 7.4.0 loads
+     * its forest from the kndetect package, which is neither in the wheel nor on PyPI. Unset: no kilonova score.
+     */
+    kndetectDir: z.string().min(1).optional(),
+  })
+  .strict();
+
 const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -190,6 +212,7 @@ export const configSchema = z
     pipeline: pipelineSchema.default(pipelineSchema.parse({})),
     server: serverSchema.default(serverSchema.parse({})),
     services: servicesSchema.default(servicesSchema.parse({})),
+    models: modelsSchema.default(modelsSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
   })
   .strict();
@@ -203,6 +226,7 @@ export type PipelineConfig = ParsedConfig['pipeline'];
 export type ServerConfig = ParsedConfig['server'];
 export type ServicesConfig = ParsedConfig['services'];
 export type LogConfig = ParsedConfig['log'];
+export type ModelsConfig = ParsedConfig['models'];
 
 export interface Config {
   stateDir: string;
@@ -213,6 +237,7 @@ export interface Config {
   pipeline: PipelineConfig;
   server: ServerConfig;
   services: ServicesConfig;
+  models: ModelsConfig;
   log: LogConfig;
   /** The file the config was read from, if any. */
   file: string | undefined;
@@ -271,6 +296,13 @@ function resolveConfig(parsed: ParsedConfig, cwd: string, file: string | undefin
           ? [`${kafka.host}:${kafka.port}`]
           : kafka.brokers,
       cacheDir: path.resolve(cwd, kafka.cacheDir.replace(/^~(?=$|\/)/, homedir())),
+    },
+    models: {
+      ...parsed.models,
+      cacheDir: path.resolve(cwd, parsed.models.cacheDir.replace(/^~(?=$|\/)/, homedir())),
+      ...(parsed.models.kndetectDir === undefined
+        ? {}
+        : { kndetectDir: path.resolve(cwd, parsed.models.kndetectDir.replace(/^~(?=$|\/)/, homedir())) }),
     },
     simulator: {
       ...parsed.simulator,

@@ -1,4 +1,4 @@
-// Reads a static catalog (CSV or Parquet) into validated sources: id, position in degrees, type, extra columns.
+// Reads a static catalog (CSV, Parquet or a FITS binary table) into validated sources: id, position in degrees, type, extra columns.
 //
 // Coordinates are read the way catalogs write them:
 // - a plain number (or a number-typed Parquet column) is degrees, for RA as for Dec;
@@ -9,15 +9,17 @@
 // Every rejected value names the row (1-based, header excluded; CSV also gives the line) and the column, so a
 // bad file is fixed at the place it is wrong. Nothing is written before the header has been checked.
 import { constants, createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CsvError, parse as parseCsv } from 'csv-parse';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { CatalogSource } from '../storage/catalog-store.ts';
+import { FitsTableError, readFitsTable } from './fits-table.ts';
+import type { FitsTable } from './fits-table.ts';
 
-export type CatalogFormat = 'csv' | 'parquet';
+export type CatalogFormat = 'csv' | 'parquet' | 'fits';
 
 /** Which columns of the file hold what. Names are matched exactly (CSV header cells are trimmed). */
 export interface CatalogColumns {
@@ -29,6 +31,11 @@ export interface CatalogColumns {
   type?: string | null | undefined;
   /** Extra columns kept with each source as JSON text, not interpreted. */
   extra?: readonly string[] | undefined;
+  /**
+   * Read a right ascension of exactly 360° as 0° (the same point) instead of refusing it: Mangrove, in the
+   * fink-science wheel, writes some sources at ra = 360.0 (astropy, which Fink matches with, wraps it).
+   */
+  wrapRa360?: boolean | undefined;
 }
 
 export interface CatalogFile {
@@ -55,7 +62,10 @@ export function catalogFormat(file: string): CatalogFormat {
   const extension = path.extname(file).toLowerCase();
   if (extension === '.csv') return 'csv';
   if (extension === '.parquet' || extension === '.pq') return 'parquet';
-  throw new CatalogReadError(`${file}: unknown catalog format '${extension}' (expected .csv or .parquet)`);
+  if (extension === '.fits' || extension === '.fit' || extension === '.fts') return 'fits';
+  throw new CatalogReadError(
+    `${file}: unknown catalog format '${extension}' (expected .csv, .parquet or .fits)`,
+  );
 }
 
 /**
@@ -71,7 +81,39 @@ export async function openCatalog(file: string, columns: CatalogColumns): Promis
       cause: err,
     });
   }
+  if (format === 'fits') return openFits(file, columns);
   return format === 'csv' ? openCsv(file, columns) : openParquet(file, columns);
+}
+
+/**
+ * Several files of one catalog (4LAC ships its high- and low-latitude parts as two FITS tables): every file is
+ * opened and checked first, then their sources follow each other. Without an id column, a source's id is
+ * <file number>:<row number> so that rows of different files do not share one.
+ */
+export async function openCatalogFiles(
+  files: readonly string[],
+  columns: CatalogColumns,
+): Promise<CatalogFile> {
+  if (files.length === 0) throw new CatalogReadError('no catalog file given');
+  const opened: CatalogFile[] = [];
+  for (const file of files) opened.push(await openCatalog(file, columns));
+  if (opened.length === 1) return opened[0]!;
+  const counts = opened.map((f) => f.rowCount);
+  const numbered = columns.id === null || columns.id === undefined;
+  async function* sources(): AsyncGenerator<CatalogSource> {
+    for (const [i, part] of opened.entries()) {
+      for await (const source of part.sources()) {
+        yield numbered ? { ...source, sourceId: `${i + 1}:${source.sourceId}` } : source;
+      }
+    }
+  }
+  return {
+    file: files.join(','),
+    format: opened[0]!.format,
+    columns: opened[0]!.columns,
+    rowCount: counts.every((c) => c !== null) ? counts.reduce<number>((a, b) => a + b, 0) : null,
+    sources,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -129,7 +171,7 @@ function coordinateText(value: unknown): string | number {
  * Right ascension in degrees, in [0, 360). Numbers and decimal text are degrees ("12.5h" is hours);
  * sexagesimal text is hours ("12 34 56.7", "12:34:56.7", "12h34m56.7s") unless written with d or °.
  */
-export function parseRa(value: unknown): number {
+export function parseRa(value: unknown, options: { wrap360?: boolean } = {}): number {
   const text = coordinateText(value);
   let degrees: number;
   if (typeof text === 'number') {
@@ -153,6 +195,7 @@ export function parseRa(value: unknown): number {
     }
   }
   if (!Number.isFinite(degrees)) throw new CoordinateError(`${String(value)} is not a finite number`);
+  if (degrees === 360 && options.wrap360 === true) return 0;
   if (degrees < 0 || degrees >= 360) {
     throw new CoordinateError(`right ascension ${degrees}° is outside [0, 360)`);
   }
@@ -244,7 +287,7 @@ function toSource(file: string, place: RowPlace, cell: CellReader, wanted: Catal
       throw err;
     }
   };
-  const ra = coordinate(wanted.ra, parseRa);
+  const ra = coordinate(wanted.ra, (value) => parseRa(value, { wrap360: wanted.wrapRa360 === true }));
   const dec = coordinate(wanted.dec, parseDec);
 
   let sourceId = String(place.row);
@@ -386,6 +429,33 @@ async function openParquet(file: string, wanted: CatalogColumns): Promise<Catalo
     }
   }
   return { file, format: 'parquet', columns, rowCount: Number(metadata.num_rows), sources };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// FITS: the first binary table of the file, read whole (catalogs shipped as FITS are small).
+
+async function openFits(file: string, wanted: CatalogColumns): Promise<CatalogFile> {
+  let table: FitsTable;
+  try {
+    table = readFitsTable(await readFile(file), path.basename(file));
+  } catch (err) {
+    if (err instanceof FitsTableError) throw new CatalogReadError(err.message, { cause: err });
+    throw err;
+  }
+  const columns = table.columns.map((c) => c.name);
+  checkColumns(file, columns, wanted);
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  async function* sources(): AsyncGenerator<CatalogSource> {
+    for (let row = 0; row < table.rowCount; row++) {
+      const cell: CellReader = (name) => {
+        const column = byName.get(name);
+        return column === undefined ? undefined : table.value(row, column);
+      };
+      // The table is in memory: nothing to wait for, but the catalog interface is asynchronous.
+      yield await Promise.resolve(toSource(file, { row: row + 1 }, cell, wanted));
+    }
+  }
+  return { file, format: 'fits', columns, rowCount: table.rowCount, sources };
 }
 
 async function readParquetMetadata(file: string): Promise<{ buffer: AsyncBuffer; metadata: FileMetaData }> {

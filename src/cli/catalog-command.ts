@@ -2,6 +2,10 @@
 //
 //   fink catalog load gcvs ../shared/catalogs/gcvs.parquet --ra ra --dec dec --radius 1.5 --type-column VarType
 //   fink catalog load 3hsp ../shared/catalogs/3hsp.csv --ra R.A. --dec Dec --radius 60 --id-column "3HSP Source name"
+//   fink catalog load x4lac table-4LAC-DR3-h.fits table-4LAC-DR3-l.fits --ra RAJ2000 --dec DEJ2000 --radius 60 \
+//     --id-column Source_Name
+//   fink catalog load-fink       (the catalogs of the fink-science wheel, with Fink's radii: run
+//                                 `fink models install` first)
 //   fink catalog list
 //   fink catalog drop gcvs
 //
@@ -9,12 +13,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { CatalogReadError, openCatalog } from '../catalogs/reader.ts';
+import { CatalogReadError, openCatalogFiles } from '../catalogs/reader.ts';
 import type { Config } from '../config.ts';
 import { configOption } from './options.ts';
 import { CatalogError, ClickHouseCatalogStore, MAX_RADIUS_ARCSEC } from '../storage/catalog-store.ts';
 import type { CatalogInfo } from '../storage/catalog-store.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
+import { versionDir } from '../models/manifest.ts';
 
 type GetConfig = (options: { config?: string }) => Config;
 
@@ -73,7 +78,8 @@ async function withStore<T>(config: Config, use: (store: ClickHouseCatalogStore)
 
 export interface CatalogFileRequest {
   name: string;
-  file: string;
+  /** One file, or the parts of one catalog (read one after the other, same columns). */
+  file: string | readonly string[];
   ra: string;
   dec: string;
   radiusArcsec: number;
@@ -81,21 +87,27 @@ export interface CatalogFileRequest {
   typeColumn: string | null;
   extraColumns: string[];
   overriding: boolean;
+  /** Read ra = 360 as 0 (see CatalogColumns.wrapRa360). */
+  wrapRa360?: boolean;
 }
 
-/** Reads a CSV or Parquet catalog and loads (or replaces) it; `fink catalog load` and `fink demo` use it. */
+/** Reads a CSV, Parquet or FITS catalog and loads (or replaces) it; `fink catalog load` and `fink demo` use it. */
 export async function loadCatalogFile(
   config: Config,
   request: CatalogFileRequest,
 ): Promise<{ rows: number; hpxOrder: number; seconds: number }> {
-  const file = path.resolve(request.file);
-  // Opening checks every named column before anything is written.
-  const source = await openCatalog(file, {
+  const files = (typeof request.file === 'string' ? [request.file] : request.file).map((f) =>
+    path.resolve(f),
+  );
+  const file = files.join(',');
+  // Opening checks every named column of every file before anything is written.
+  const source = await openCatalogFiles(files, {
     ra: request.ra,
     dec: request.dec,
     id: request.idColumn,
     type: request.typeColumn,
     extra: request.extraColumns,
+    wrapRa360: request.wrapRa360,
   });
   const started = performance.now();
   const result = await withStore(config, (store) =>
@@ -125,12 +137,12 @@ export function registerCatalogCommands(program: Command, getConfig: GetConfig):
   catalog
     .command('load')
     .description(
-      'load a CSV (comma-separated, header line) or Parquet catalog into ClickHouse; a catalog of the same ' +
+      'load a CSV (comma-separated, header line), Parquet or FITS (binary table) catalog into ClickHouse; a catalog of the same ' +
         'name is replaced. Decimal coordinates are degrees; sexagesimal RA is hours ("12 34 56.7", ' +
         '"12:34:56.7", "12h34m56.7s"), sexagesimal Dec degrees ("-00 30 00")',
     )
     .argument('<name>', "the catalog's name in matches (letters, digits, _ . -)")
-    .argument('<file>', 'a .csv or .parquet file')
+    .argument('<files...>', 'a .csv, .parquet or .fits file (or the parts of one catalog)')
     .requiredOption('--ra <column>', 'right ascension column')
     .requiredOption('--dec <column>', 'declination column')
     .requiredOption(
@@ -154,11 +166,11 @@ export function registerCatalogCommands(program: Command, getConfig: GetConfig):
       false,
     )
     .addOption(configOption())
-    .action((name: string, file: string, options: LoadOptions) =>
+    .action((name: string, files: string[], options: LoadOptions) =>
       reportingErrors(async () => {
         const result = await loadCatalogFile(getConfig(options), {
           name,
-          file,
+          file: files,
           ra: options.ra,
           dec: options.dec,
           radiusArcsec: options.radius,
@@ -168,9 +180,29 @@ export function registerCatalogCommands(program: Command, getConfig: GetConfig):
           overriding: options.overriding,
         });
         console.log(
-          `loaded catalog ${name}: ${result.rows} rows from ${file} in ${result.seconds.toFixed(1)} s ` +
+          `loaded catalog ${name}: ${result.rows} rows from ${files.join(', ')} in ${result.seconds.toFixed(1)} s ` +
             `(radius ${options.radius}", HEALPix order ${result.hpxOrder}${options.overriding ? ', overriding' : ''})`,
         );
+      }),
+    );
+
+  catalog
+    .command('load-fink')
+    .description(
+      'load the catalogs of the fink-science wheel with Fink\'s radii and field names: vsx (VSX, 1.5"), ' +
+        'x4lac (4LAC DR3, 60"), mangrove (Mangrove, 60"); run `fink models install` first',
+    )
+    .addOption(configOption())
+    .action((options: { config?: string }) =>
+      reportingErrors(async () => {
+        const config = getConfig(options);
+        for (const request of finkWheelCatalogs(wheelCatalogDir(config))) {
+          const result = await loadCatalogFile(config, request);
+          console.log(
+            `loaded catalog ${request.name}: ${result.rows} rows in ${result.seconds.toFixed(1)} s ` +
+              `(radius ${request.radiusArcsec}")`,
+          );
+        }
       }),
     );
 
@@ -219,4 +251,56 @@ export function formatCatalogTable(catalogs: readonly CatalogInfo[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** Where `fink models install` puts the wheel's catalogs. */
+export function wheelCatalogDir(config: Pick<Config, 'models'>): string {
+  return path.join(versionDir(config.models.cacheDir, config.models.finkScienceVersion), 'files', 'catalogs');
+}
+
+/**
+ * The positional catalogs of the fink-science wheel, named after the fields Fink fills from them, with the radii
+ * fink-broker uses (fink_broker/ztf/science.py apply_all_xmatch; fink-science ztf/xmatch):
+ * - vsx: AAVSO VSX (RAJ2000, DEJ2000, VType), 1.5". Fink queries VizieR's B/vsx through the CDS xmatch service at
+ *   1.5"; the wheel's vsx.parquet is the same catalogue, read here.
+ * - x4lac: Fermi 4LAC DR3, high- and low-latitude tables, id Source_Name, 60".
+ * - mangrove: Mangrove (galaxies for gravitational-wave follow-up), 60", with Fink's payload columns
+ *   HyperLEDA_name, 2MASS_name, lum_dist, ang_dist kept as extra columns.
+ * GCVS (1.5") and 3HSP (60") are in the wheel too, and in ../shared (loaded by the demo). The CTAO blazar list
+ * (CTAO_blazars_ztf_dr22.parquet) has no coordinates: Fink's blazar modules look it up by ZTF object name, so it
+ * is not a cross-match catalog.
+ */
+export function finkWheelCatalogs(dir: string): CatalogFileRequest[] {
+  const file = (name: string) => path.join(dir, name);
+  const base = { idColumn: null, typeColumn: null, extraColumns: [], overriding: false };
+  return [
+    {
+      ...base,
+      name: 'vsx',
+      file: file('vsx.parquet'),
+      ra: 'RAJ2000',
+      dec: 'DEJ2000',
+      radiusArcsec: 1.5,
+      typeColumn: 'VType',
+    },
+    {
+      ...base,
+      name: 'x4lac',
+      file: [file('table-4LAC-DR3-h.fits'), file('table-4LAC-DR3-l.fits')],
+      ra: 'RAJ2000',
+      dec: 'DEJ2000',
+      radiusArcsec: 60,
+      idColumn: 'Source_Name',
+    },
+    {
+      ...base,
+      name: 'mangrove',
+      file: file('mangrove_filtered.parquet'),
+      ra: 'ra',
+      dec: 'dec',
+      radiusArcsec: 60,
+      extraColumns: ['HyperLEDA_name', '2MASS_name', 'lum_dist', 'ang_dist'],
+      wrapRa360: true,
+    },
+  ];
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../logger.ts';
 import { createKafka } from '../pipeline/kafka.ts';
 import { formatStreamStatus, watchStream } from './checkstream.ts';
 import { registerCatalogCommands } from './catalog-command.ts';
+import { registerModelsCommands } from './models-command.ts';
 import { registerTokenCommands } from './token-command.ts';
 import { configOption } from './options.ts';
 import { runDemo } from './demo.ts';
@@ -161,6 +162,7 @@ datasim
   });
 
 registerCatalogCommands(program, (options) => config(options));
+registerModelsCommands(program, (options) => config(options));
 registerTokenCommands(program, (options) => config(options));
 
 program

@@ -23,6 +23,8 @@ export interface PythonEnvOptions {
   minVersion?: readonly [major: number, minor: number];
   /** How long to wait for another process that is building the same environment. */
   lockTimeoutMs?: number;
+  /** The environment's directory name under stateDir (default venv-interop). */
+  envName?: string;
   logger?: Logger;
 }
 
@@ -39,7 +41,7 @@ export async function ensurePythonEnv(
   requirementsFile: string,
   options: PythonEnvOptions = {},
 ): Promise<string> {
-  const envDir = path.join(stateDir, ENV_DIR);
+  const envDir = path.join(stateDir, options.envName ?? ENV_DIR);
   const envPython = path.join(envDir, 'bin', 'python');
   const requirements = await readFile(requirementsFile).catch((err: unknown) => {
     throw new PythonEnvError(

@@ -139,7 +139,7 @@ describe('catalogFormat', () => {
   });
 
   it('rejects other extensions, naming them', () => {
-    expect(() => catalogFormat('stars.fits')).toThrow(/unknown catalog format '\.fits'/);
+    expect(() => catalogFormat('stars.vot')).toThrow(/unknown catalog format '\.vot'/);
   });
 });
 
