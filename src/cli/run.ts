@@ -8,11 +8,7 @@ import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, serveMetrics, type PipelineMetrics } from '../metrics.ts';
 import { SURVEYS, type Alert } from '../pipeline/alert.ts';
 import { resolveClassifiers } from '../pipeline/classifiers/builtin.ts';
-import { createAlertDecoder, type AlertDecoder } from '../pipeline/decode/alert-decoder.ts';
-import { rubinToAlert } from '../pipeline/decode/rubin-alert.ts';
-import { createRubinDecoder } from '../pipeline/decode/rubin-avro.ts';
-import { createSchemaRegistryClient } from '../pipeline/decode/schema-registry.ts';
-import { createZtfDecoder } from '../pipeline/decode/ztf-avro.ts';
+import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
 import { brokerPackageVersion, createDistributionEncoder } from '../pipeline/encode/distribution.ts';
 import { BUILTIN_FILTERS, distributionTopic } from '../pipeline/filters/builtin.ts';
 import { Pipeline } from '../pipeline/framework.ts';
@@ -177,7 +173,7 @@ async function runStream2Raw(context: RunContext): Promise<void> {
   try {
     await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
       createStream2RawHandler({
-        decoder: createDecoder(config),
+        decoder: createConfiguredDecoder(config),
         store: new ClickHouseRawAlertStore(clickhouse),
         deadLetters: createKafkaDeadLetterSink(
           producer,
@@ -228,29 +224,6 @@ function ingestLimits({ pipeline }: Config): IngestLimits {
   };
 }
 
-/** ZTF always; Rubin through the schema registry when configured, else the local schema directories. */
-function createDecoder(config: Config): AlertDecoder {
-  const { pipeline, sharedDir } = config;
-  const rubin = createRubinDecoder({
-    registry:
-      pipeline.schemaRegistryUrl === undefined
-        ? undefined
-        : createSchemaRegistryClient({ url: pipeline.schemaRegistryUrl }),
-    schemaDirs: new Map(
-      Object.entries(pipeline.rubinSchemas).map(([id, dir]) => [Number(id), path.resolve(sharedDir, dir)]),
-    ),
-  });
-  return createAlertDecoder({
-    ztf: createZtfDecoder(),
-    rubin: {
-      decode: async (message) => {
-        const { alert, schemaJson } = await rubin.decodeWithSchema(message);
-        return rubinToAlert(alert, schemaJson);
-      },
-    },
-  });
-}
-
 async function runRaw2Science(context: RunContext): Promise<void> {
   const { config, logger, signal } = context;
   const clickhouse = connectClickHouse(config.clickhouse);
@@ -267,7 +240,7 @@ async function runRaw2Science(context: RunContext): Promise<void> {
   try {
     await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
       createRaw2ScienceHandler({
-        decoder: createDecoder(config),
+        decoder: createConfiguredDecoder(config),
         pipeline,
         store: new ClickHouseScienceStore(clickhouse),
         encoder: createDistributionEncoder(),

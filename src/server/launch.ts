@@ -16,6 +16,7 @@ import { createGraphiqlHandler } from './graphiql.ts';
 import { startLiveFeed, type LiveFeed } from './live-feed.ts';
 import { GRAPHQL_PATH, startServer, type FinkServer, type Route } from './server.ts';
 import { createClickHouseStores } from './stores.ts';
+import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
 import { createWebhookDispatcher } from './webhooks.ts';
 import { createWatchlistCache, createWatchlistMatcher } from '../pipeline/steps/watchlist.step.ts';
 import type { Producer } from 'kafkajs';
@@ -40,7 +41,7 @@ export async function launchServer(
 ): Promise<LaunchedServer> {
   const { server: serverConfig, pipeline } = config;
   const client = connectClickHouse(config.clickhouse);
-  const stores = createClickHouseStores(client);
+  const stores = createClickHouseStores(client, createConfiguredDecoder(config));
   const kafka = createKafka(config.kafka, logger, 'fink-server');
   await ensureTopics(
     kafka,

@@ -6,7 +6,10 @@ import type { CatalogInfo } from '../storage/catalog-store.ts';
 import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
 import type { ClickHouseClient } from '../storage/clickhouse.ts';
 import { ClickHouseAnnotationStore, type AnnotationStore } from '../storage/collab-store.ts';
-import { ClickHouseCutoutStore, type CutoutStore } from '../storage/cutout-store.ts';
+import { createArchiveCutoutStore } from '../pipeline/archive-cutouts.ts';
+import type { AlertDecoder } from '../pipeline/decode/alert-decoder.ts';
+import type { CutoutStore } from '../storage/cutout-store.ts';
+import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
 import {
   ClickHouseFollowupStore,
   ClickHouseWebhookStore,
@@ -37,11 +40,12 @@ export interface ServerServices {
   webhooks: WebhookDispatcher;
 }
 
-export function createClickHouseStores(client: ClickHouseClient): ServerStores {
+/** The stores over one ClickHouse; `decoder` reads the alerts of the raw archive (their cutouts). */
+export function createClickHouseStores(client: ClickHouseClient, decoder: AlertDecoder): ServerStores {
   return {
     alerts: new ClickHouseAlertStore(client),
     catalogs: new ClickHouseCatalogStore(client),
-    cutouts: new ClickHouseCutoutStore(client),
+    cutouts: createArchiveCutoutStore(new ClickHouseRawAlertStore(client), decoder),
     tokens: new ClickHouseTokenStore(client),
     annotations: new ClickHouseAnnotationStore(client),
     watchlists: new ClickHouseWatchlistStore(client),

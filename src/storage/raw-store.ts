@@ -1,7 +1,7 @@
 // The lossless archive: every received alert as its original bytes plus the key fields to find it again.
 import type { ClickHouseClient } from './clickhouse.ts';
 import { encodeRows, insertEncoded, queryRowBinary, type EncodedInsert } from './row-binary.ts';
-import { join, sql } from './sql.ts';
+import { join, sql, type Sql } from './sql.ts';
 import { defineTable, type RowOfTable } from './table.ts';
 
 export const RAW_ALERTS = defineTable('raw_alerts', {
@@ -40,6 +40,8 @@ export interface RawAlertWriter {
 export interface RawAlertReader {
   /** The archived bytes of these alerts (one per key found; a replayed message's copies are the same bytes). */
   payloads(keys: readonly RawAlertKey[]): Promise<ArchivedAlert[]>;
+  /** The same by alert id alone, whatever the survey (the cutout endpoints know only the id). */
+  payloadsByAlertIds(alertIds: readonly bigint[]): Promise<ArchivedAlert[]>;
 }
 
 export type RawAlertStore = RawAlertWriter & RawAlertReader;
@@ -60,22 +62,40 @@ export class ClickHouseRawAlertStore implements RawAlertStore {
   }
 
   async payloads(keys: readonly RawAlertKey[]): Promise<ArchivedAlert[]> {
+    return this.chunked(keys, (part) => {
+      const tuples = part.map(({ survey, alertId }) => sql`(${survey}, ${alertId})`);
+      return sql`(survey, alert_id) IN (${join(tuples, ', ')})`;
+    });
+  }
+
+  async payloadsByAlertIds(alertIds: readonly bigint[]): Promise<ArchivedAlert[]> {
+    // The sort key is (survey, alert_id): within each survey's granules alert_id is sorted, so the index finds an
+    // id's granules without the survey too.
+    return this.chunked(
+      [...new Set(alertIds)],
+      (part) =>
+        sql`alert_id IN (${join(
+          part.map((id) => sql`${id}`),
+          ', ',
+        )})`,
+    );
+  }
+
+  private async chunked<K>(
+    keys: readonly K[],
+    condition: (part: readonly K[]) => Sql,
+  ): Promise<ArchivedAlert[]> {
     const found: ArchivedAlert[] = [];
     for (let start = 0; start < keys.length; start += MAX_KEYS_PER_QUERY) {
-      const tuples = join(
-        keys
-          .slice(start, start + MAX_KEYS_PER_QUERY)
-          .map(({ survey, alertId }) => sql`(${survey}, ${alertId})`),
-        ', ',
-      );
-      // The sort key (survey, alert_id) finds each granule. A message replayed in another month is in another
-      // partition, which FINAL would not merge: LIMIT 1 BY keeps one copy (they are the same bytes).
+      // A message replayed in another month is in another partition, which FINAL would not merge: LIMIT 1 BY
+      // keeps one copy (they are the same bytes).
       found.push(
         ...(await queryRowBinary(
           this.client,
           RAW_ALERTS,
           ['survey', 'alertId', 'payload'],
-          sql`SELECT survey, alert_id, payload FROM raw_alerts WHERE (survey, alert_id) IN (${tuples})
+          sql`SELECT survey, alert_id, payload FROM raw_alerts
+              WHERE ${condition(keys.slice(start, start + MAX_KEYS_PER_QUERY))}
               LIMIT 1 BY survey, alert_id`,
         )),
       );

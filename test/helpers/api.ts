@@ -65,15 +65,24 @@ export async function createApiSandbox(prefix: string, options: ApiSandboxOption
       const { candid, candidate } = decoder.decode(payload);
       if (candidate.rb !== null && candidate.rb >= 0.55 && candidate.nbad === 0) passing.add(String(candid));
     }
+    const archived = new Set(payloads.map((payload) => String(decoder.decode(payload).candid)));
+    // stream2raw archives the alerts (their cutouts are served from there), raw2science stores the science.
+    await pipeline.start('stream2raw');
     await pipeline.start('raw2science');
     await pipeline.publish(payloads);
-    await waitFor(async () => {
+    const count = async (table: 'alerts' | 'raw_alerts') => {
       const [row] = await queryRows<{ n: string }>(
         pipeline.db.client,
-        sql`SELECT count() AS n FROM alerts FINAL`,
+        table === 'alerts'
+          ? sql`SELECT count() AS n FROM alerts FINAL`
+          : sql`SELECT count() AS n FROM raw_alerts FINAL`,
       );
-      return Number(row?.n) === passing.size;
-    }, 120_000);
+      return Number(row?.n);
+    };
+    await waitFor(
+      async () => (await count('alerts')) === passing.size && (await count('raw_alerts')) === archived.size,
+      120_000,
+    );
   }
   const launched = await launchServer(config, createLogger(config.log));
   const url = launched.server.url;

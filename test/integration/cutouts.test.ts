@@ -1,24 +1,24 @@
-// The cutout endpoints against a real ClickHouse: real ZTF and Rubin cutouts written the way raw2science writes
-// them, served over HTTP on port 0, and compared byte for byte with the alerts they came from.
-import { readFileSync } from 'node:fs';
+// The cutout endpoints against a real ClickHouse: real ZTF and Rubin alerts archived the way stream2raw archives
+// them (their cutouts are stored once, inside the alert's bytes), served over HTTP on port 0, and compared byte
+// for byte with the alerts they came from.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { decode } from 'fast-png';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRubinParquet } from '../../datasim/rubin.ts';
-import { rubinToAlert } from '../../src/pipeline/decode/rubin-alert.ts';
-import { ztfToAlert } from '../../src/pipeline/decode/ztf-alert.ts';
-import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
+import { rubinMessages } from '../../datasim/rubin.ts';
+import { createArchiveCutoutStore } from '../../src/pipeline/archive-cutouts.ts';
+import type { Alert } from '../../src/pipeline/alert.ts';
+import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-decoder.ts';
+import { encodeZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
 import { cutoutPath, createCutoutHandler } from '../../src/server/cutout-routes.ts';
 import { StorageError } from '../../src/storage/clickhouse.ts';
-import { ClickHouseCutoutStore, type CutoutStore } from '../../src/storage/cutout-store.ts';
-import { insertRows } from '../../src/storage/row-binary.ts';
-import { CUTOUTS, type CutoutRow } from '../../src/storage/science-store.ts';
+import type { CutoutStore, StoredCutouts } from '../../src/storage/cutout-store.ts';
+import { ClickHouseRawAlertStore, type RawAlertRow } from '../../src/storage/raw-store.ts';
+import { testConfig } from '../helpers/context.ts';
+import { cloneRecord, rubinSeeds, ztfSeeds } from '../helpers/poison.ts';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/clickhouse.ts';
-import { sharedPath, ztfAlertFiles } from '../helpers/shared-data.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** An id no row has. */
@@ -30,10 +30,17 @@ const BROKEN_SCIENCE = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buf
 let db: TestDatabase;
 let server: Server;
 let baseUrl: string;
-let store: ClickHouseCutoutStore;
+let store: CutoutStore;
 const logLines: string[] = [];
 /** The rows written, by alert id: what every answer is checked against. */
 const written = new Map<bigint, CutoutRow>();
+
+/** An alert's images as it carried them (an absent one as empty). */
+type CutoutRow = Omit<StoredCutouts, 'science' | 'template' | 'difference'> & {
+  science: Buffer;
+  template: Buffer;
+  difference: Buffer;
+};
 let ztfIds: bigint[] = [];
 let rubinIds: bigint[] = [];
 
@@ -53,57 +60,64 @@ function serve(handler: ReturnType<typeof createCutoutHandler>): Promise<{ serve
 
 beforeAll(async () => {
   db = await createMigratedDatabase('cutouts');
-  const decoder = createZtfDecoder();
-  const files = ztfAlertFiles();
-  const ztfFiles = [
-    ...files.filter((file) => file.includes(`${path.sep}2020-01${path.sep}`)).slice(0, 3),
-    ...files.filter((file) => file.includes(`${path.sep}2023-10${path.sep}`)).slice(0, 3),
-  ];
+  const decoder = createConfiguredDecoder(testConfig());
+  const ztf = ztfSeeds(60);
+  const ztfPayloads = [
+    ...ztf.filter(({ record }) => record.candidate.jd < 2459000).slice(0, 3),
+    ...ztf.filter(({ record }) => record.candidate.jd > 2460000).slice(0, 3),
+  ].map((seed) => encodeZtfAlert(seed.record, seed.schemaJson));
+  const rubin = await rubinSeeds();
+  const rubinPayloads = rubinMessages(rubin.alerts.slice(0, 2), rubin.schemaId, rubin.schema);
+  // A ZTF alert whose science cutout is a broken gzip stream, whose template is absent and difference not FITS.
+  const brokenRecord = cloneRecord(ztf[0]!.record);
+  brokenRecord.candid = BROKEN_ID;
+  brokenRecord.candidate.candid = BROKEN_ID;
+  brokenRecord.objectId = 'ZTFbroken';
+  brokenRecord.cutoutScience = { fileName: 'broken.fits.gz', stampData: BROKEN_SCIENCE };
+  brokenRecord.cutoutTemplate = null;
+  brokenRecord.cutoutDifference = { fileName: 'difference.fits', stampData: Buffer.from('not a FITS file') };
+  const brokenPayload = encodeZtfAlert(brokenRecord, ztf[0]!.schemaJson);
+
   const rows: CutoutRow[] = [];
-  for (const file of ztfFiles) {
-    const { alert, schemaJson } = decoder.decodeWithSchema(readFileSync(file));
-    const mapped = ztfToAlert(alert, schemaJson);
+  const archived: RawAlertRow[] = [];
+  const empty = Buffer.alloc(0);
+  for (const payload of [...ztfPayloads, ...rubinPayloads, brokenPayload]) {
+    const alert: Alert = await decoder.decode(payload);
     rows.push({
-      survey: 'ztf',
-      alertId: mapped.alertId,
-      objectId: mapped.objectId,
-      science: mapped.cutouts.science!,
-      template: mapped.cutouts.template!,
-      difference: mapped.cutouts.difference!,
+      survey: alert.survey,
+      alertId: alert.alertId,
+      objectId: alert.objectId,
+      science: alert.cutouts.science ?? empty,
+      template: alert.cutouts.template ?? empty,
+      difference: alert.cutouts.difference ?? empty,
+    });
+    archived.push({
+      survey: alert.survey,
+      alertId: alert.alertId,
+      objectId: alert.objectId,
+      ra: alert.ra,
+      dec: alert.dec,
+      jd: alert.jd,
+      topic: 't',
+      partition: 0,
+      offset: BigInt(archived.length),
+      receivedAt: new Date(),
+      payload,
+      problem: '',
     });
   }
-  ztfIds = rows.map((row) => row.alertId);
-  const rubin = (await readRubinParquet(sharedPath('datasim', 'lsst', 'rubin-2026-01-v10_0.parquet'))).slice(
-    0,
-    2,
-  );
-  for (const record of rubin) {
-    const mapped = rubinToAlert(record, '');
-    rows.push({
-      survey: 'lsst',
-      alertId: mapped.alertId,
-      objectId: mapped.objectId,
-      science: mapped.cutouts.science!,
-      template: mapped.cutouts.template!,
-      difference: mapped.cutouts.difference!,
-    });
-  }
-  rubinIds = rows.slice(ztfIds.length).map((row) => row.alertId);
-  rows.push({
-    survey: 'lsst',
-    alertId: BROKEN_ID,
-    objectId: 'broken',
-    science: BROKEN_SCIENCE,
-    template: Buffer.alloc(0),
-    difference: Buffer.from('not a FITS file'),
-  });
+  ztfIds = rows.slice(0, ztfPayloads.length).map((row) => row.alertId);
+  rubinIds = rows
+    .slice(ztfPayloads.length, ztfPayloads.length + rubinPayloads.length)
+    .map((row) => row.alertId);
   for (const row of rows) written.set(row.alertId, row);
 
-  // As raw2science writes them; twice, as a replay would: FINAL must still show each alert once.
-  await insertRows(db.client, CUTOUTS, rows);
-  await insertRows(db.client, CUTOUTS, rows);
+  // As stream2raw archives them; twice, as a replay would: each alert must still be answered once.
+  const raw = new ClickHouseRawAlertStore(db.client);
+  await raw.write(archived);
+  await raw.write(archived);
 
-  store = new ClickHouseCutoutStore(db.client);
+  store = createArchiveCutoutStore(raw, decoder);
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
   ({ server, url: baseUrl } = await serve(createCutoutHandler({ store, logger })));
 });
@@ -113,7 +127,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('ClickHouseCutoutStore', () => {
+describe('the cutout store over the raw archive', () => {
   it('returns every stored cutout byte for byte, absent ones as null, unknown ids not at all', async () => {
     const found = await store.byAlertIds([...written.keys(), UNKNOWN_ID, ztfIds[0]!]);
     expect(new Set(found.keys())).toEqual(new Set(written.keys()));

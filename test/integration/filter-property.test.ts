@@ -100,7 +100,6 @@ beforeAll(async () => {
       brokerVersion: 'test',
     },
     points: [],
-    cutouts: { science: null, template: null, difference: null },
   }));
   await new ClickHouseScienceStore(db.client).write(stored);
   await insertRows(

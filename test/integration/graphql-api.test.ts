@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { buildFinkSchema } from '../../src/resolvers/index.ts';
 import { startServer } from '../../src/server/server.ts';
+import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-decoder.ts';
 import { createClickHouseStores } from '../../src/server/stores.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
@@ -334,7 +335,7 @@ describe('DataLoaders', () => {
         return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
       },
     });
-    const stores = createClickHouseStores(counting);
+    const stores = createClickHouseStores(counting, createConfiguredDecoder(api.config));
     const server = await startServer({
       config: { ...api.config.server, port: 0 },
       distributionPrefix: 'fink',

@@ -100,7 +100,7 @@ export function toScienceRecord(
   };
 }
 
-/** What the tables store of an alert: its record, its light curve and its cutouts. */
+/** What the tables store of an alert: its record and its light curve (its cutouts stay in the raw archive). */
 export function toStoredAlert(
   processed: ProcessedAlert,
   processedAt: Date,
@@ -109,7 +109,6 @@ export function toStoredAlert(
   return {
     record: toScienceRecord(processed, processedAt, brokerVersion),
     points: processed.alert.points,
-    cutouts: processed.alert.cutouts,
   };
 }
 
