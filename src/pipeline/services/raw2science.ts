@@ -10,7 +10,7 @@ import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { sourceDatumOf } from '../decode/ztf-avro.ts';
 import type { DistributionEncoder } from '../encode/distribution.ts';
 import { retry, type Pipeline } from '../framework.ts';
-import { sendInChunks } from '../kafka.ts';
+import { retryKafka, sendInChunks } from '../kafka.ts';
 import type { DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler } from '../sources/kafka-batch-source.ts';
 import type { RecordWatchlistHits } from '../watchlist-hits.ts';
@@ -96,12 +96,10 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     const batch = toScienceBatch(processed, processedAt, deps.brokerVersion);
     await retry(() => store.write(batch), { signal, onRetry: onRetry('clickhouse') });
     // After the science tables (a hit's alert is readable when its event arrives), before the offsets commit.
-    const hits = await retry(() => recordWatchlistHits(processed.map(({ alert }) => alert)), {
-      signal,
-      isRetriable: () => true,
-      attempts: 20,
-      onRetry: onRetry('watchlist-hits'),
-    });
+    const hits = await retry(
+      () => recordWatchlistHits(processed.map(({ alert }) => alert)),
+      retryKafka({ signal, onRetry: onRetry('watchlist-hits') }),
+    );
 
     const science = processed.map(({ alert }): ScienceMessage => {
       const { key, value } = encoder.encode({
@@ -117,7 +115,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
       await sendInChunks(producer, scienceTopic, science, maxRequestBytes);
       await deadLetters.send(letters);
     };
-    await retry(sendAll, { signal, isRetriable: () => true, attempts: 20, onRetry: onRetry('kafka') });
+    await retry(sendAll, retryKafka({ signal, onRetry: onRetry('kafka') }));
 
     const now = Date.now();
     for (const letter of letters) metrics.deadLetters.inc({ reason: letter.reason });

@@ -6,6 +6,7 @@ import type { RawAlertRow, RawAlertStore } from '../../storage/raw-store.ts';
 import type { Alert } from '../alert.ts';
 import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { retry } from '../framework.ts';
+import { retryKafka } from '../kafka.ts';
 import { decodeBatch } from './decode-batch.ts';
 import type { DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler, SourceMessage } from '../sources/kafka-batch-source.ts';
@@ -35,12 +36,7 @@ export function createStream2RawHandler(deps: Stream2RawDeps): BatchHandler {
     for (const { reason } of letters) metrics.deadLetters.inc({ reason });
     const rows = decoded.map(({ alert, message }) => rawRow(alert, message));
     await retry(() => store.write(rows), { signal, onRetry: onRetry('clickhouse') });
-    await retry(() => deadLetters.send(letters), {
-      signal,
-      isRetriable: () => true,
-      attempts: 10,
-      onRetry: onRetry('kafka'),
-    });
+    await retry(() => deadLetters.send(letters), retryKafka({ signal, onRetry: onRetry('kafka') }));
 
     const now = Date.now();
     metrics.written.inc({ table: 'raw_alerts' }, rows.length);
