@@ -14,6 +14,10 @@
 //   as a night delivers them. Throughput is then R by construction; the latency is the figure of interest. The
 //   generator shares the machine with the services (about 15% of a core at 1,333/s).
 //
+// Then distribution alone, started once the two caught up, over the science topic raw2science filled (a backlog):
+// its alerts/s from its first receipt to its last publish, and its CPU per alert. It must exceed raw2science's
+// rate to keep up with the science topic, by a margin to catch up after an outage.
+//
 // Figures: alerts/s and MB/s (upstream message bytes) from the first receipt by either service to the last
 // acknowledged write by either; exact p50/p99 receipt-to-stored latency per service (see e2e-service.ts); peak
 // RSS and CPU seconds per service, CPU seconds of ClickHouse and Kafka when they are local; and the ratio of

@@ -55,6 +55,8 @@ export interface KafkaBatchSourceOptions {
 const HEARTBEAT_INTERVAL_MS = 3_000;
 /** How often a batch is checked for its age. */
 const TICK_MS = 200;
+/** A refused commit (the coordinator moving, loading after a restart) is tried again this long after. */
+const RECOMMIT_MS = 5_000;
 
 export async function runKafkaBatchSource(options: KafkaBatchSourceOptions): Promise<void> {
   const { kafka, groupId, topics, logger, signal } = options;
@@ -83,6 +85,7 @@ export async function runKafkaBatchSource(options: KafkaBatchSourceOptions): Pro
       );
     }
     void batcher.flushIfDue();
+    batcher.recommitIfBehind();
   }, TICK_MS);
 
   try {
@@ -157,6 +160,7 @@ class Batcher {
   private queued = 0;
   private paused = false;
   private failed = false;
+  private lastRecommit = 0;
   private readonly partitions = new Map<string, PartitionState>();
   /** Partitions the current member has received messages of since it joined: the only ones it commits. */
   private readonly owned = new Set<string>();
@@ -306,6 +310,20 @@ class Batcher {
       }
     });
     return this.queue;
+  }
+
+  /**
+   * Commits again what was written but not committed, when no batch is in hand: a commit refused after the last
+   * batch of a quiet stream would otherwise wait for the next message.
+   */
+  recommitIfBehind(): void {
+    const now = Date.now();
+    if (this.queued > 0 || now - this.lastRecommit < RECOMMIT_MS) return;
+    this.lastRecommit = now;
+    const behind = [...this.partitions].some(
+      ([key, state]) => this.owned.has(key) && state.completed > state.committed,
+    );
+    if (behind) this.queue = this.queue.then(() => this.commit());
   }
 
   /** Resolves once every batch handed over has finished. */
