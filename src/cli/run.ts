@@ -188,6 +188,12 @@ async function runSimulatorService(context: RunContext): Promise<void> {
   }
 }
 
+/**
+ * The pipeline services write a batch every second or so: without keep-alive, a stopping ClickHouse is not kept
+ * busy by their next requests (see ConnectOptions.keepAlive), and after a restart no stale connection is tried.
+ */
+const PIPELINE_CLICKHOUSE = { keepAlive: false } as const;
+
 /** What every pipeline service shares: Kafka, metrics, the topics it owns, and its consumer loop. */
 async function runPipelineService(
   context: RunContext,
@@ -239,7 +245,7 @@ async function runPipelineService(
 
 async function runStream2Raw(context: RunContext): Promise<void> {
   const { config, logger, signal } = context;
-  const clickhouse = connectClickHouse(config.clickhouse);
+  const clickhouse = connectClickHouse(config.clickhouse, PIPELINE_CLICKHOUSE);
   try {
     await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
       createStream2RawHandler({
@@ -316,7 +322,7 @@ function createDecoder(config: Config): AlertDecoder {
 
 async function runRaw2Science(context: RunContext): Promise<void> {
   const { config, logger, signal } = context;
-  const clickhouse = connectClickHouse(config.clickhouse);
+  const clickhouse = connectClickHouse(config.clickhouse, PIPELINE_CLICKHOUSE);
   const catalogs = new ClickHouseCatalogStore(clickhouse);
   const watchlists = new ClickHouseWatchlistStore(clickhouse);
   const pipeline = Pipeline.start<Alert>()
@@ -373,7 +379,7 @@ async function runDistribution(context: RunContext): Promise<void> {
     context,
   );
   // Saved filters with `distribute: true` (GraphQL) run besides the built-in ones, reloaded every few seconds.
-  const clickhouse = connectClickHouse(config.clickhouse);
+  const clickhouse = connectClickHouse(config.clickhouse, PIPELINE_CLICKHOUSE);
   try {
     const savedFilters = await startSavedFilterSource({
       store: new ClickHouseSavedFilterStore(clickhouse),

@@ -27,6 +27,13 @@ export interface ConnectOptions {
   database?: string | null;
   /** Probes expect refused connections and must not log them. */
   quiet?: boolean;
+  /**
+   * false: a connection per request, none kept open. For clients that send a steady trickle of requests (the
+   * pipeline services, a few a second): ClickHouse 18.16, told to stop, serves the requests that keep arriving on
+   * open connections and then waits 10 s for each before it exits, which pushes `fink stop clickhouse` past its
+   * timeout; a new connection is refused at once and retried like any outage.
+   */
+  keepAlive?: boolean;
 }
 
 export function connectClickHouse(config: ClickHouseConfig, options: ConnectOptions = {}): ClickHouseClient {
@@ -36,6 +43,7 @@ export function connectClickHouse(config: ClickHouseConfig, options: ConnectOpti
     username: config.username,
     password: config.password,
     request_timeout: config.requestTimeoutMs,
+    ...(options.keepAlive === false ? { keep_alive: { enabled: false } } : {}),
     ...(database === null ? {} : { database }),
     log: { level: options.quiet === true ? ClickHouseLogLevel.OFF : ClickHouseLogLevel.WARN },
   });
