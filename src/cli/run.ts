@@ -133,7 +133,13 @@ function whenKafkaAnswers<T>(
 }
 
 async function connectedProducer(kafka: Kafka, context: Pick<RunContext, 'logger' | 'signal'>) {
-  const producer = kafka.producer({ createPartitioner: CachingPartitioner, idempotent: false });
+  const producer = kafka.producer({
+    createPartitioner: CachingPartitioner,
+    idempotent: false,
+    // A few quick retries inside kafkajs (a leader moving); an outage is waited out by the callers' retryKafka,
+    // which also stops at SIGTERM: a send must give up within seconds for that to be prompt.
+    retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3_000 },
+  });
   await whenKafkaAnswers('connecting the producer', () => producer.connect(), context);
   return producer;
 }

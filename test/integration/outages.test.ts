@@ -7,7 +7,8 @@
 // started while it is away, then ClickHouse is stopped for 30 s. Afterwards: every service still runs, the very
 // process started (the simulator finished its replay with exit code 0); every published alert is archived and
 // every one passing the quality cuts is stored; no distribution topic holds more copies of an alert than the
-// science topic does, and none misses an alert its filter selects; both servers stopped without SIGKILL.
+// science topic does, and none misses an alert its filter selects; both servers stopped without SIGKILL. Last,
+// with Kafka away again, SIGTERM stops every service within `fink stop`'s timeout.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -346,6 +347,17 @@ describe('a Kafka outage, then a ClickHouse outage, under a running pipeline', (
     expect(extra).toEqual([]);
     expect(missing).toEqual([]);
     const verifiedAt = Date.now();
+
+    // SIGTERM while Kafka is away still stops every service within `fink stop`'s timeout, with exit code 0.
+    expect((await box.fink('stop', 'kafka')).code).toBe(0);
+    await delay(3_000);
+    const stopping = [...services, checkstream];
+    for (const service of stopping) service.signal('SIGTERM');
+    for (const service of stopping) {
+      expect(await service.exited(config.services.stopTimeoutMs), `${service.name}\n${service.tail()}`).toBe(
+        0,
+      );
+    }
 
     const s = (from: number, to: number) => `${((to - from) / 1000).toFixed(1)} s`;
     console.info(

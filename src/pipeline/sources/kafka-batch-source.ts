@@ -57,6 +57,12 @@ const HEARTBEAT_INTERVAL_MS = 3_000;
 const TICK_MS = 200;
 /** A refused commit (the coordinator moving, loading after a restart) is tried again this long after. */
 const RECOMMIT_MS = 5_000;
+/**
+ * On SIGTERM, how long the batch in hand may take to be written and committed. Past it (a server still away) the
+ * service leaves without it, uncommitted: it is read again, and `fink stop` (services.stopTimeoutMs) needs no
+ * SIGKILL.
+ */
+const STOP_WAIT_MS = 10_000;
 
 export async function runKafkaBatchSource(options: KafkaBatchSourceOptions): Promise<void> {
   const { kafka, groupId, topics, logger, signal } = options;
@@ -121,14 +127,14 @@ export async function runKafkaBatchSource(options: KafkaBatchSourceOptions): Pro
       onRestart: () => batcher.detach(),
       // SIGTERM: write and commit what was gathered, then leave. After a failure, commit nothing more.
       beforeDisconnect: async () => {
-        if (failure === undefined) await batcher.flush();
+        if (failure === undefined) await atMost(batcher.flush(), STOP_WAIT_MS, logger);
       },
     });
   } finally {
     clearInterval(timer);
     batcher.detach();
-    // A batch handed over while no consumer was connected (an outage): let it end (it stops at the abort).
-    await batcher.idle();
+    // The batch in hand, if any (during an outage it stops retrying at the abort), within the stop's budget.
+    await atMost(batcher.idle(), STOP_WAIT_MS, logger);
   }
   if (failure !== undefined) {
     throw failure instanceof Error ? failure : new Error('consumer failed', { cause: failure });
@@ -371,6 +377,17 @@ class Batcher {
       // The consumer is stopping (a crash being handled): its successor starts unpaused, from the commits.
       this.options.logger.debug({ err, action }, 'consumer not running; pause state not changed');
     }
+  }
+}
+
+/** Waits for `work` at most `ms`; says so when it gave up (the work goes on, unawaited). */
+async function atMost(work: Promise<void>, ms: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  const result = await Promise.race([work.then(() => 'done' as const), timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    logger.warn({ waitedMs: ms }, 'stopping without the batch in hand; not committed, it will be read again');
   }
 }
 
