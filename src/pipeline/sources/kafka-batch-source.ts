@@ -106,6 +106,8 @@ export async function runKafkaBatchSource(options: KafkaBatchSourceOptions): Pro
         rebalanceTimeout: Math.max(60_000, options.sessionTimeoutMs),
         maxBytes: 64 * 1024 * 1024,
         maxBytesPerPartition: 16 * 1024 * 1024,
+        // Also how long a paused consumer sleeps between fetches (kafkajs): resuming costs at most this.
+        maxWaitTimeInMs: 1_000,
       },
       topics,
       fromBeginning: options.fromBeginning,
