@@ -4,8 +4,8 @@
 //
 // The service is the production one (runServiceIn, unchanged). Its exact per-alert receipt-to-stored latencies
 // are taken from the observations it already makes: after each acknowledged batch, stream2raw and raw2science
-// observe (now - receivedAt) per alert in the fink_receipt_to_stored_seconds histogram, whose buckets are too
-// coarse for a p50/p99. Histogram's observe is wrapped here, in this process only, to keep each value with the
+// observe (now - receivedAt) per alert in the fink_receipt_to_stored_seconds histogram (distribution: per
+// science message, once its matches are published), whose buckets are too coarse for a p50/p99. Histogram's observe is wrapped here, in this process only, to keep each value with the
 // time it was observed.
 //
 // IPC to the parent: { type: 'ready' } once the consumer joined its group; on SIGTERM the service stops, then
@@ -37,8 +37,8 @@ export interface E2eServiceReport {
 export type E2eServiceMessage = { type: 'ready' } | E2eServiceReport;
 
 const service = process.argv[2];
-if (service !== 'stream2raw' && service !== 'raw2science') {
-  throw new Error(`usage: e2e-service.ts stream2raw|raw2science (got ${String(service)})`);
+if (service !== 'stream2raw' && service !== 'raw2science' && service !== 'distribution') {
+  throw new Error(`usage: e2e-service.ts stream2raw|raw2science|distribution (got ${String(service)})`);
 }
 const send = (message: E2eServiceMessage, then?: () => void): void => {
   if (process.send === undefined) throw new Error('e2e-service.ts runs under fork() only (no IPC channel)');

@@ -14,6 +14,10 @@
 //   as a night delivers them. Throughput is then R by construction; the latency is the figure of interest. The
 //   generator shares the machine with the services (about 15% of a core at 1,333/s).
 //
+// Then distribution alone, started once the two caught up, over the science topic raw2science filled (a backlog):
+// its alerts/s from its first receipt to its last publish, and its CPU per alert. It must exceed raw2science's
+// rate to keep up with the science topic, by a margin to catch up after an outage.
+//
 // Figures: alerts/s and MB/s (upstream message bytes) from the first receipt by either service to the last
 // acknowledged write by either; exact p50/p99 receipt-to-stored latency per service (see e2e-service.ts); peak
 // RSS and CPU seconds per service, CPU seconds of ClickHouse and Kafka when they are local; and the ratio of
@@ -47,7 +51,7 @@ import type { BenchmarkResult } from './run.ts';
 import { envInteger } from './env.ts';
 
 const SERVICES = ['stream2raw', 'raw2science'] as const;
-type Service = (typeof SERVICES)[number];
+type Service = (typeof SERVICES)[number] | 'distribution';
 const SERVICE_SCRIPT = new URL('./e2e-service.ts', import.meta.url).pathname;
 const SEED = 20261124;
 /** Alerts generated and handed to the producer at once in backlog mode (~26 MB). */
@@ -76,6 +80,7 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
       topics: [upstream],
       scienceTopic: `${id}_science`,
       deadLetterTopic: `${id}_dead`,
+      distributionPrefix: id,
       groupPrefix: id,
       fromBeginning: true,
       metricsPort: 0,
@@ -92,10 +97,12 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
   const kafka = createKafka(config.kafka, logger, `fink-${id}`);
   const admin = kafka.admin();
   const children: ChildProcess[] = [];
+  // Distribution creates its own topics (<id>_<filter>_<survey>): every topic with the id goes.
   const topics = [upstream, config.pipeline.scienceTopic, config.pipeline.deadLetterTopic];
+  const ownTopics = async () => (await admin.listTopics()).filter((topic) => topic.startsWith(`${id}_`));
   const tearDown = async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    await cleanUp(config, admin, topics);
+    await cleanUp(config, admin, [...new Set([...topics, ...(await ownTopics().catch(() => []))])]);
     await admin.disconnect();
     rmSync(configFile, { force: true });
   };
@@ -132,6 +139,19 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
     for (const child of children) child.kill('SIGTERM');
     const reports = await Promise.all(services.map((s) => s.report));
 
+    // Then distribution alone, over the science topic raw2science filled: its capacity on a backlog (what it
+    // needs to keep up with raw2science, and to catch up after an outage), uncontended by the other two.
+    const scienceMessages = sum(
+      (await admin.fetchTopicOffsets(config.pipeline.scienceTopic)).map((p) => Number(p.high)),
+    );
+    const distribution = startService('distribution', configFile, config);
+    children.push(distribution.child);
+    await distribution.ready;
+    await waitCaughtUp(admin, config.pipeline.scienceTopic, [`${id}-distribution`], scienceMessages, 50);
+    distribution.child.kill('SIGTERM');
+    const distributed = await distribution.report;
+    const distributedCopies = await publishedCounts(admin, await ownTopics(), topics);
+
     const stored = await storedCounts(config);
     if (stored.raw !== options.count) {
       throw new Error(`raw_alerts holds ${stored.raw} rows for ${options.count} alerts published`);
@@ -143,7 +163,10 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
       );
     }
     const decode = typescriptDecodeRate(realZtfFiles().map((file) => readFileSync(file)));
-    return results(options, published, reports, used, stored, decode.cpu);
+    return [
+      ...results(options, published, reports, used, stored, decode.cpu),
+      distributionResult(options, scienceMessages, distributed, distributedCopies),
+    ];
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
@@ -155,6 +178,17 @@ interface Published {
   alerts: number;
   bytes: number;
   seconds: number;
+}
+
+const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);
+
+/** Messages on each distribution topic (every topic of the run but the pipeline's own). */
+async function publishedCounts(admin: Admin, own: string[], pipelineTopics: string[]): Promise<number> {
+  let total = 0;
+  for (const topic of own.filter((t) => !pipelineTopics.includes(t))) {
+    total += sum((await admin.fetchTopicOffsets(topic)).map((p) => Number(p.high)));
+  }
+  return total;
 }
 
 function* syntheticMessages(count: number): Generator<Message & { value: Buffer }> {
@@ -255,8 +289,14 @@ function startService(service: Service, configFile: string, config: Config): Run
 }
 
 /** Both consumer groups committed every offset of the topic. */
-async function waitCaughtUp(admin: Admin, topic: string, groups: string[], count: number): Promise<void> {
-  const deadline = Date.now() + Math.max(120_000, count * 10);
+async function waitCaughtUp(
+  admin: Admin,
+  topic: string,
+  groups: string[],
+  count: number,
+  msPerMessage = 10,
+): Promise<void> {
+  const deadline = Date.now() + Math.max(120_000, count * msPerMessage);
   for (;;) {
     const { rows } = await sampleStream(admin, [topic], groups, undefined);
     const row = rows[0];
@@ -362,6 +402,29 @@ async function cleanUp(config: Config, admin: Admin, topics: string[]): Promise<
   }
   const existing = new Set(await admin.listTopics());
   await admin.deleteTopics({ topics: topics.filter((topic) => existing.has(topic)) });
+}
+
+/** Distribution over the science backlog: science messages per second from its first receipt to its last publish. */
+function distributionResult(
+  options: E2eOptions,
+  scienceMessages: number,
+  report: E2eServiceReport,
+  copies: number,
+): BenchmarkResult {
+  const seconds = (report.lastStoredAt - report.firstReceivedAt) / 1000;
+  const sorted = Float64Array.from(report.latenciesMs).sort();
+  return {
+    name: `e2e distribution over the science backlog of ${scienceMessages.toLocaleString('en')} messages (${options.count.toLocaleString('en')} alerts, started after the others caught up)`,
+    figures: {
+      'alerts/s': Math.round(scienceMessages / seconds),
+      'first receipt to last published': `${seconds.toFixed(1)} s`,
+      'copies published': copies,
+      'receipt-to-published p50': `${Math.round(percentile(sorted, 0.5))} ms`,
+      p99: `${Math.round(percentile(sorted, 0.99))} ms`,
+      'peak RSS': `${Math.round(report.maxRssBytes / 2 ** 20)} MiB`,
+      'CPU user+sys': `${(report.userSeconds + report.systemSeconds).toFixed(1)} s (${((1000 * (report.userSeconds + report.systemSeconds)) / scienceMessages).toFixed(2)} ms/alert)`,
+    },
+  };
 }
 
 function percentile(sorted: Float64Array, p: number): number {

@@ -14,11 +14,18 @@ export interface AlertSink {
   send(topic: string, messages: Message[]): Promise<void>;
 }
 
-/** One stream to replay: its topic and the message values, in order. */
+/**
+ * One stream to replay: its topic and its alerts in order. A directory replay reads its files as they are sent,
+ * a few at a time: a night of alerts (hundreds of thousands of files) neither exhausts the open-file limit nor
+ * has to fit in memory.
+ */
 export interface Replay {
   survey: 'ztf' | 'lsst';
   topic: string;
-  payloads: Buffer[];
+  /** Alerts in one pass. */
+  size: number;
+  /** The message values of the alerts at these indexes (each below `size`), in that order. */
+  read(indexes: readonly number[]): Promise<Buffer[]>;
 }
 
 export interface ReplayOptions {
@@ -37,6 +44,8 @@ export interface SimulatorResult {
 /** Largest batch handed to the producer at once when the rate is unlimited. */
 const MAX_BATCH = 200;
 const PROGRESS_EVERY_MS = 1_000;
+/** Files read at once: far below any open-file limit, enough to keep a disk busy. */
+const READ_CONCURRENCY = 16;
 
 /** Every alert file under `dir` (or `dir` itself when it is a file), in a stable order. */
 export async function listAlertFiles(dir: string): Promise<string[]> {
@@ -48,26 +57,41 @@ export async function listAlertFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** The replays the config asks for, read into memory: replaying from memory keeps the rate off the disk. */
+/** A replay of alert files, read when sent. */
+export function fileReplay(survey: Replay['survey'], topic: string, files: readonly string[]): Replay {
+  return {
+    survey,
+    topic,
+    size: files.length,
+    read: (indexes) => mapConcurrently(indexes, READ_CONCURRENCY, (i) => readFile(files[i]!)),
+  };
+}
+
+/** A replay of messages already in memory. */
+export function memoryReplay(survey: Replay['survey'], topic: string, payloads: readonly Buffer[]): Replay {
+  return {
+    survey,
+    topic,
+    size: payloads.length,
+    read: (indexes) => Promise.resolve(indexes.map((i) => payloads[i]!)),
+  };
+}
+
+/** The replays the config asks for: ZTF files are listed now and read as they are sent. */
 export async function loadReplays(config: SimulatorConfig): Promise<Replay[]> {
   const replays: Replay[] = [];
   if (config.survey !== 'lsst') {
     const files = await listAlertFiles(config.dir);
     if (files.length === 0) throw new Error(`no .avro alert files under ${config.dir}`);
-    replays.push({
-      survey: 'ztf',
-      topic: config.topic,
-      payloads: await Promise.all(files.map((f) => readFile(f))),
-    });
+    replays.push(fileReplay('ztf', config.topic, files));
   }
   if (config.survey !== 'ztf') {
+    // Tens of alerts in one Parquet file: encoded once, kept in memory.
     const schema = loadRubinSchema(config.rubinSchemaDir);
     const alerts = await readRubinParquet(config.rubinFile, { schema });
-    replays.push({
-      survey: 'lsst',
-      topic: config.rubinTopic,
-      payloads: rubinMessages(alerts, rubinSchemaId(schema.version), schema),
-    });
+    replays.push(
+      memoryReplay('lsst', config.rubinTopic, rubinMessages(alerts, rubinSchemaId(schema.version), schema)),
+    );
   }
   return replays;
 }
@@ -80,27 +104,28 @@ export async function runSimulator(
   logger: Logger,
   signal: AbortSignal,
 ): Promise<SimulatorResult> {
-  const queue = interleave(replays);
-  const total = options.count > 0 ? options.count : options.loop ? Infinity : queue.length;
+  const order = interleave(replays);
+  const total = options.count > 0 ? options.count : options.loop ? Infinity : order.length;
   logger.info(
-    { streams: replays.map((r) => ({ survey: r.survey, topic: r.topic, alerts: r.payloads.length })), total },
+    { streams: replays.map((r) => ({ survey: r.survey, topic: r.topic, alerts: r.size })), total },
     'simulator started',
   );
+  if (order.length === 0) return { sent: 0, seconds: 0 };
 
   const started = performance.now();
   let sent = 0;
   let lastProgress = started;
-  while (sent < total && !signal.aborted) {
-    const batchSize = batchSizeFor(options.rate, total - sent);
-    const byTopic = new Map<string, Message[]>();
-    for (let i = 0; i < batchSize; i++) {
-      const { topic, payload } = queue[(sent + i) % queue.length]!;
-      const list = byTopic.get(topic) ?? [];
-      list.push({ value: payload });
-      byTopic.set(topic, list);
-    }
-    await Promise.all([...byTopic].map(([topic, messages]) => sink.send(topic, messages)));
-    sent += batchSize;
+  // The next batch is read while the current one is sent: the files stay off the critical path.
+  let next = total > 0 ? readBatch(replays, order, 0, batchSizeFor(options.rate, total)) : undefined;
+  while (next !== undefined && !signal.aborted) {
+    const batch = await next;
+    const after = sent + batch.size;
+    next =
+      after < total ? readBatch(replays, order, after, batchSizeFor(options.rate, total - after)) : undefined;
+    // Not awaited when the loop ends early (stopped): keep a failed read from being unhandled.
+    next?.catch(() => undefined);
+    await Promise.all([...batch.byTopic].map(([topic, messages]) => sink.send(topic, messages)));
+    sent = after;
 
     const now = performance.now();
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
@@ -119,16 +144,73 @@ export async function runSimulator(
   return { sent, seconds };
 }
 
-function interleave(replays: readonly Replay[]): { topic: string; payload: Buffer }[] {
-  const queue: { topic: string; payload: Buffer }[] = [];
-  const longest = Math.max(0, ...replays.map((r) => r.payloads.length));
+/** Position i of one pass: replay `replay[i]`, its alert `index[i]`. */
+interface Order {
+  length: number;
+  replay: Uint8Array;
+  index: Uint32Array;
+}
+
+/** One alert of each replay in turn, as long as each has alerts left. */
+function interleave(replays: readonly Replay[]): Order {
+  const length = replays.reduce((sum, r) => sum + r.size, 0);
+  const order: Order = { length, replay: new Uint8Array(length), index: new Uint32Array(length) };
+  const longest = Math.max(0, ...replays.map((r) => r.size));
+  let at = 0;
   for (let i = 0; i < longest; i++) {
-    for (const { topic, payloads } of replays) {
-      const payload = payloads[i];
-      if (payload !== undefined) queue.push({ topic, payload });
-    }
+    replays.forEach((replay, r) => {
+      if (i >= replay.size) return;
+      order.replay[at] = r;
+      order.index[at] = i;
+      at++;
+    });
   }
-  return queue;
+  return order;
+}
+
+/** The messages at positions from..from+size of the endless sequence of passes, grouped by topic. */
+async function readBatch(
+  replays: readonly Replay[],
+  order: Order,
+  from: number,
+  size: number,
+): Promise<{ size: number; byTopic: Map<string, Message[]> }> {
+  const wanted = replays.map((): number[] => []);
+  for (let k = 0; k < size; k++) {
+    const at = (from + k) % order.length;
+    wanted[order.replay[at]!]!.push(order.index[at]!);
+  }
+  const read = await Promise.all(replays.map((replay, r) => replay.read(wanted[r]!)));
+  const byTopic = new Map<string, Message[]>();
+  // In the interleaved order again, each replay's values consumed in turn.
+  const cursors = replays.map(() => 0);
+  for (let k = 0; k < size; k++) {
+    const r = order.replay[(from + k) % order.length]!;
+    const value = read[r]![cursors[r]!++]!;
+    const topic = replays[r]!.topic;
+    const list = byTopic.get(topic) ?? [];
+    list.push({ value });
+    byTopic.set(topic, list);
+  }
+  return { size, byTopic };
+}
+
+/** `work` over `items` with at most `concurrency` running at once; results in the order of `items`. */
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let nextItem = 0;
+  const worker = async (): Promise<void> => {
+    while (nextItem < items.length) {
+      const i = nextItem++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
 }
 
 /** At a set rate, send in slices of about 50 ms worth of alerts; unlimited, in full batches. */

@@ -72,19 +72,34 @@ export async function startService(
   return 'started';
 }
 
+export interface StopResult {
+  /** stopped: it exited after SIGTERM; killed: it needed SIGKILL after services.stopTimeoutMs. */
+  outcome: 'stopped' | 'killed' | 'not-running';
+  /** From SIGTERM to the last process of the service gone. */
+  seconds: number;
+}
+
+/** Stops `name` and says how: `<name> stopped (SIGTERM, 1.6 s)`, or that SIGKILL was needed. */
 export async function stopService(
   name: string,
   config: Config,
   say: (line: string) => void = console.log,
-): Promise<void> {
-  requireService(name);
-  const outcome = await new Supervisor(config.stateDir).stop(name, config.services.stopTimeoutMs);
+): Promise<StopResult> {
+  const service = requireService(name);
+  const supervisor = new Supervisor(config.stateDir);
+  if (supervisor.status(name).state === 'running') {
+    await service.beforeStop?.(config).catch(() => undefined);
+  }
+  const started = performance.now();
+  const outcome = await supervisor.stop(name, config.services.stopTimeoutMs);
+  const seconds = (performance.now() - started) / 1000;
   const messages = {
-    stopped: `${name} stopped`,
+    stopped: `${name} stopped (SIGTERM, ${seconds.toFixed(1)} s)`,
     killed: `${name} did not stop within ${config.services.stopTimeoutMs} ms of SIGTERM and was killed`,
     'not-running': `${name} is not running`,
   };
   say(messages[outcome]);
+  return { outcome, seconds };
 }
 
 /** Stops every service, the ones that depend on others first. */

@@ -11,8 +11,14 @@ import { resolveClassifiers } from '../pipeline/classifiers/builtin.ts';
 import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
 import { brokerPackageVersion, createDistributionEncoder } from '../pipeline/encode/distribution.ts';
 import { BUILTIN_FILTERS, distributionTopic } from '../pipeline/filters/builtin.ts';
-import { Pipeline } from '../pipeline/framework.ts';
-import { CachingPartitioner, createKafka, ensureTopics, sendInChunks } from '../pipeline/kafka.ts';
+import { Pipeline, retry } from '../pipeline/framework.ts';
+import {
+  CachingPartitioner,
+  createKafka,
+  ensureTopics,
+  retryKafka,
+  sendInChunks,
+} from '../pipeline/kafka.ts';
 import { createDistributionHandler } from '../pipeline/services/distribution.ts';
 import { createRaw2ScienceHandler } from '../pipeline/services/raw2science.ts';
 import { createBoundsStep } from '../pipeline/steps/bounds.step.ts';
@@ -81,47 +87,116 @@ export async function runService(name: string, config: Config): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const readyFile = new Supervisor(config.stateDir).readyPath(name);
-  await runServiceIn({
-    name,
-    config,
-    logger,
-    signal: controller.signal,
-    markReady: () => {
-      mkdirSync(path.dirname(readyFile), { recursive: true });
-      writeFileSync(readyFile, String(process.pid));
-    },
-  });
+  try {
+    await runServiceIn({
+      name,
+      config,
+      logger,
+      signal: controller.signal,
+      markReady: () => {
+        mkdirSync(path.dirname(readyFile), { recursive: true });
+        writeFileSync(readyFile, String(process.pid));
+      },
+    });
+  } catch (err) {
+    // Stopped while waiting for Kafka or ClickHouse to come back: that wait ends with the error it retried.
+    if (!controller.signal.aborted) throw err;
+    logger.warn({ err }, 'stopped while waiting for a server');
+  } finally {
+    // Ended: a client library's timer (a reconnection scheduled during an outage) must not keep it alive.
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+  }
 }
 
-async function connectedProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ createPartitioner: CachingPartitioner, idempotent: false });
-  await producer.connect();
+/** After a service returned, how long the process may take to end by itself before it exits anyway. */
+const EXIT_GRACE_MS = 3_000;
+
+/**
+ * A Kafka step of a service's start (creating topics, connecting), retried until the brokers answer: a service
+ * started during an outage waits for the end of it. SIGTERM ends the wait.
+ */
+function whenKafkaAnswers<T>(
+  what: string,
+  operation: () => Promise<T>,
+  { logger, signal }: Pick<RunContext, 'logger' | 'signal'>,
+): Promise<T> {
+  return retry(
+    operation,
+    retryKafka({
+      signal,
+      onRetry: (err, attempt, delayMs) =>
+        logger.warn({ err, attempt, delayMs, what }, 'Kafka not available; waiting for it'),
+    }),
+  );
+}
+
+async function connectedProducer(kafka: Kafka, context: Pick<RunContext, 'logger' | 'signal'>) {
+  const producer = kafka.producer({
+    createPartitioner: CachingPartitioner,
+    idempotent: false,
+    // A few quick retries inside kafkajs (a leader moving); an outage is waited out by the callers' retryKafka,
+    // which also stops at SIGTERM: a send must give up within seconds for that to be prompt.
+    retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3_000 },
+  });
+  await whenKafkaAnswers('connecting the producer', () => producer.connect(), context);
   return producer;
 }
 
-async function runSimulatorService({ config, logger, signal, markReady }: RunContext): Promise<void> {
+/** Disconnects, at most a few seconds: after an outage with SIGTERM the brokers may not answer at all. */
+async function disconnectProducer(producer: Producer, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000)));
+  await Promise.race([
+    producer
+      .disconnect()
+      .catch((err: unknown) => logger.warn({ err }, 'producer did not disconnect cleanly')),
+    timeout,
+  ]);
+  clearTimeout(timer);
+}
+
+async function runSimulatorService(context: RunContext): Promise<void> {
+  const { config, logger, signal, markReady } = context;
   const replays = await loadReplays(config.simulator);
   const kafka = createKafka(config.kafka, logger, 'fink-simulator');
-  await ensureTopics(
-    kafka,
-    replays.map((replay) => replay.topic),
-    config.kafka.defaultPartitions,
+  await whenKafkaAnswers(
+    'creating topics',
+    () =>
+      ensureTopics(
+        kafka,
+        replays.map((replay) => replay.topic),
+        config.kafka.defaultPartitions,
+      ),
+    context,
   );
-  const producer = await connectedProducer(kafka);
+  const producer = await connectedProducer(kafka, context);
   markReady();
+  const retrySends = retryKafka({
+    signal,
+    onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'send failed; retrying'),
+  });
   try {
     await runSimulator(
       replays,
       config.simulator,
-      // acks=-1 in sendInChunks: a sent alert is a stored alert.
-      { send: (topic, messages) => sendInChunks(producer, topic, messages, config.kafka.maxRequestBytes) },
+      // acks=-1 in sendInChunks: a sent alert is a stored alert. A broker outage is waited out.
+      {
+        send: (topic, messages) =>
+          sendInChunks(producer, topic, messages, config.kafka.maxRequestBytes, retrySends),
+      },
       logger,
       signal,
     );
   } finally {
-    await producer.disconnect();
+    await disconnectProducer(producer, logger);
   }
 }
+
+/**
+ * The pipeline services write a batch every second or so: without keep-alive, a stopping ClickHouse is not kept
+ * busy by their next requests (see ConnectOptions.keepAlive), and after a restart no stale connection is tried.
+ */
+const PIPELINE_CLICKHOUSE = { keepAlive: false } as const;
 
 /** What every pipeline service shares: Kafka, metrics, the topics it owns, and its consumer loop. */
 async function runPipelineService(
@@ -133,20 +208,25 @@ async function runPipelineService(
   const { pipeline } = config;
   const kafka = createKafka(config.kafka, logger, `fink-${name}`);
   const simulatorTopics = [config.simulator.topic, config.simulator.rubinTopic];
-  await ensureTopics(
-    kafka,
-    [
-      pipeline.scienceTopic,
-      pipeline.deadLetterTopic,
-      // raw2science publishes watchlist hits there (src/pipeline/watchlist-hits.ts).
-      ...(name === 'raw2science' ? [config.server.eventsTopic] : []),
-      ...topics.filter((t) => simulatorTopics.includes(t)),
-    ],
-    config.kafka.defaultPartitions,
+  await whenKafkaAnswers(
+    'creating topics',
+    () =>
+      ensureTopics(
+        kafka,
+        [
+          pipeline.scienceTopic,
+          pipeline.deadLetterTopic,
+          // raw2science publishes watchlist hits there (src/pipeline/watchlist-hits.ts).
+          ...(name === 'raw2science' ? [config.server.eventsTopic] : []),
+          ...topics.filter((t) => simulatorTopics.includes(t)),
+        ],
+        config.kafka.defaultPartitions,
+      ),
+    context,
   );
   const metrics = createMetrics(name);
   const metricsServer = await serveMetrics(metrics.registry, metricsPortOf(config, name), logger);
-  const producer = await connectedProducer(kafka);
+  const producer = await connectedProducer(kafka, context);
   try {
     await runKafkaBatchSource({
       kafka,
@@ -162,14 +242,14 @@ async function runPipelineService(
       onReady: markReady,
     });
   } finally {
-    await producer.disconnect();
+    await disconnectProducer(producer, logger);
     metricsServer?.close();
   }
 }
 
 async function runStream2Raw(context: RunContext): Promise<void> {
   const { config, logger, signal } = context;
-  const clickhouse = connectClickHouse(config.clickhouse);
+  const clickhouse = connectClickHouse(config.clickhouse, PIPELINE_CLICKHOUSE);
   try {
     await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>
       createStream2RawHandler({
@@ -193,19 +273,26 @@ async function runStream2Raw(context: RunContext): Promise<void> {
   }
 }
 
-async function runCheckstream({ name, config, logger, signal, markReady }: RunContext): Promise<void> {
+async function runCheckstream(context: RunContext): Promise<void> {
+  const { name, config, logger, signal, markReady } = context;
   const kafka = createKafka(config.kafka, logger, 'fink-checkstream');
   const metrics = createMetrics(name);
   const server = await serveMetrics(metrics.registry, metricsPortOf(config, name), logger);
   markReady();
   try {
-    await watchStream({
-      kafka,
-      config,
-      intervalMs: 5_000,
-      signal,
-      onSample: reportToMetrics(metrics, logger),
-    });
+    // Watches until SIGTERM; an outage ends a watch, which starts again once the brokers answer.
+    await whenKafkaAnswers(
+      'sampling the stream',
+      () =>
+        watchStream({
+          kafka,
+          config,
+          intervalMs: 5_000,
+          signal,
+          onSample: reportToMetrics(metrics, logger),
+        }),
+      context,
+    );
   } finally {
     server?.close();
   }
@@ -226,7 +313,7 @@ function ingestLimits({ pipeline }: Config): IngestLimits {
 
 async function runRaw2Science(context: RunContext): Promise<void> {
   const { config, logger, signal } = context;
-  const clickhouse = connectClickHouse(config.clickhouse);
+  const clickhouse = connectClickHouse(config.clickhouse, PIPELINE_CLICKHOUSE);
   const catalogs = new ClickHouseCatalogStore(clickhouse);
   const watchlists = new ClickHouseWatchlistStore(clickhouse);
   const pipeline = Pipeline.start<Alert>()
@@ -279,9 +366,13 @@ async function runDistribution(context: RunContext): Promise<void> {
   const topics = BUILTIN_FILTERS.flatMap((filter) =>
     SURVEYS.map((survey) => distributionTopic(prefix, filter.name, survey)),
   );
-  await ensureTopics(kafka, topics, config.kafka.defaultPartitions);
+  await whenKafkaAnswers(
+    'creating topics',
+    () => ensureTopics(kafka, topics, config.kafka.defaultPartitions),
+    context,
+  );
   // Saved filters with `distribute: true` (GraphQL) run besides the built-in ones, reloaded every few seconds.
-  const clickhouse = connectClickHouse(config.clickhouse);
+  const clickhouse = connectClickHouse(config.clickhouse, PIPELINE_CLICKHOUSE);
   try {
     const savedFilters = await startSavedFilterSource({
       store: new ClickHouseSavedFilterStore(clickhouse),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { configToEnv, type Config, type KafkaConfig } from '../config.ts';
 import { PROJECT_ROOT } from '../project.ts';
 import { connectClickHouse, pingClickHouse } from '../storage/clickhouse.ts';
-import { prepareLocalClickHouse } from './local-clickhouse.ts';
+import { cancelLocalClickHouseQueries, prepareLocalClickHouse } from './local-clickhouse.ts';
 import { prepareLocalKafka } from './local-kafka.ts';
 import type { SpawnSpec } from './supervisor.ts';
 
@@ -17,6 +17,8 @@ export interface ServiceDefinition {
   prepare(config: Config): SpawnSpec | undefined;
   /** The addresses a local instance listens on, checked free before starting; none when external. */
   listens?(config: Config): { host: string; port: number }[];
+  /** Runs before SIGTERM when `fink stop` stops a running instance (best effort, errors ignored). */
+  beforeStop?(config: Config): Promise<void>;
   /** One readiness probe; `readyFile` is the file a node service writes once it runs. */
   isReady(config: Config, readyFile: string): Promise<boolean>;
   /** True for a job that ends by itself (exit 0 is success, not a crash). */
@@ -57,6 +59,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
             { host, port: tcpPort },
           ]
         : [],
+    beforeStop: (config) => cancelLocalClickHouseQueries(config.clickhouse),
     isReady: async (config) => {
       const client = connectClickHouse(config.clickhouse, { database: null, quiet: true });
       try {

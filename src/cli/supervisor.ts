@@ -7,6 +7,7 @@
 // never signalled. Stopping sends SIGTERM to the whole group, then SIGKILL after the timeout.
 import { spawn } from 'node:child_process';
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -100,12 +101,23 @@ export class Supervisor {
     const status = this.status(service);
     this.forget(service);
     if (status.state !== 'running') return 'not-running';
-    const { pid } = status.record;
+    const { pid, log } = status.record;
+    const started = performance.now();
     signal(-pid, 'SIGTERM');
-    if (await waitUntil(() => !groupAlive(pid), timeoutMs)) return 'stopped';
-    signal(-pid, 'SIGKILL');
-    await waitUntil(() => !groupAlive(pid), 10_000);
-    return 'killed';
+    const outcome = (await waitUntil(() => !groupAlive(pid), timeoutMs)) ? 'stopped' : 'killed';
+    if (outcome === 'killed') {
+      signal(-pid, 'SIGKILL');
+      await waitUntil(() => !groupAlive(pid), 10_000);
+    }
+    // How it ended, in its log: a service that needs SIGKILL has a shutdown to fix.
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const how = outcome === 'stopped' ? 'exited after SIGTERM' : `killed with SIGKILL after ${timeoutMs} ms`;
+    try {
+      appendFileSync(log, `--- ${new Date().toISOString()} ${service} ${how} (${seconds} s)\n`);
+    } catch {
+      // The log was removed: nothing to record it in.
+    }
+    return outcome;
   }
 
   forget(service: string): void {

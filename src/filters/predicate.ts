@@ -1,6 +1,6 @@
 // The filter as a function of one alert, for the live feed and distribution. Three-valued like SQL: a condition
 // on a null value is unknown (null), `not` of unknown is unknown, and only `true` selects an alert. The property
-// test (test/integration/filter-property.test.ts) checks that it selects exactly what to-sql.ts selects.
+// test (test/integration/filter-property.test.ts) checks that it selects exactly what storage/alert-filter-sql.ts selects.
 import { conePlan, inCone } from '../sky/cone.ts';
 import {
   FILTER_KEYS,

@@ -10,6 +10,7 @@ import {
 } from 'kafkajs';
 import type { KafkaConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { retry, type RetryOptions } from './framework.ts';
 
 export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.clientId): Kafka {
   const log = logger.child({ module: 'kafkajs' });
@@ -26,6 +27,81 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientId = conf
         else log.debug(fields, message);
       },
   });
+}
+
+/**
+ * kafkajs errors that an outage produces and that go away when the brokers answer again: connections refused or
+ * closed, timeouts, leaders and coordinators moving, group membership lost with the coordinator. kafkajs marks
+ * some of them non-retriable (a coordinator not found after its retries, a lock or wait timeout, a member the
+ * coordinator forgot), but for a service that must outlive a broker restart they are all "try again later".
+ */
+const TRANSIENT_KAFKA_ERRORS = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSTimeout',
+  'KafkaJSLockTimeout',
+]);
+
+/** Protocol errors about group membership: a new consumer joins afresh. */
+const TRANSIENT_PROTOCOL_ERRORS = new Set([
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'REBALANCE_IN_PROGRESS',
+  'MEMBER_ID_REQUIRED',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'GROUP_LOAD_IN_PROGRESS',
+]);
+
+interface ErrorLike {
+  name?: unknown;
+  type?: unknown;
+  retriable?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/**
+ * True when a Kafka operation that failed with `error` may succeed later without anyone changing anything:
+ * the error (or what caused it) is an outage symptom, or kafkajs marks it retriable, or it is kafkajs giving up
+ * its own retries of such an error. False for the rest: refused requests (authorization, a message too large,
+ * an invalid topic), misconfiguration, and anything that is not a Kafka error at all (a bug).
+ */
+export function isRetriableKafkaError(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 8) return false;
+  const e = error as ErrorLike;
+  if (typeof e.name === 'string' && TRANSIENT_KAFKA_ERRORS.has(e.name)) return true;
+  if (typeof e.type === 'string' && TRANSIENT_PROTOCOL_ERRORS.has(e.type)) return true;
+  if (e.name === 'KafkaJSAggregateError' && Array.isArray(e.errors) && e.errors.length > 0) {
+    return e.errors.every((inner) => isRetriableKafkaError(inner, depth + 1));
+  }
+  if (e.retriable === true) return true;
+  // KafkaJSNumberOfRetriesExceeded (non-retriable itself) and other wrappers: what they wrap decides.
+  return e.cause !== undefined && isRetriableKafkaError(e.cause, depth + 1);
+}
+
+/**
+ * Retry options for a Kafka operation of a service: retried with backoff for as long as the error is an outage
+ * symptom (isRetriableKafkaError), until it succeeds or `signal` aborts (SIGTERM), so a broker restart is waited
+ * out and never loses or drops a message. A non-retriable error fails at once.
+ */
+export function retryKafka(
+  options: Pick<RetryOptions, 'signal' | 'onRetry' | 'isRetriable'> = {},
+): RetryOptions {
+  return {
+    initialDelayMs: 500,
+    maxDelayMs: 5_000,
+    attempts: Infinity,
+    ...options,
+    isRetriable: options.isRetriable ?? isRetriableKafkaError,
+  };
 }
 
 /** Creates the topics that do not exist yet (idempotent). */
@@ -49,12 +125,15 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
 /**
  * Sends messages in requests of at most `maxBytes` (key + value), concurrently. A broker refuses a record batch
  * above its message.max.bytes (1 MB by default on clusters we do not run), and alerts are 60-120 KB each.
+ * With `retryOptions` (retryKafka), each request is retried on its own: a request that failed during an outage
+ * is sent again, the ones already acknowledged are not (no duplicates of those).
  */
 export async function sendInChunks(
   producer: Producer,
   topic: string,
   messages: readonly Message[],
   maxBytes: number,
+  retryOptions?: RetryOptions,
 ): Promise<void> {
   const chunks: Message[][] = [];
   let chunk: Message[] = [];
@@ -70,7 +149,12 @@ export async function sendInChunks(
     bytes += size;
   }
   if (chunk.length > 0) chunks.push(chunk);
-  await Promise.all(chunks.map((part) => producer.send({ topic, messages: part, acks: -1 })));
+  const send = async (part: Message[]): Promise<void> => {
+    await producer.send({ topic, messages: part, acks: -1 });
+  };
+  await Promise.all(
+    chunks.map((part) => (retryOptions === undefined ? send(part) : retry(() => send(part), retryOptions))),
+  );
 }
 
 function sizeOf(data: Message['value'] | Message['key']): number {

@@ -9,6 +9,7 @@ import type { FilterRecord } from '../filters/record.ts';
 import { filterRecordFromScience } from '../filters/record.ts';
 import type { Logger } from '../logger.ts';
 import { decodeDistributionMessage } from '../pipeline/encode/distribution.ts';
+import { runConsumerSessions } from '../pipeline/sources/consumer-sessions.ts';
 import { nightOf } from '../sky/night.ts';
 import type { AlertRecord } from '../storage/alert-store.ts';
 import { Broadcaster } from './broadcast.ts';
@@ -72,50 +73,65 @@ export function liveAlertOf(
   return { receivedAt, record, alert };
 }
 
-export async function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
+export function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
   const { kafka, scienceTopic, eventsTopic, logger } = options;
   const alerts = new Broadcaster<LiveAlert>();
   const events = new Broadcaster<ServerEvent>();
   const groupId = `${options.groupPrefix}-server-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
-  const admin = kafka.admin();
   let undecodable = 0;
 
-  const ready = new Promise<void>((resolve) => {
-    consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+  let joined: () => void = () => {};
+  let refused: (error: unknown) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    joined = resolve;
+    refused = reject;
   });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [scienceTopic, eventsTopic], fromBeginning: false });
-  await consumer.run({
-    autoCommit: true,
-    eachBatch: async ({ batch, ...control }) => {
-      const receivedAt = Date.now();
-      for (const message of batch.messages) {
-        if (message.value === null) continue;
-        try {
-          if (batch.topic === scienceTopic) {
-            if (message.key === null) throw new Error('science message without its schema key');
-            alerts.publish(
-              liveAlertOf(
-                message.key,
-                message.value,
-                (r) => options.watchlistsAt?.(r.ra, r.dec) ?? [],
-                receivedAt,
-              ),
-            );
-          } else {
-            events.publish(JSON.parse(message.value.toString('utf8')) as ServerEvent);
+  let stopConsuming: () => void = () => {};
+  const until = new Promise<void>((resolve) => (stopConsuming = resolve));
+  // A broker outage replaces the consumer (same group: it resumes from its auto-committed offsets, so the alerts
+  // published meanwhile still reach the subscribers, late). Only an error that is no outage stops the feed.
+  const consuming = runConsumerSessions({
+    kafka,
+    consumer: { groupId, allowAutoTopicCreation: true },
+    topics: [scienceTopic, eventsTopic],
+    fromBeginning: false,
+    run: {
+      autoCommit: true,
+      eachBatch: async ({ batch, ...control }) => {
+        const receivedAt = Date.now();
+        for (const message of batch.messages) {
+          if (message.value === null) continue;
+          try {
+            if (batch.topic === scienceTopic) {
+              if (message.key === null) throw new Error('science message without its schema key');
+              alerts.publish(
+                liveAlertOf(
+                  message.key,
+                  message.value,
+                  (r) => options.watchlistsAt?.(r.ra, r.dec) ?? [],
+                  receivedAt,
+                ),
+              );
+            } else {
+              events.publish(JSON.parse(message.value.toString('utf8')) as ServerEvent);
+            }
+          } catch (error) {
+            undecodable++;
+            logger.warn({ err: error, topic: batch.topic, offset: message.offset }, 'live message skipped');
           }
-        } catch (error) {
-          undecodable++;
-          logger.warn({ err: error, topic: batch.topic, offset: message.offset }, 'live message skipped');
         }
-      }
-      await control.heartbeat();
+        await control.heartbeat();
+      },
     },
+    logger,
+    until,
+    onConsumer: (consumer) => consumer.on(consumer.events.GROUP_JOIN, () => joined()),
+  }).catch((error: unknown) => {
+    logger.error({ err: error }, 'live feed stopped: Kafka refused the consumer');
+    refused(error);
   });
 
-  return {
+  return Promise.resolve({
     alerts,
     events,
     counters: { filterEvaluations: 0 },
@@ -126,11 +142,26 @@ export async function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed>
     async stop() {
       alerts.closeAll();
       events.closeAll();
-      await consumer.disconnect();
-      // The group is this instance's alone: remove it rather than leave one behind per restart.
-      await admin.connect();
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-      await admin.disconnect();
+      stopConsuming();
+      await consuming;
+      // The group is this instance's alone: remove it rather than leave one behind per restart (not waiting
+      // long for it when the brokers are away).
+      await deleteGroup(kafka, groupId, logger);
     },
-  };
+  });
+}
+
+const DELETE_GROUP_TIMEOUT_MS = 5_000;
+
+async function deleteGroup(kafka: Kafka, groupId: string, logger: Logger): Promise<void> {
+  const admin = kafka.admin();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DELETE_GROUP_TIMEOUT_MS)));
+  const attempt = (async () => {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  })().catch((err: unknown) => logger.debug({ err, groupId }, 'live feed group not deleted'));
+  await Promise.race([attempt, timeout]);
+  clearTimeout(timer);
+  await admin.disconnect().catch(() => undefined);
 }

@@ -69,7 +69,7 @@ export function conePlan({ ra, dec, radiusArcsec }: Cone): ConePlan {
   };
 }
 
-/** The predicate side; to-sql.ts writes the same expression, operation for operation. */
+/** The predicate side; alert-filter-sql.ts writes the same expression, operation for operation. */
 export function inCone(plan: ConePlan, ra: number, dec: number): boolean {
   if (!(dec >= plan.decMin && dec <= plan.decMax)) return false;
   if (plan.raRanges !== null && !plan.raRanges.some(([lo, hi]) => ra >= lo && ra <= hi)) return false;

@@ -4,7 +4,7 @@
 //
 // Semantics: the keys of one node are AND-ed, an empty node matches everything. A condition on a value that is
 // unknown (a null magnitude, rate, colour, rising flag) is unknown, as in SQL: it is never selected, not even
-// under `not` (three-valued logic; see predicate.ts and to-sql.ts).
+// under `not` (three-valued logic; see filters/predicate.ts and alert-filter-sql.ts).
 
 /** Fields `compare` accepts. The value is the GraphQL enum name (and its internal value). */
 export const FilterField = {

@@ -1,11 +1,13 @@
 // The `fink` command end to end: real servers started, shown, stopped, and nothing left behind.
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive } from '../../src/cli/supervisor.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { createCliSandbox, runFink, type CliSandbox } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let sandbox: CliSandbox;
 beforeAll(async () => {
@@ -51,7 +53,7 @@ describe.each(['clickhouse', 'kafka'])('fink start|show|stop %s', (service) => {
   it('stops it gracefully and leaves no process of it behind', async () => {
     const result = await sandbox.fink('stop', service);
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe(`${service} stopped`);
+    expect(result.stdout.trim()).toMatch(new RegExp(`^${service} stopped \\(SIGTERM, \\d+\\.\\d s\\)$`));
     expect(groupAlive(pid)).toBe(false);
     const show = await sandbox.fink('show');
     expect(show.stdout).toMatch(new RegExp(`^${service}\\s+stopped\\s+-`, 'm'));
@@ -78,6 +80,54 @@ describe('fink stop all', () => {
     expect(show.stdout).not.toMatch(/running/);
   });
 });
+
+describe('fink stop clickhouse while clients keep it busy', () => {
+  it('cancels the running queries and stops it without SIGKILL', async () => {
+    expect((await sandbox.fink('start', 'clickhouse')).code).toBe(0);
+    const pid = recordedPid('clickhouse');
+    const url = `http://127.0.0.1:${sandbox.ports.clickhouseHttp}/`;
+    // 18.16 waits for every open connection, then 10 s more for each one still busy: three queries that sleep
+    // for minutes and one idle keep-alive connection would keep it past services.stopTimeoutMs (20 s).
+    const agent = new http.Agent({ keepAlive: true });
+    await httpQuery(url, 'SELECT 1', agent);
+    const slow = 'SELECT sum(sleepEachRow(0.5)) FROM numbers(1000) SETTINGS max_block_size = 1';
+    const running = [1, 2, 3].map(() => httpQuery(url, slow, new http.Agent()).catch((err: Error) => err));
+    await waitFor(
+      async () =>
+        Number(
+          await httpQuery(url, "SELECT count() FROM system.processes WHERE query LIKE '%sleepEachRow%'"),
+        ) >= 4,
+      30_000,
+    );
+    const result = await sandbox.fink('stop', 'clickhouse');
+    agent.destroy();
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^clickhouse stopped \(SIGTERM, \d+\.\d s\)$/);
+    expect(groupAlive(pid)).toBe(false);
+    const log = readFileSync(path.join(sandbox.stateDir, 'logs', 'clickhouse.log'), 'utf8');
+    expect(log.trimEnd().split('\n').at(-1)).toMatch(/clickhouse exited after SIGTERM/);
+    // The queries were cancelled (code 394), not left to finish.
+    for (const outcome of await Promise.all(running)) expect(String(outcome)).toMatch(/394|cancel/i);
+  });
+});
+
+/** One query over HTTP; resolves with the body, rejects with the server's error text. */
+function httpQuery(url: string, query: string, agent?: http.Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', agent }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8').trim();
+        if (response.statusCode === 200 && !body.includes('DB::Exception')) resolve(body);
+        else reject(new Error(body));
+      });
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(query);
+  });
+}
 
 describe('fink errors', () => {
   it('refuses to start on a port another process holds, naming the port', async () => {

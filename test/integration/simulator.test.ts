@@ -78,7 +78,7 @@ describe('the simulator', () => {
       rubinTopic,
       survey: 'all',
     });
-    expect(replays.map((r) => [r.survey, r.payloads.length])).toEqual([
+    expect(replays.map((r) => [r.survey, r.size])).toEqual([
       ['ztf', 50],
       ['lsst', 25],
     ]);

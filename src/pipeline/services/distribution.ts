@@ -3,15 +3,16 @@
 // Two kinds of filter: the built-in ones (on the broker's enrichment), and the saved filters users marked
 // `distribute` through GraphQL (the filter language, on the same FilterRecord the archive search and the live
 // feed evaluate), whose current set a SavedFilterSource provides.
+import { setImmediate } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
 import type { FilterRecord } from '../../filters/record.ts';
 import { filterRecordFromScience } from '../../filters/record.ts';
 import type { SavedFilterSource } from '../../filters/saved-source.ts';
 import type { Logger } from '../../logger.ts';
 import type { PipelineMetrics } from '../../metrics.ts';
-import { decodeDistributionMessage, type DecodedDistributionMessage } from '../encode/distribution.ts';
+import { distributionSchemaOf, type DistributionEnrichment } from '../encode/distribution.ts';
 import { retry } from '../framework.ts';
-import { sendInChunks } from '../kafka.ts';
+import { retryKafka, sendInChunks } from '../kafka.ts';
 import { distributionTopic, type StreamFilter } from '../filters/builtin.ts';
 import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler } from '../sources/kafka-batch-source.ts';
@@ -47,17 +48,33 @@ export interface DistributionDeps {
 }
 
 interface Decoded {
+  /** The key Buffer shared by every message of its schema (see DistributionSchema.key). */
   key: Buffer;
   value: Buffer;
   survey: string;
-  message: DecodedDistributionMessage;
+  enrichment: DistributionEnrichment;
   record: FilterRecord | null;
 }
+
+/**
+ * Synchronous work longer than this yields to the event loop: heartbeats and the other timers must go out while a
+ * large batch is decoded and filtered (a member silent for the session timeout is evicted from its group).
+ */
+const YIELD_EVERY_MS = 50;
 
 export function createDistributionHandler(deps: DistributionDeps): BatchHandler {
   const { filters, topicPrefix, producer, maxRequestBytes, deadLetters, metrics, logger, signal } = deps;
   /** Topics known to exist: the built-in ones are created at start; saved filters' ones on first use. */
   const ensured = new Set<string>();
+  // A broker outage is waited out, each produce request retried on its own until it is acknowledged (a request
+  // that went through is not sent twice) or the service stops.
+  const retryOptions = retryKafka({
+    signal,
+    onRetry: (error, attempt, delayMs) => {
+      metrics.retries.inc({ target: 'kafka' });
+      logger.warn({ err: error, attempt, delayMs, target: 'kafka' }, 'publish failed; retrying');
+    },
+  });
 
   return async function distribute(messages) {
     const started = performance.now();
@@ -70,7 +87,12 @@ export function createDistributionHandler(deps: DistributionDeps): BatchHandler 
     };
     const letters: DeadLetter[] = [];
     const decoded: Decoded[] = [];
+    let yieldedAt = performance.now();
     for (const message of messages) {
+      if (performance.now() - yieldedAt > YIELD_EVERY_MS) {
+        await setImmediate();
+        yieldedAt = performance.now();
+      }
       metrics.received.inc({ topic: message.topic });
       const survey = message.headers[SURVEY_HEADER];
       if (message.key === null || message.value === null || survey === undefined) {
@@ -78,10 +100,23 @@ export function createDistributionHandler(deps: DistributionDeps): BatchHandler 
         continue;
       }
       try {
-        const science = decodeDistributionMessage(message.key, message.value);
-        // The record only when some saved filter will read it: mapping recomputes the light-curve summary.
-        const record = saved.length > 0 ? filterRecordFromScience(science, []) : null;
-        decoded.push({ key: message.key, value: message.value, survey, message: science, record });
+        const schema = distributionSchemaOf(message.key);
+        // The built-in filters read the broker's fields only; the survey record is decoded (and the record
+        // mapped, which recomputes the light-curve summary) only when some saved filter will read it.
+        if (saved.length > 0) {
+          const science = schema.decode(message.value);
+          const record = filterRecordFromScience(science, []);
+          decoded.push({
+            key: schema.key,
+            value: message.value,
+            survey,
+            enrichment: science.enrichment,
+            record,
+          });
+        } else {
+          const enrichment = schema.decodeEnrichment(message.value);
+          decoded.push({ key: schema.key, value: message.value, survey, enrichment, record: null });
+        }
       } catch (error) {
         letters.push({ message, reason: 'undecodable-science-message', error });
       }
@@ -94,9 +129,9 @@ export function createDistributionHandler(deps: DistributionDeps): BatchHandler 
       for (const record of records) record.watchlists = hits.get(record.alertId.toString()) ?? [];
     }
 
-    for (const { key, value, survey, message, record } of decoded) {
+    for (const { key, value, survey, enrichment, record } of decoded) {
       for (const filter of filters) {
-        if (filter.matches(message.enrichment))
+        if (filter.matches(enrichment))
           publish(distributionTopic(topicPrefix, filter.name, survey), key, value);
       }
       if (record === null) continue;
@@ -107,21 +142,19 @@ export function createDistributionHandler(deps: DistributionDeps): BatchHandler 
 
     const topicMessages = [...out].map(([topic, list]) => ({ topic, messages: list }));
     const fresh = topicMessages.map(({ topic }) => topic).filter((topic) => !ensured.has(topic));
-    await retry(
-      async () => {
-        if (fresh.length > 0 && deps.ensureTopics !== undefined) await deps.ensureTopics(fresh);
-        for (const topic of fresh) ensured.add(topic);
-        await Promise.all(
-          topicMessages.map(({ topic, messages: list }) =>
-            sendInChunks(producer, topic, list, maxRequestBytes),
-          ),
-        );
-        await deadLetters.send(letters);
-      },
-      { signal, isRetriable: () => true, attempts: 20 },
+    const ensure = deps.ensureTopics;
+    if (fresh.length > 0 && ensure !== undefined) await retry(() => ensure(fresh), retryOptions);
+    for (const topic of fresh) ensured.add(topic);
+    await Promise.all(
+      topicMessages.map(({ topic, messages: list }) =>
+        sendInChunks(producer, topic, list, maxRequestBytes, retryOptions),
+      ),
     );
+    await retry(() => deadLetters.send(letters), retryOptions);
     for (const { topic, messages: sent } of topicMessages) metrics.published.inc({ topic }, sent.length);
     for (const letter of letters) metrics.deadLetters.inc({ reason: letter.reason });
+    const now = Date.now();
+    for (const message of messages) metrics.latencySeconds.observe((now - message.receivedAt) / 1000);
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
     logger.info(
       {

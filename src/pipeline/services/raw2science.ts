@@ -15,7 +15,7 @@ import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { sourceDatumOf } from '../decode/ztf-avro.ts';
 import type { DistributionEncoder } from '../encode/distribution.ts';
 import { isInfrastructureError, retry, type Pipeline } from '../framework.ts';
-import { sendInChunks } from '../kafka.ts';
+import { retryKafka, sendInChunks } from '../kafka.ts';
 import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler } from '../sources/kafka-batch-source.ts';
 import type { RecordWatchlistHits } from '../watchlist-hits.ts';
@@ -123,12 +123,10 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     const refusedItems = new Set(refused.map(({ item }) => item));
     const stored = processed.filter((item) => !refusedItems.has(item));
     // After the science tables (a hit's alert is readable when its event arrives), before the offsets commit.
-    const hits = await retry(() => recordWatchlistHits(stored.map(({ alert }) => alert)), {
-      signal,
-      isRetriable: () => true,
-      attempts: 20,
-      onRetry: onRetry('watchlist-hits'),
-    });
+    const hits = await retry(
+      () => recordWatchlistHits(stored.map(({ alert }) => alert)),
+      retryKafka({ signal, onRetry: onRetry('watchlist-hits') }),
+    );
 
     const science = stored.map(({ alert }): ScienceMessage => {
       const { key, value } = encoder.encode({
@@ -144,7 +142,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
       await sendInChunks(producer, scienceTopic, science, maxRequestBytes);
       await deadLetters.send(letters);
     };
-    await retry(sendAll, { signal, isRetriable: () => true, attempts: 20, onRetry: onRetry('kafka') });
+    await retry(sendAll, retryKafka({ signal, onRetry: onRetry('kafka') }));
 
     const now = Date.now();
     for (const letter of letters) metrics.deadLetters.inc({ reason: letter.reason });

@@ -12,6 +12,7 @@ import type { Alert } from '../alert.ts';
 import type { AlertDecoder } from '../decode/alert-decoder.ts';
 import { archiveKeyOf, checkAlertBounds, type IngestLimits } from '../decode/bounds.ts';
 import { retry } from '../framework.ts';
+import { retryKafka } from '../kafka.ts';
 import { decodeBatch } from './decode-batch.ts';
 import type { DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler, SourceMessage } from '../sources/kafka-batch-source.ts';
@@ -44,12 +45,7 @@ export function createStream2RawHandler(deps: Stream2RawDeps): BatchHandler {
     const rows = decoded.map(({ alert, message }) => rawRow(alert, message, limits));
     for (const { problem } of rows) if (problem !== '') metrics.flagged.inc({ reason: problem });
     await retry(() => store.write(rows), { signal, onRetry: onRetry('clickhouse') });
-    await retry(() => deadLetters.send(letters), {
-      signal,
-      isRetriable: () => true,
-      attempts: 10,
-      onRetry: onRetry('kafka'),
-    });
+    await retry(() => deadLetters.send(letters), retryKafka({ signal, onRetry: onRetry('kafka') }));
 
     const now = Date.now();
     metrics.written.inc({ table: 'raw_alerts' }, rows.length);
