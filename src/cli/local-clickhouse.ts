@@ -60,7 +60,7 @@ function serverConfigXml(config: ClickHouseConfig, home: string): string {
   <default_database>default</default_database>
   <timezone>UTC</timezone>
   <!-- A stop waits for idle keep-alive connections to time out (default 10 s): the clients drop theirs after
-       2.5 s (@clickhouse/client's idle_socket_ttl), so 3 s loses nothing and lets \`fink stop\` end quickly. -->
+       1 s (idle_socket_ttl in src/storage/clickhouse.ts), so 3 s loses nothing and lets \`fink stop\` end quickly. -->
   <keep_alive_timeout>3</keep_alive_timeout>
   <mark_cache_size>536870912</mark_cache_size>
   <max_concurrent_queries>200</max_concurrent_queries>

@@ -43,17 +43,23 @@ export function connectClickHouse(config: ClickHouseConfig, options: ConnectOpti
     username: config.username,
     password: config.password,
     request_timeout: config.requestTimeoutMs,
-    ...(options.keepAlive === false ? { keep_alive: { enabled: false } } : {}),
+    // An idle connection is dropped after 1 s, well before the server closes it (keep_alive_timeout: 3 s for the
+    // local server and older releases): at the default 2.5 s, a busy event loop fired the timer late and the next
+    // request was written to a socket the server had closed (EPIPE).
+    keep_alive: options.keepAlive === false ? { enabled: false } : { enabled: true, idle_socket_ttl: 1000 },
     ...(database === null ? {} : { database }),
     log: { level: options.quiet === true ? ClickHouseLogLevel.OFF : ClickHouseLogLevel.WARN },
   });
 }
 
 export async function queryRows<T>(client: ClickHouseClient, statement: Sql): Promise<T[]> {
-  return translateErrors(async () => {
-    const result = await client.query({ query: statement.text, format: 'JSONEachRow' });
-    return result.json<T>();
-  });
+  return translateErrors(
+    async () => {
+      const result = await client.query({ query: statement.text, format: 'JSONEachRow' });
+      return result.json<T>();
+    },
+    { idempotent: true },
+  );
 }
 
 export async function runCommand(client: ClickHouseClient, statement: Sql): Promise<void> {
@@ -105,9 +111,28 @@ function isUnavailable(err: unknown): boolean {
   return serverCode !== undefined && TRANSIENT_SERVER_CODES.has(Number(serverCode));
 }
 
-export async function translateErrors<T>(operation: () => Promise<T>): Promise<T> {
+/** A pooled connection that the server closed while it sat idle: the request never reached the server. */
+function isStaleConnection(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/**
+ * Runs one request and types its failure as a StorageError. A read (`idempotent`) that meets a connection the
+ * server had already closed is sent once more on a fresh one: keep-alive sockets are dropped by the client after
+ * 1 s idle, but an event loop blocked for seconds (a large decode) reuses one the server closed meanwhile.
+ */
+export async function translateErrors<T>(
+  operation: () => Promise<T>,
+  { idempotent = false }: { idempotent?: boolean } = {},
+): Promise<T> {
   try {
-    return await operation();
+    try {
+      return await operation();
+    } catch (err) {
+      if (!idempotent || !isStaleConnection(err)) throw err;
+      return await operation();
+    }
   } catch (err) {
     throw new StorageError((err as Error).message, isUnavailable(err) ? 'unavailable' : 'query-failed', {
       cause: err,

@@ -220,12 +220,15 @@ export async function queryRowBinary<Row, F extends keyof Row & string>(
   fields: readonly F[],
   statement: Sql,
 ): Promise<Pick<Row, F>[]> {
-  const body = await translateErrors(async () => {
-    const result = await client.exec({ query: `${statement.text} FORMAT RowBinary` });
-    const chunks: Buffer[] = [];
-    for await (const chunk of result.stream as AsyncIterable<Buffer>) chunks.push(chunk);
-    return Buffer.concat(chunks);
-  });
+  const body = await translateErrors(
+    async () => {
+      const result = await client.exec({ query: `${statement.text} FORMAT RowBinary` });
+      const chunks: Buffer[] = [];
+      for await (const chunk of result.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    },
+    { idempotent: true },
+  );
   const columns = fields.map((field) => {
     const spec = table.columns.find((c) => c.field === field);
     if (spec === undefined) throw new RangeError(`table ${table.name} has no field ${field}`);

@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import { runServiceIn } from '../../src/cli/run.ts';
 import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createArchiveCutoutStore } from '../../src/pipeline/archive-cutouts.ts';
+import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-decoder.ts';
 import { ensureTopics } from '../../src/pipeline/kafka.ts';
+import type { StoredCutouts } from '../../src/storage/cutout-store.ts';
+import { ClickHouseRawAlertStore } from '../../src/storage/raw-store.ts';
 import { createMigratedDatabase, type TestDatabase } from './clickhouse.ts';
 import { testConfig, uniqueName } from './context.ts';
 import { connectedProducer, testKafka } from './kafka.ts';
@@ -17,6 +21,8 @@ export interface PipelineSandbox {
   /** Starts a service in this process; resolves once it joined its consumer group. */
   start(service: 'stream2raw' | 'raw2science' | 'distribution'): Promise<void>;
   publish(values: Buffer[]): Promise<void>;
+  /** The cutouts of these alerts as the server serves them (from the raw archive). */
+  cutouts(alertIds: bigint[]): Promise<Map<bigint, StoredCutouts>>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +85,13 @@ export async function createPipelineSandbox(
           messages: values.slice(i, i + 100).map((value) => ({ value })),
         });
       }
+    },
+    cutouts(alertIds) {
+      const store = createArchiveCutoutStore(
+        new ClickHouseRawAlertStore(db.client),
+        createConfiguredDecoder(config),
+      );
+      return store.byAlertIds(alertIds);
     },
     async stop() {
       for (const { controller } of running) controller.abort();
