@@ -2,25 +2,12 @@
 // Both take only `Sql` built by the `sql` tag, never strings.
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ClickHouseConfig } from '../config.ts';
+import { StorageError } from './errors.ts';
+import { currentQueryScope, type QueryScope } from './query-scope.ts';
 import type { Sql } from './sql.ts';
 
 export type { ClickHouseClient };
-
-export class StorageError extends Error {
-  override name = 'StorageError';
-  constructor(
-    message: string,
-    readonly code: 'unavailable' | 'query-failed',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-
-  /** Worth retrying: the server could not be reached, not a query it refused. */
-  get retriable(): boolean {
-    return this.code === 'unavailable';
-  }
-}
+export { StorageError };
 
 export interface ConnectOptions {
   /** Database to use for unqualified names; null connects to the server's default one. */
@@ -41,11 +28,52 @@ export function connectClickHouse(config: ClickHouseConfig, options: ConnectOpti
   });
 }
 
+/** The rows of a query; inside a query scope (src/storage/query-scope.ts), bounded by it. */
 export async function queryRows<T>(client: ClickHouseClient, statement: Sql): Promise<T[]> {
+  const scope = currentQueryScope();
+  if (scope !== undefined) return scopedRows<T>(client, statement, scope);
   return translateErrors(async () => {
     const result = await client.query({ query: statement.text, format: 'JSONEachRow' });
     return result.json<T>();
   });
+}
+
+/**
+ * A query under the scope's deadline, budget and concurrency: rows are counted as they stream in, so that a
+ * query bringing back more than the budget is stopped (and killed) before it all sits in memory.
+ */
+async function scopedRows<T>(client: ClickHouseClient, statement: Sql, scope: QueryScope): Promise<T[]> {
+  await scope.acquire();
+  const queryId = scope.track(client);
+  try {
+    const seconds = scope.executionSeconds();
+    const result = await client.query({
+      query: statement.text,
+      format: 'JSONEachRow',
+      query_id: queryId,
+      abort_signal: scope.signal,
+      ...(seconds === undefined ? {} : { clickhouse_settings: { max_execution_time: seconds } }),
+    });
+    const rows: T[] = [];
+    for await (const chunk of result.stream<T>()) {
+      let bytes = 0;
+      for (const row of chunk) {
+        bytes += row.text.length;
+        rows.push(row.json());
+      }
+      scope.charge(chunk.length, bytes);
+    }
+    return rows;
+  } catch (err) {
+    // Whatever the client says about an aborted request, the scope's reason is what happened.
+    const ended = scope.ended;
+    if (ended !== undefined) throw ended;
+    if (err instanceof StorageError) throw err;
+    throw translateError(err);
+  } finally {
+    scope.untrack(queryId);
+    scope.release();
+  }
 }
 
 export async function runCommand(client: ClickHouseClient, statement: Sql): Promise<void> {
@@ -92,8 +120,12 @@ export async function translateErrors<T>(operation: () => Promise<T>): Promise<T
   try {
     return await operation();
   } catch (err) {
-    throw new StorageError((err as Error).message, isUnavailable(err) ? 'unavailable' : 'query-failed', {
-      cause: err,
-    });
+    throw translateError(err);
   }
+}
+
+function translateError(err: unknown): StorageError {
+  return new StorageError((err as Error).message, isUnavailable(err) ? 'unavailable' : 'query-failed', {
+    cause: err,
+  });
 }
