@@ -1,7 +1,71 @@
 // In-process fan-out of live events (alerts from the science topic, events from the events topic) to the
 // subscriptions of this server. Each subscriber gets its own bounded queue: a subscriber that does not keep up
-// is cut off by its `onOverflow` (the server closes its connection) instead of growing memory or slowing the
-// others. publish() never waits for a subscriber.
+// (too many events waiting, or the oldest waiting too long) is cut off by its `onOverflow` (the server closes
+// its connection) instead of growing memory or slowing the others. publish() never waits for a subscriber.
+//
+// Deliveries go through a scheduler: the server's TurnScheduler wakes at most a fixed number of waiting
+// subscribers per event-loop turn and lets I/O (HTTP requests, ClickHouse answers) run between turns, so that a
+// burst of live alerts for thousands of subscribers never holds the event loop in one long run of microtasks.
+
+/** Runs delivery tasks, now or later, in the order given. */
+export interface DeliveryScheduler {
+  schedule(task: () => void): void;
+}
+
+/** Delivers at once (in the caller's microtask): for tests and tools without a server. */
+export const IMMEDIATE: DeliveryScheduler = {
+  schedule: (task) => task(),
+};
+
+/**
+ * At most `perTurn` tasks per event-loop turn (setImmediate), first in first out: a subscriber woken now waits
+ * behind those woken before it, whatever their number, and every turn ends with the event loop polling I/O.
+ */
+export class TurnScheduler implements DeliveryScheduler {
+  private tasks: (() => void)[] = [];
+  private head = 0;
+  private armed = false;
+  /** Tasks run since the start (deliveries). */
+  ran = 0;
+
+  constructor(private readonly perTurn: number) {}
+
+  get pending(): number {
+    return this.tasks.length - this.head;
+  }
+
+  schedule(task: () => void): void {
+    this.tasks.push(task);
+    if (!this.armed) {
+      this.armed = true;
+      setImmediate(this.turn);
+    }
+  }
+
+  private readonly turn = (): void => {
+    this.armed = false;
+    const end = Math.min(this.tasks.length, this.head + this.perTurn);
+    while (this.head < end) {
+      const task = this.tasks[this.head]!;
+      this.tasks[this.head++] = NOOP;
+      this.ran++;
+      task();
+    }
+    if (this.head === this.tasks.length) {
+      this.tasks = [];
+      this.head = 0;
+    } else {
+      if (this.head > 4096 && this.head * 2 > this.tasks.length) {
+        this.tasks = this.tasks.slice(this.head);
+        this.head = 0;
+      }
+      this.armed = true;
+      setImmediate(this.turn);
+    }
+  };
+}
+
+const NOOP = () => undefined;
 
 export interface Subscriber<T> extends AsyncIterableIterator<T> {
   /** Events waiting to be consumed. */
@@ -13,12 +77,16 @@ export interface Subscriber<T> extends AsyncIterableIterator<T> {
 export interface SubscribeOptions {
   /** Most events kept for a subscriber that has not consumed them yet. */
   maxPending: number;
+  /** Longest an event may wait for a subscriber (ms); beyond it the subscriber overflows. None when absent. */
+  maxLagMs?: number;
   /** Called once when the subscriber falls more than maxPending behind; it is closed right after. */
   onOverflow?: () => void;
 }
 
 export class Broadcaster<T> {
   private readonly subscribers = new Set<Queue<T>>();
+
+  constructor(private readonly scheduler: DeliveryScheduler = IMMEDIATE) {}
 
   get size(): number {
     return this.subscribers.size;
@@ -29,7 +97,7 @@ export class Broadcaster<T> {
   }
 
   subscribe(options: SubscribeOptions): Subscriber<T> {
-    const queue = new Queue<T>(options, () => this.subscribers.delete(queue));
+    const queue = new Queue<T>(options, this.scheduler, () => this.subscribers.delete(queue));
     this.subscribers.add(queue);
     return queue;
   }
@@ -42,11 +110,14 @@ export class Broadcaster<T> {
 
 class Queue<T> implements Subscriber<T> {
   private readonly items: T[] = [];
+  /** When each item was queued (Date.now()), when a lag bound is set. */
+  private readonly queuedAt: number[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
   private done = false;
 
   constructor(
     private readonly options: SubscribeOptions,
+    private readonly scheduler: DeliveryScheduler,
     private readonly onEnd: () => void,
   ) {}
 
@@ -59,21 +130,29 @@ class Queue<T> implements Subscriber<T> {
     if (this.waiting !== null) {
       const resolve = this.waiting;
       this.waiting = null;
-      resolve({ value: item, done: false });
+      this.scheduler.schedule(() => resolve({ value: item, done: false }));
       return;
     }
-    if (this.items.length >= this.options.maxPending) {
+    const { maxLagMs } = this.options;
+    const now = maxLagMs === undefined ? 0 : Date.now();
+    const oldest = this.queuedAt[0];
+    if (
+      this.items.length >= this.options.maxPending ||
+      (maxLagMs !== undefined && oldest !== undefined && now - oldest > maxLagMs)
+    ) {
       this.options.onOverflow?.();
       this.end();
       return;
     }
     this.items.push(item);
+    if (maxLagMs !== undefined) this.queuedAt.push(now);
   }
 
   end(): void {
     if (this.done) return;
     this.done = true;
     this.items.length = 0;
+    this.queuedAt.length = 0;
     this.onEnd();
     if (this.waiting !== null) {
       const resolve = this.waiting;
@@ -83,8 +162,11 @@ class Queue<T> implements Subscriber<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (this.items.length > 0) {
+      const item = this.items.shift()!;
+      this.queuedAt.shift();
+      return new Promise((resolve) => this.scheduler.schedule(() => resolve({ value: item, done: false })));
+    }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.waiting = resolve;

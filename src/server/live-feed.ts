@@ -11,7 +11,7 @@ import type { Logger } from '../logger.ts';
 import { decodeDistributionMessage } from '../pipeline/encode/distribution.ts';
 import { nightOf } from '../pipeline/sky.ts';
 import type { AlertRecord } from '../storage/alert-store.ts';
-import { Broadcaster } from './broadcast.ts';
+import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
 import type { ServerEvent } from './events.ts';
 
 export interface LiveAlert {
@@ -35,6 +35,8 @@ export interface LiveFeedOptions {
   groupPrefix: string;
   /** Ids of the watchlists a position falls in (the pipeline's matcher); none when absent. */
   watchlistsAt?: (ra: number, dec: number) => string[];
+  /** Who wakes the subscriptions (the server's fan-out budget); at once when absent. */
+  scheduler?: DeliveryScheduler;
   logger: Logger;
 }
 
@@ -74,8 +76,8 @@ export function liveAlertOf(
 
 export async function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
   const { kafka, scienceTopic, eventsTopic, logger } = options;
-  const alerts = new Broadcaster<LiveAlert>();
-  const events = new Broadcaster<ServerEvent>();
+  const alerts = new Broadcaster<LiveAlert>(options.scheduler);
+  const events = new Broadcaster<ServerEvent>(options.scheduler);
   const groupId = `${options.groupPrefix}-server-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
   const admin = kafka.admin();

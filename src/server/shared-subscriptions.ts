@@ -14,13 +14,17 @@ import {
   type ExecutionResult,
   type FieldNode,
 } from 'graphql';
-import { Broadcaster } from './broadcast.ts';
+import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
 import type { ServerContext } from './context.ts';
 
 export interface SharedSubscriptionsOptions {
   userScopedFields: ReadonlySet<string>;
   /** Results kept for a subscriber that has not taken them yet; beyond it the connection is closed. */
   maxPending: number;
+  /** Longest a result may wait for a subscriber (ms); beyond it the connection is closed. None when absent. */
+  maxLagMs?: number;
+  /** Who wakes subscribers (the server's TurnScheduler); at once when absent. */
+  scheduler?: DeliveryScheduler;
 }
 
 type Result = ExecutionResult | AsyncIterableIterator<ExecutionResult>;
@@ -57,12 +61,15 @@ export class SharedSubscriptions {
       return shared;
     }
     const context = args.contextValue as ServerContext;
+    const { maxPending, maxLagMs } = this.options;
     const subscriber = shared.results.subscribe({
-      maxPending: this.options.maxPending,
+      maxPending,
+      ...(maxLagMs === undefined ? {} : { maxLagMs }),
       onOverflow: () =>
         context.connection?.close(
           SLOW_CONSUMER_CLOSE_CODE,
-          `slow consumer: more than ${this.options.maxPending} results not yet received`,
+          `slow consumer: more than ${maxPending} results not yet received` +
+            (maxLagMs === undefined ? '' : `, or one waiting more than ${maxLagMs} ms`),
         ),
     });
     const release = async () => {
@@ -91,7 +98,7 @@ export class SharedSubscriptions {
     const result = await subscribe(args);
     if (!(Symbol.asyncIterator in result)) return result;
     this.executionsStarted++;
-    const shared: Shared = { results: new Broadcaster(), source: result };
+    const shared: Shared = { results: new Broadcaster(this.options.scheduler), source: result };
     void this.pump(key, shared);
     return shared;
   }
