@@ -132,7 +132,7 @@ const serverSchema = z
     maxDepth: z.number().int().min(2).default(10),
     maxCost: z.number().int().min(10).default(200_000),
     /** Tokens (names, punctuation, values) of one GraphQL document; larger inputs go in variables. */
-    maxQueryTokens: z.number().int().min(100).default(10_000),
+    maxQueryTokens: z.number().int().min(100).default(5000),
     /** Largest HTTP request body, and largest WebSocket message. */
     maxBodyBytes: z
       .number()
@@ -142,18 +142,23 @@ const serverSchema = z
     /** An operation still running after this long is ended, its ClickHouse queries killed. */
     requestTimeoutMs: z.number().int().min(100).default(10_000),
     /** Rows and bytes one operation may read from ClickHouse in all (its queries together). */
-    maxRowsPerRequest: z.number().int().min(1).default(200_000),
+    maxRowsPerRequest: z.number().int().min(1).default(100_000),
     maxBytesPerRequest: z
       .number()
       .int()
       .min(1024)
-      .default(64 * 1024 * 1024),
+      .default(16 * 1024 * 1024),
     /** A result larger than this (JSON bytes) is replaced by a RESPONSE_TOO_LARGE error. */
     maxResponseBytes: z
       .number()
       .int()
       .min(1024)
       .default(16 * 1024 * 1024),
+    /**
+     * V8 heap of the server process (`fink start server` passes --max-old-space-size): the garbage collector
+     * works to stay under it, so the server's memory stays bounded and comes back after a burst.
+     */
+    maxHeapMb: z.number().int().min(128).default(1024),
     /** Per client address: operations per second (token bucket of `addressBurst`) and operations in flight. */
     addressRatePerSecond: z.number().positive().default(100),
     addressBurst: z.number().int().min(1).default(200),
@@ -175,10 +180,10 @@ const serverSchema = z
     /** Live subscriptions: at most this many per WebSocket connection. */
     maxSubscriptionsPerConnection: z.number().int().min(1).default(20),
     /**
-     * Live fan-out: subscriber deliveries woken per event-loop turn (the rest wait for the next turn, so that
+     * Live fan-out: the most subscriber deliveries woken per event-loop turn (fewer when turns run long, so that
      * queries are served in between), and how far behind a subscriber may fall before it is disconnected (4429).
      */
-    liveDeliveriesPerTurn: z.number().int().min(1).default(64),
+    liveDeliveriesPerTurn: z.number().int().min(8).default(256),
     liveMaxLagMs: z.number().int().min(100).default(5000),
     /** A client whose unsent bytes exceed this is disconnected (close code 4429) so it never delays others. */
     slowClientBufferBytes: z

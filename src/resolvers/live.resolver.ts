@@ -83,6 +83,20 @@ export class FollowupRequested {
 /** Live events kept for one subscription not yet executed; beyond it the subscription is ended. */
 const MAX_PENDING_EVENTS = 10_000;
 
+/**
+ * The GraphQL alert of each live alert, made once for all the distinct subscriptions it matches (each runs its
+ * own execution of the same event).
+ */
+const liveAlerts = new WeakMap<LiveAlert, { baseUrl: string; alert: Alert }>();
+
+function liveAlertOf(event: LiveAlert, baseUrl: string): Alert {
+  const cached = liveAlerts.get(event);
+  if (cached !== undefined && cached.baseUrl === baseUrl) return cached.alert;
+  const alert = toAlert(event.alert, baseUrl);
+  liveAlerts.set(event, { baseUrl, alert });
+  return alert;
+}
+
 type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
 
 function liveOf(context: ServerContext) {
@@ -132,7 +146,7 @@ export class LiveResolver {
     @Arg('filter', () => AlertFilterInput, { nullable: true }) _filter: AlertFilterInput | null,
     @Ctx() ctx: ServerContext,
   ): LiveAlertType {
-    return { receivedAt: event.receivedAt, alert: toAlert(event.alert, ctx.baseUrl) };
+    return { receivedAt: event.receivedAt, alert: liveAlertOf(event, ctx.baseUrl) };
   }
 
   @Subscription(() => AnnotationAdded, {

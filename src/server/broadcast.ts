@@ -17,18 +17,31 @@ export const IMMEDIATE: DeliveryScheduler = {
   schedule: (task) => task(),
 };
 
+/** How long one turn of deliveries, and the work they wake, should take: the delay they add to a query. */
+export const TARGET_TURN_MS = 5;
+const MIN_PER_TURN = 8;
+
 /**
- * At most `perTurn` tasks per event-loop turn (setImmediate), first in first out: a subscriber woken now waits
- * behind those woken before it, whatever their number, and every turn ends with the event loop polling I/O.
+ * A bounded number of tasks per event-loop turn (setImmediate), first in first out: a subscriber woken now
+ * waits behind those woken before it, whatever their number, and every turn ends with the event loop polling
+ * I/O. The number adapts: the time from one turn to the next is the work the previous turn's deliveries woke
+ * (graphql execution, serialisation, socket writes) plus whatever I/O came in between; above 2 x TARGET_TURN_MS
+ * the number halves, below TARGET_TURN_MS it grows by an eighth, between MIN_PER_TURN and `maxPerTurn`. A busy
+ * server thus gives live subscribers less of each turn, and a subscriber left too far behind is shed (4429).
  */
 export class TurnScheduler implements DeliveryScheduler {
   private tasks: (() => void)[] = [];
   private head = 0;
   private armed = false;
+  private lastTurnAt = 0;
   /** Tasks run since the start (deliveries). */
   ran = 0;
+  /** Tasks the next turn may run. */
+  perTurn: number;
 
-  constructor(private readonly perTurn: number) {}
+  constructor(private readonly maxPerTurn: number) {
+    this.perTurn = maxPerTurn;
+  }
 
   get pending(): number {
     return this.tasks.length - this.head;
@@ -44,6 +57,13 @@ export class TurnScheduler implements DeliveryScheduler {
 
   private readonly turn = (): void => {
     this.armed = false;
+    const now = performance.now();
+    if (this.lastTurnAt > 0) {
+      const gap = now - this.lastTurnAt;
+      if (gap > 2 * TARGET_TURN_MS) this.perTurn = Math.max(MIN_PER_TURN, Math.floor(this.perTurn / 2));
+      else if (gap < TARGET_TURN_MS)
+        this.perTurn = Math.min(this.maxPerTurn, this.perTurn + Math.ceil(this.perTurn / 8));
+    }
     const end = Math.min(this.tasks.length, this.head + this.perTurn);
     while (this.head < end) {
       const task = this.tasks[this.head]!;
@@ -52,13 +72,16 @@ export class TurnScheduler implements DeliveryScheduler {
       task();
     }
     if (this.head === this.tasks.length) {
+      // Nothing left: the next turn starts a new measurement.
       this.tasks = [];
       this.head = 0;
+      this.lastTurnAt = 0;
     } else {
       if (this.head > 4096 && this.head * 2 > this.tasks.length) {
         this.tasks = this.tasks.slice(this.head);
         this.head = 0;
       }
+      this.lastTurnAt = now;
       this.armed = true;
       setImmediate(this.turn);
     }

@@ -18,7 +18,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createLoaders } from '../resolvers/index.ts';
+import { createLoaders, type Loaders } from '../resolvers/index.ts';
 import { tokenFromConnectionParams, type Authenticator } from './auth.ts';
 import { TurnScheduler, type DeliveryScheduler } from './broadcast.ts';
 import { ConnectionRegistry, REVOKED_CLOSE_CODE, startRevocationSweep } from './connections.ts';
@@ -26,7 +26,7 @@ import type { ServerContext } from './context.ts';
 import type { EventPublisher } from './events.ts';
 import type { LiveSources } from './live-feed.ts';
 import { createOperationGate, maskFormattedError, type OperationGate } from './operation.ts';
-import { Admission, type ClientKeys, type Refused } from './rate-limits.ts';
+import { Admission, requestWeight, type ClientKeys, type Refused } from './rate-limits.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from './shared-subscriptions.ts';
 import type { ServerServices, ServerStores } from './stores.ts';
 import type { Viewer } from './viewer.ts';
@@ -116,6 +116,7 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     cancel: AbortSignal | undefined,
     connection?: ServerContext['connection'],
   ) => {
+    let loaders: Loaders | undefined;
     const context: ServerContext = {
       viewer,
       config,
@@ -124,8 +125,11 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
       stores: deps.stores,
       followups: deps.services.followups,
       webhooks: deps.services.webhooks,
+      // Made on first use: most operations (and most subscriptions, thousands of them) never load anything.
       // A subscription context lives as long as the subscription: its loaders must not cache across events.
-      loaders: createLoaders(deps.stores, { cache: connection === undefined }),
+      get loaders() {
+        return (loaders ??= createLoaders(deps.stores, { cache: connection === undefined }));
+      },
       events: deps.events,
       live: deps.live,
       logger,
@@ -188,7 +192,9 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     res.once('close', onClose);
     try {
       const body = await readBody(req, config.maxBodyBytes);
+      admitted.weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
       if (body === null) {
+        res.setHeader('connection', 'close');
         return sendJson(res, 413, {
           errors: [
             {
@@ -317,6 +323,11 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
           !subscription,
         );
         if (!admitted.ok) return [rateLimitedError(admitted)];
+        admitted.weigh(
+          requestWeight(
+            payload.query.length + (payload.variables == null ? 0 : JSON.stringify(payload.variables).length),
+          ),
+        );
         if (subscription) extra.subscriptions = (extra.subscriptions ?? 0) + 1;
         const cancel = new AbortController();
         extra.operations?.set(id, { cancel, release: admitted.release, subscription });
@@ -472,6 +483,8 @@ function rateLimitedError(refused: Refused): GraphQLError {
 
 function sendRateLimited(res: ServerResponse, refused: Refused): void {
   res.setHeader('retry-after', String(refused.retryAfterSeconds));
+  // The body is not read: the connection is closed rather than the body received only to be thrown away.
+  res.setHeader('connection', 'close');
   sendJson(res, 429, { errors: [rateLimitedError(refused).toJSON()] });
 }
 

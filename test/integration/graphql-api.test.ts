@@ -417,7 +417,10 @@ describe('fuzzed arguments', () => {
   });
 
   it('refuses an operation over the cost limit, and a document of too many tokens', async () => {
-    const pages = Array.from({ length: 200 }, (_, i) => `a${i}: search(filter: {}, first: 500) { endCursor }`);
+    const pages = Array.from(
+      { length: 200 },
+      (_, i) => `a${i}: search(filter: {}, first: 500) { endCursor }`,
+    );
     const { status, errors } = await api.query(`{ ${pages.join(' ')} }`);
     expect(status).toBe(400);
     expect(errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -425,6 +428,6 @@ describe('fuzzed arguments', () => {
     const fields = Array.from({ length: 2600 }, (_, i) => `a${i}: classes { label }`).join(' ');
     const long = await api.query(`{ ${fields} }`);
     expect(long.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect(long.errors?.[0]?.message).toContain('10000 tokens');
+    expect(long.errors?.[0]?.message).toContain('5000 tokens');
   });
 });
