@@ -3,7 +3,7 @@
 // 64-bit ids as bigint. Replays may leave duplicate rows until ClickHouse merges them: reads use FINAL or
 // deduplicate by key, so callers always see each row once.
 import { healpixDisc } from './catalog-store.ts';
-import { queryRows, type ClickHouseClient } from './clickhouse.ts';
+import { queryRows, settingsFittingStatement, type ClickHouseClient } from './clickhouse.ts';
 import { join, list, sql, type Sql } from './sql.ts';
 import { groupBy } from '../util/group-by.ts';
 
@@ -448,11 +448,9 @@ export class ClickHouseAlertStore implements AlertStore {
       after === null
         ? sql``
         : sql`AND (jd < ${after.jd} OR (jd = ${after.jd} AND alert_id < ${after.alertId}))`;
-    const rows = await queryRows<AlertRow>(
-      this.client,
-      sql`SELECT ${ALERT_COLUMNS} FROM alerts FINAL WHERE (${condition}) ${page}
-          ORDER BY jd DESC, alert_id DESC LIMIT ${limit}`,
-    );
+    const statement = sql`SELECT ${ALERT_COLUMNS} FROM alerts FINAL WHERE (${condition}) ${page}
+          ORDER BY jd DESC, alert_id DESC LIMIT ${limit}`;
+    const rows = await queryRows<AlertRow>(this.client, statement, settingsFittingStatement(statement));
     return rows.map(toAlert);
   }
 }

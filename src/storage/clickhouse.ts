@@ -1,6 +1,11 @@
 // The ClickHouse connection and the two ways to talk to it: a query that returns rows, and a command.
 // Both take only `Sql` built by the `sql` tag, never strings.
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+} from '@clickhouse/client';
 import type { ClickHouseConfig } from '../config.ts';
 import { StorageError } from './errors.ts';
 import { currentQueryScope, type QueryScope } from './query-scope.ts';
@@ -28,21 +33,52 @@ export function connectClickHouse(config: ClickHouseConfig, options: ConnectOpti
   });
 }
 
+/** Settings of one query (sent as URL parameters, which every server version reads). */
+export type QuerySettings = ClickHouseSettings;
+
 /** The rows of a query; inside a query scope (src/storage/query-scope.ts), bounded by it. */
-export async function queryRows<T>(client: ClickHouseClient, statement: Sql): Promise<T[]> {
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  statement: Sql,
+  settings: QuerySettings = {},
+): Promise<T[]> {
   const scope = currentQueryScope();
-  if (scope !== undefined) return scopedRows<T>(client, statement, scope);
+  if (scope !== undefined) return scopedRows<T>(client, statement, scope, settings);
   return translateErrors(async () => {
-    const result = await client.query({ query: statement.text, format: 'JSONEachRow' });
+    const result = await client.query({
+      query: statement.text,
+      format: 'JSONEachRow',
+      ...(Object.keys(settings).length === 0 ? {} : { clickhouse_settings: settings }),
+    });
     return result.json<T>();
   });
+}
+
+/**
+ * Parser limits that fit `statement`: a search compiles a filter within the documented limits (200 nodes, lists of
+ * 100 items, strings of 200 characters) into SQL that may pass ClickHouse's defaults (max_query_size 256 KiB,
+ * max_ast_elements 50,000; every AST element takes at least two characters of SQL). Sized from the statement,
+ * so a larger one is never accepted by accident.
+ */
+export function settingsFittingStatement(statement: Sql): QuerySettings {
+  const length = statement.text.length;
+  return {
+    max_query_size: String(Math.max(262_144, length + 1024)),
+    max_ast_elements: String(Math.max(50_000, Math.ceil(length / 2))),
+    max_expanded_ast_elements: String(Math.max(500_000, length)),
+  } as QuerySettings;
 }
 
 /**
  * A query under the scope's deadline, budget and concurrency: rows are counted as they stream in, so that a
  * query bringing back more than the budget is stopped (and killed) before it all sits in memory.
  */
-async function scopedRows<T>(client: ClickHouseClient, statement: Sql, scope: QueryScope): Promise<T[]> {
+async function scopedRows<T>(
+  client: ClickHouseClient,
+  statement: Sql,
+  scope: QueryScope,
+  settings: QuerySettings,
+): Promise<T[]> {
   await scope.acquire();
   const queryId = scope.track(client);
   try {
@@ -52,7 +88,7 @@ async function scopedRows<T>(client: ClickHouseClient, statement: Sql, scope: Qu
       format: 'JSONEachRow',
       query_id: queryId,
       abort_signal: scope.signal,
-      ...(seconds === undefined ? {} : { clickhouse_settings: { max_execution_time: seconds } }),
+      clickhouse_settings: { ...settings, ...(seconds === undefined ? {} : { max_execution_time: seconds }) },
     });
     const rows: T[] = [];
     for await (const chunk of result.stream<T>()) {
