@@ -66,7 +66,7 @@ export function settingsFittingStatement(statement: Sql): QuerySettings {
     max_query_size: String(Math.max(262_144, length + 1024)),
     max_ast_elements: String(Math.max(50_000, Math.ceil(length / 2))),
     max_expanded_ast_elements: String(Math.max(500_000, length)),
-  } as QuerySettings;
+  };
 }
 
 /**
