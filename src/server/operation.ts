@@ -71,6 +71,8 @@ export interface OperationGate {
   maskResult(result: ExecutionResult): FormattedExecutionResult;
   /** A result too large to send: the error that replaces it. */
   tooLarge(bytes: number): FormattedExecutionResult;
+  /** The scope of one subscription event: the operation's bounds, its deadline from its first query. */
+  eventScope(): QueryScope;
 }
 
 export function createOperationGate(
@@ -82,6 +84,15 @@ export function createOperationGate(
   const parseOptions: ParseOptions = { maxTokens: config.maxQueryTokens };
 
   const maskError = (error: GraphQLError): GraphQLFormattedError => maskGraphQLError(error, logger);
+  const newScope = (deadline: number) =>
+    new QueryScope({
+      deadline,
+      ...(Number.isFinite(deadline) ? {} : { timeoutFromFirstQueryMs: config.requestTimeoutMs }),
+      maxRows: config.maxRowsPerRequest,
+      maxBytes: config.maxBytesPerRequest,
+      maxConcurrentQueries: MAX_QUERIES_PER_OPERATION,
+      onKillError: (error) => logger.warn({ err: error }, 'KILL QUERY failed'),
+    });
 
   return {
     parseOptions,
@@ -142,14 +153,10 @@ export function createOperationGate(
       };
     },
 
+    eventScope: () => newScope(Infinity),
+
     async execute(args, cancel) {
-      const scope = new QueryScope({
-        deadline: Date.now() + config.requestTimeoutMs,
-        maxRows: config.maxRowsPerRequest,
-        maxBytes: config.maxBytesPerRequest,
-        maxConcurrentQueries: MAX_QUERIES_PER_OPERATION,
-        onKillError: (error) => logger.warn({ err: error }, 'KILL QUERY failed'),
-      });
+      const scope = newScope(Date.now() + config.requestTimeoutMs);
       const onCancel = () => scope.abort(scopeEnded('cancelled', 'the client went away'));
       if (cancel?.aborted === true) onCancel();
       cancel?.addEventListener('abort', onCancel, { once: true });

@@ -89,13 +89,14 @@ export function createFanoutScheduler(config: ServerConfig): TurnScheduler {
 export async function startServer(deps: ServerDeps): Promise<FinkServer> {
   const { config, schema, logger } = deps;
   const scheduler = deps.scheduler ?? createFanoutScheduler(config);
+  const gate = createOperationGate(schema, config, logger);
   const shared = new SharedSubscriptions({
     userScopedFields: USER_SCOPED_SUBSCRIPTIONS,
     maxPending: MAX_PENDING_RESULTS,
     maxLagMs: config.liveMaxLagMs,
     scheduler,
+    eventScope: () => gate.eventScope(),
   });
-  const gate = createOperationGate(schema, config, logger);
   const admission = new Admission({
     perAddress: {
       ratePerSecond: config.addressRatePerSecond,

@@ -14,6 +14,7 @@ import {
   type ExecutionResult,
   type FieldNode,
 } from 'graphql';
+import { runInQueryScope, type QueryScope } from '../storage/query-scope.ts';
 import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
 import type { ServerContext } from './context.ts';
 
@@ -25,6 +26,11 @@ export interface SharedSubscriptionsOptions {
   maxLagMs?: number;
   /** Who wakes subscribers (the server's TurnScheduler); at once when absent. */
   scheduler?: DeliveryScheduler;
+  /**
+   * A query scope for the execution of one event (its deadline starting at its first ClickHouse query): each
+   * event's queries are bounded as an HTTP request's are. None when absent.
+   */
+  eventScope?: () => QueryScope;
 }
 
 type Result = ExecutionResult | AsyncIterableIterator<ExecutionResult>;
@@ -105,7 +111,21 @@ export class SharedSubscriptions {
 
   private async pump(key: string, shared: Shared): Promise<void> {
     try {
-      for await (const result of shared.source) shared.results.publish(result);
+      for (;;) {
+        // The event's execution runs in the continuation of next(): inside the scope it is called in.
+        const scope = this.options.eventScope?.();
+        let step: IteratorResult<ExecutionResult>;
+        try {
+          step =
+            scope === undefined
+              ? await shared.source.next()
+              : await runInQueryScope(scope, () => shared.source.next());
+        } finally {
+          scope?.dispose();
+        }
+        if (step.done === true) break;
+        shared.results.publish(step.value);
+      }
     } finally {
       shared.results.closeAll();
       const current = this.shared.get(key);

@@ -24,6 +24,11 @@ export function scopeEnded(code: ScopeEndCode, message: string): StorageError {
 export interface QueryScopeOptions {
   /** Unix ms after which every query of the scope is cancelled; Infinity: no deadline. */
   deadline: number;
+  /**
+   * A deadline this long after the scope's first query, when `deadline` is Infinity: for work that waits before
+   * it queries (a subscription waiting for its next event).
+   */
+  timeoutFromFirstQueryMs?: number;
   /** Rows all queries of the scope may bring back in all. */
   maxRows: number;
   /** Bytes (of JSON rows as received) all queries of the scope may bring back in all. */
@@ -45,15 +50,20 @@ export class QueryScope {
   /** Queries killed on the server because the scope ended while they ran. */
   killed = 0;
 
+  private deadline: number;
+
   constructor(readonly options: QueryScopeOptions) {
-    if (Number.isFinite(options.deadline)) {
-      this.timer = setTimeout(
-        () =>
-          this.abort(scopeEnded('timeout', 'the operation ran past its deadline (server.requestTimeoutMs)')),
-        Math.max(0, options.deadline - Date.now()),
-      );
-      this.timer.unref();
-    }
+    this.deadline = options.deadline;
+    if (Number.isFinite(this.deadline)) this.arm();
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(
+      () =>
+        this.abort(scopeEnded('timeout', 'the operation ran past its deadline (server.requestTimeoutMs)')),
+      Math.max(0, this.deadline - Date.now()),
+    );
+    this.timer.unref();
   }
 
   get signal(): AbortSignal {
@@ -90,12 +100,17 @@ export class QueryScope {
 
   /** Seconds left before the deadline, whole and at least 1 (see the header); undefined without a deadline. */
   executionSeconds(): number | undefined {
-    if (!Number.isFinite(this.options.deadline)) return undefined;
-    return Math.max(1, Math.ceil((this.options.deadline - Date.now()) / 1000));
+    if (!Number.isFinite(this.deadline)) return undefined;
+    return Math.max(1, Math.ceil((this.deadline - Date.now()) / 1000));
   }
 
   /** Waits for a query slot; throws if the scope ended meanwhile. */
   async acquire(): Promise<void> {
+    const lazy = this.options.timeoutFromFirstQueryMs;
+    if (lazy !== undefined && !Number.isFinite(this.deadline) && this.ended === undefined) {
+      this.deadline = Date.now() + lazy;
+      this.arm();
+    }
     while (this.active >= this.options.maxConcurrentQueries && this.ended === undefined) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
