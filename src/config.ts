@@ -180,10 +180,10 @@ const serverSchema = z
     /** Live subscriptions: at most this many per WebSocket connection. */
     maxSubscriptionsPerConnection: z.number().int().min(1).default(20),
     /**
-     * Live fan-out: the most subscriber deliveries woken per event-loop turn (fewer when turns run long, so that
-     * queries are served in between), and how far behind a subscriber may fall before it is disconnected (4429).
+     * Live fan-out: subscriber deliveries woken per event-loop turn (queries are served between turns), and how
+     * far behind a subscriber may fall before it is disconnected (4429).
      */
-    liveDeliveriesPerTurn: z.number().int().min(8).default(256),
+    liveDeliveriesPerTurn: z.number().int().min(1).default(128),
     liveMaxLagMs: z.number().int().min(100).default(5000),
     /** A client whose unsent bytes exceed this is disconnected (close code 4429) so it never delays others. */
     slowClientBufferBytes: z

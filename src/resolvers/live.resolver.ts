@@ -104,24 +104,15 @@ function liveOf(context: ServerContext) {
   return context.live;
 }
 
-async function* filtered<T, U extends T>(
-  source: AsyncIterableIterator<T>,
-  keep: (item: T) => item is U,
-): AsyncGenerator<U> {
-  try {
-    for await (const item of source) if (keep(item)) yield item;
-  } finally {
-    await source.return?.();
-  }
-}
-
 function eventsOf<T extends ServerEvent['type']>(
   context: ServerContext,
   type: T,
   keep: (event: EventOf<T>) => boolean,
-): AsyncGenerator<EventOf<T>> {
-  const source = liveOf(context).events.subscribe({ maxPending: MAX_PENDING_EVENTS });
-  return filtered(source, (event): event is EventOf<T> => event.type === type && keep(event as EventOf<T>));
+): AsyncIterableIterator<EventOf<T>> {
+  return liveOf(context).events.subscribe({
+    maxPending: MAX_PENDING_EVENTS,
+    accept: (event) => event.type === type && keep(event as EventOf<T>),
+  }) as AsyncIterableIterator<EventOf<T>>;
 }
 
 @Resolver()
@@ -134,10 +125,13 @@ export class LiveResolver {
       const { filter } = args as { filter?: AlertFilterInput | null };
       const spec = filter == null ? {} : validateFilter(filter, 'filter', ctx.config);
       const matches = compileFilterPredicate(spec);
-      const source = live.alerts.subscribe({ maxPending: MAX_PENDING_EVENTS });
-      return filtered(source, (event): event is LiveAlert => {
-        live.counters.filterEvaluations++;
-        return matches(event.record);
+      // The filter runs as each alert is published: only the alerts it selects are queued and executed.
+      return live.alerts.subscribe({
+        maxPending: MAX_PENDING_EVENTS,
+        accept: (event) => {
+          live.counters.filterEvaluations++;
+          return matches(event.record);
+        },
       });
     },
   })

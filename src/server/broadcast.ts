@@ -17,38 +17,41 @@ export const IMMEDIATE: DeliveryScheduler = {
   schedule: (task) => task(),
 };
 
-/** How long one turn of deliveries, and the work they wake, should take: the delay they add to a query. */
-export const TARGET_TURN_MS = 5;
-const MIN_PER_TURN = 8;
-
 /**
- * A bounded number of tasks per event-loop turn (setImmediate), first in first out: a subscriber woken now
- * waits behind those woken before it, whatever their number, and every turn ends with the event loop polling
- * I/O. The number adapts: the time from one turn to the next is the work the previous turn's deliveries woke
- * (graphql execution, serialisation, socket writes) plus whatever I/O came in between; above 2 x TARGET_TURN_MS
- * the number halves, below TARGET_TURN_MS it grows by an eighth, between MIN_PER_TURN and `maxPerTurn`. A busy
- * server thus gives live subscribers less of each turn, and a subscriber left too far behind is shed (4429).
+ * At most `perTurn` tasks per event-loop turn (setImmediate), first in first out: a subscriber woken now waits
+ * behind those woken before it, whatever their number, and every turn ends with the event loop polling I/O, so
+ * that an HTTP request waits for at most one turn of deliveries (perTurn x ~40 us of execution, serialisation and
+ * socket writes each) however many subscribers there are. A subscriber left too far behind is shed (4429).
+ *
+ * A fixed number, measured rather than adapted: adapting it to the wall time between turns throttled the
+ * deliveries to a trickle on a machine busy with other processes, and to the process's CPU time (which counts
+ * the garbage collector's threads) as well.
  */
 export class TurnScheduler implements DeliveryScheduler {
-  private tasks: (() => void)[] = [];
-  private head = 0;
+  /** Two lanes: `first` (live events into the distinct subscriptions) runs before the subscribers' deliveries. */
+  private readonly lanes: [Lane, Lane] = [new Lane(), new Lane()];
   private armed = false;
-  private lastTurnAt = 0;
   /** Tasks run since the start (deliveries). */
   ran = 0;
-  /** Tasks the next turn may run. */
-  perTurn: number;
+  /**
+   * The lane of the live feed's events: each becomes one execution per distinct subscription, whose result then
+   * goes to every subscriber of it. Served first, so that a backlog of deliveries lags (and sheds) subscribers
+   * rather than holding back the executions every subscriber waits for.
+   */
+  readonly first: DeliveryScheduler = { schedule: (task) => this.enqueue(0, task) };
 
-  constructor(private readonly maxPerTurn: number) {
-    this.perTurn = maxPerTurn;
-  }
+  constructor(private readonly perTurn: number) {}
 
   get pending(): number {
-    return this.tasks.length - this.head;
+    return this.lanes[0].size + this.lanes[1].size;
   }
 
   schedule(task: () => void): void {
-    this.tasks.push(task);
+    this.enqueue(1, task);
+  }
+
+  private enqueue(lane: 0 | 1, task: () => void): void {
+    this.lanes[lane].push(task);
     if (!this.armed) {
       this.armed = true;
       setImmediate(this.turn);
@@ -57,35 +60,49 @@ export class TurnScheduler implements DeliveryScheduler {
 
   private readonly turn = (): void => {
     this.armed = false;
-    const now = performance.now();
-    if (this.lastTurnAt > 0) {
-      const gap = now - this.lastTurnAt;
-      if (gap > 2 * TARGET_TURN_MS) this.perTurn = Math.max(MIN_PER_TURN, Math.floor(this.perTurn / 2));
-      else if (gap < TARGET_TURN_MS)
-        this.perTurn = Math.min(this.maxPerTurn, this.perTurn + Math.ceil(this.perTurn / 8));
-    }
-    const end = Math.min(this.tasks.length, this.head + this.perTurn);
-    while (this.head < end) {
-      const task = this.tasks[this.head]!;
-      this.tasks[this.head++] = NOOP;
-      this.ran++;
-      task();
-    }
-    if (this.head === this.tasks.length) {
-      // Nothing left: the next turn starts a new measurement.
-      this.tasks = [];
-      this.head = 0;
-      this.lastTurnAt = 0;
-    } else {
-      if (this.head > 4096 && this.head * 2 > this.tasks.length) {
-        this.tasks = this.tasks.slice(this.head);
-        this.head = 0;
+    let budget = this.perTurn;
+    for (const lane of this.lanes) {
+      while (budget > 0) {
+        const task = lane.shift();
+        if (task === undefined) break;
+        budget--;
+        this.ran++;
+        task();
       }
-      this.lastTurnAt = now;
+    }
+    if (this.pending > 0) {
       this.armed = true;
       setImmediate(this.turn);
     }
   };
+}
+
+/** A FIFO of tasks with O(1) shift. */
+class Lane {
+  private tasks: (() => void)[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.tasks.length - this.head;
+  }
+
+  push(task: () => void): void {
+    this.tasks.push(task);
+  }
+
+  shift(): (() => void) | undefined {
+    if (this.head === this.tasks.length) return undefined;
+    const task = this.tasks[this.head]!;
+    this.tasks[this.head++] = NOOP;
+    if (this.head === this.tasks.length) {
+      this.tasks = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.tasks.length) {
+      this.tasks = this.tasks.slice(this.head);
+      this.head = 0;
+    }
+    return task;
+  }
 }
 
 const NOOP = () => undefined;
@@ -97,13 +114,18 @@ export interface Subscriber<T> extends AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>>;
 }
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<T = unknown> {
   /** Most events kept for a subscriber that has not consumed them yet. */
   maxPending: number;
   /** Longest an event may wait for a subscriber (ms); beyond it the subscriber overflows. None when absent. */
   maxLagMs?: number;
   /** Called once when the subscriber falls more than maxPending behind; it is closed right after. */
   onOverflow?: () => void;
+  /**
+   * Which events the subscriber wants, decided in publish(): the others are never queued nor delivered, so a
+   * subscription matching a few alerts in a thousand costs a predicate call per alert, not a delivery.
+   */
+  accept?: (event: T) => boolean;
 }
 
 export class Broadcaster<T> {
@@ -116,10 +138,10 @@ export class Broadcaster<T> {
   }
 
   publish(event: T): void {
-    for (const queue of this.subscribers) queue.push(event);
+    for (const queue of this.subscribers) queue.offer(event);
   }
 
-  subscribe(options: SubscribeOptions): Subscriber<T> {
+  subscribe(options: SubscribeOptions<T>): Subscriber<T> {
     const queue = new Queue<T>(options, this.scheduler, () => this.subscribers.delete(queue));
     this.subscribers.add(queue);
     return queue;
@@ -139,7 +161,7 @@ class Queue<T> implements Subscriber<T> {
   private done = false;
 
   constructor(
-    private readonly options: SubscribeOptions,
+    private readonly options: SubscribeOptions<T>,
     private readonly scheduler: DeliveryScheduler,
     private readonly onEnd: () => void,
   ) {}
@@ -148,16 +170,20 @@ class Queue<T> implements Subscriber<T> {
     return this.items.length;
   }
 
+  offer(item: T): void {
+    if (this.options.accept === undefined || this.options.accept(item)) this.push(item);
+  }
+
   push(item: T): void {
     if (this.done) return;
+    const { maxLagMs } = this.options;
+    const now = maxLagMs === undefined ? 0 : Date.now();
     if (this.waiting !== null) {
       const resolve = this.waiting;
       this.waiting = null;
-      this.scheduler.schedule(() => resolve({ value: item, done: false }));
+      this.deliver(resolve, item, now);
       return;
     }
-    const { maxLagMs } = this.options;
-    const now = maxLagMs === undefined ? 0 : Date.now();
     const oldest = this.queuedAt[0];
     if (
       this.items.length >= this.options.maxPending ||
@@ -169,6 +195,21 @@ class Queue<T> implements Subscriber<T> {
     }
     this.items.push(item);
     if (maxLagMs !== undefined) this.queuedAt.push(now);
+  }
+
+  /**
+   * Hands `item` (queued at `queuedAt`) to the consumer through the scheduler. The wait in the scheduler counts
+   * as lag too: a subscriber whose delivery comes later than maxLagMs after its event is cut off instead.
+   */
+  private deliver(resolve: (result: IteratorResult<T>) => void, item: T, queuedAt: number): void {
+    this.scheduler.schedule(() => {
+      const { maxLagMs } = this.options;
+      if (!this.done && maxLagMs !== undefined && Date.now() - queuedAt > maxLagMs) {
+        this.options.onOverflow?.();
+        this.end();
+      }
+      resolve(this.done ? { value: undefined, done: true } : { value: item, done: false });
+    });
   }
 
   end(): void {
@@ -187,8 +228,8 @@ class Queue<T> implements Subscriber<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.items.length > 0) {
       const item = this.items.shift()!;
-      this.queuedAt.shift();
-      return new Promise((resolve) => this.scheduler.schedule(() => resolve({ value: item, done: false })));
+      const queuedAt = this.queuedAt.shift() ?? 0;
+      return new Promise((resolve) => this.deliver(resolve, item, queuedAt));
     }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {

@@ -68,7 +68,7 @@ export async function launchServer(
     eventsTopic: serverConfig.eventsTopic,
     groupPrefix: pipeline.groupPrefix,
     watchlistsAt: (ra, dec) => matchWatchlists(ra, dec).map((hit) => hit.watchlistId),
-    scheduler,
+    scheduler: scheduler.first,
     logger: logger.child({ module: 'live-feed' }),
   });
   const webhooks = createWebhookDispatcher({

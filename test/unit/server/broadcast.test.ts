@@ -57,4 +57,17 @@ describe('Broadcaster', () => {
     events.publish(2);
     expect(await fast.next()).toEqual({ value: 2, done: false });
   });
+
+  it('counts the wait for a delivery slot as lag: a delivery later than maxLagMs cuts the subscriber off', async () => {
+    const held: (() => void)[] = [];
+    const events = new Broadcaster<number>({ schedule: (task) => held.push(task) });
+    let overflowed = 0;
+    const subscriber = events.subscribe({ maxPending: 1000, maxLagMs: 50, onOverflow: () => overflowed++ });
+    const next = subscriber.next();
+    events.publish(1);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    for (const task of held.splice(0)) task();
+    expect(await next).toEqual({ value: undefined, done: true });
+    expect(overflowed).toBe(1);
+  });
 });
