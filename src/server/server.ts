@@ -296,8 +296,17 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
           try {
             extra.viewer = await deps.authenticate(extra.authorization);
           } catch (error) {
+            if (!(error instanceof GraphQLError)) {
+              // The token store did not answer: not the client's fault, and no reason to drop its connection.
+              logger.warn({ err: error }, 'token check failed');
+              return [
+                new GraphQLError('the API token could not be checked, try again', {
+                  extensions: { code: 'INTERNAL_SERVER_ERROR' },
+                }),
+              ];
+            }
             extra.socket.close(REVOKED_CLOSE_CODE, 'the API token is unknown or revoked');
-            return [error instanceof GraphQLError ? error : new GraphQLError('authentication failed')];
+            return [error];
           }
         }
         const viewer = extra.viewer ?? null;
