@@ -21,10 +21,11 @@ export interface AdmissionLimits {
   perToken: KeyLimits;
 }
 
+/** Whose buckets an operation draws on: its address's, and its token's (null or absent: none). */
 export interface ClientKeys {
-  address: string;
+  address?: string | undefined;
   /** The API token's id; null for an anonymous client. */
-  tokenId: string | null;
+  tokenId?: string | null | undefined;
 }
 
 /** Request bytes that weigh one operation. */
@@ -64,8 +65,9 @@ export class Admission {
    * a subscription lasts as long as the client wants and is bounded per connection instead.
    */
   admit(keys: ClientKeys, hold = true): Admitted | Refused {
-    const checks: [string, KeyLimits, string][] = [[`a:${keys.address}`, this.limits.perAddress, 'address']];
-    if (keys.tokenId !== null) checks.push([`t:${keys.tokenId}`, this.limits.perToken, 'token']);
+    const checks: [string, KeyLimits, string][] = [];
+    if (keys.address !== undefined) checks.push([`a:${keys.address}`, this.limits.perAddress, 'address']);
+    if (keys.tokenId != null) checks.push([`t:${keys.tokenId}`, this.limits.perToken, 'token']);
     const now = this.now();
     const buckets = checks.map(([key, limits]) => this.bucket(key, limits, now));
     for (let i = 0; i < checks.length; i++) {

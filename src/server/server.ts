@@ -26,7 +26,7 @@ import type { ServerContext } from './context.ts';
 import type { EventPublisher } from './events.ts';
 import type { LiveSources } from './live-feed.ts';
 import { createOperationGate, maskFormattedError, type OperationGate } from './operation.ts';
-import { Admission, requestWeight, type ClientKeys, type Refused } from './rate-limits.ts';
+import { Admission, requestWeight, type Admitted, type Refused } from './rate-limits.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from './shared-subscriptions.ts';
 import type { ServerServices, ServerStores } from './stores.ts';
 import type { Viewer } from './viewer.ts';
@@ -171,20 +171,46 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     for (const route of deps.routes) if (await route(req, res)) return;
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { error: `no such path ${url.pathname}` });
 
-    let viewer: Viewer | null;
+    // The address first, before the token is looked up: a flood of made-up tokens is held back like any other.
+    const byAddress = admission.admit({ address: req.socket.remoteAddress ?? 'unknown' });
+    if (!byAddress.ok) return sendRateLimited(res, byAddress);
+    let byToken: Admitted | undefined;
     try {
-      viewer = await deps.authenticate(header(req, 'authorization'));
-    } catch (error) {
-      if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [error.toJSON()] });
-      throw error;
-    }
-    if (viewer === null && !config.anonymousRead) {
-      return sendJson(res, 401, {
-        errors: [{ message: 'a valid API token is required', extensions: { code: 'UNAUTHENTICATED' } }],
+      let viewer: Viewer | null;
+      try {
+        viewer = await deps.authenticate(header(req, 'authorization'));
+      } catch (error) {
+        if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [error.toJSON()] });
+        throw error;
+      }
+      if (viewer === null && !config.anonymousRead) {
+        return sendJson(res, 401, {
+          errors: [{ message: 'a valid API token is required', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
+      }
+      if (viewer !== null) {
+        const admitted = admission.admit({ tokenId: viewer.tokenId });
+        if (!admitted.ok) return sendRateLimited(res, admitted);
+        byToken = admitted;
+      }
+      await serveGraphQL(req, res, url, viewer, (weight) => {
+        byAddress.weigh(weight);
+        byToken?.weigh(weight);
       });
+    } finally {
+      byAddress.release();
+      byToken?.release();
     }
-    const admitted = admission.admit(clientKeys(req.socket, viewer));
-    if (!admitted.ok) return sendRateLimited(res, admitted);
+  }
+
+  /** An admitted GraphQL request: its body read (and weighed), handed to Apollo, the answer sent. */
+  async function serveGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    viewer: Viewer | null,
+    weigh: (weight: number) => void,
+  ): Promise<void> {
     // The client gone before its answer: the operation's ClickHouse queries are cancelled and killed.
     const cancel = new AbortController();
     const onClose = () => {
@@ -193,7 +219,7 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     res.once('close', onClose);
     try {
       const body = await readBody(req, config.maxBodyBytes);
-      admitted.weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
+      weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
       if (body === null) {
         res.setHeader('connection', 'close');
         return sendJson(res, 413, {
@@ -236,7 +262,6 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
       }
     } finally {
       res.off('close', onClose);
-      admitted.release();
     }
   }
 
@@ -479,10 +504,6 @@ export function publicBaseUrl(config: ServerConfig, port: number): string {
   // A wildcard address is where the server listens, not where anyone can reach it.
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-function clientKeys(socket: Socket, viewer: Viewer | null): ClientKeys {
-  return { address: socket.remoteAddress ?? 'unknown', tokenId: viewer?.tokenId ?? null };
 }
 
 function rateLimitedError(refused: Refused): GraphQLError {
