@@ -56,6 +56,8 @@ export interface LiveSubscribe {
   url: string;
   filters: AlertFilterInput[];
   perFilter: number;
+  /** Subscriptions per WebSocket connection: subscriber s rides connection s mod (subscribers / perConnection). */
+  perConnection: number;
   warmupIds: string[];
 }
 
@@ -197,27 +199,38 @@ function runSubscribers(): void {
   const failures: string[] = [];
   let cpuAtStart = 0;
 
-  async function subscribe({ url, filters, perFilter, warmupIds }: LiveSubscribe): Promise<void> {
+  async function subscribe({
+    url,
+    filters,
+    perFilter,
+    perConnection,
+    warmupIds,
+  }: LiveSubscribe): Promise<void> {
     const started = performance.now();
     cpuAtStart = cpuSeconds();
     const warmup = new Set(warmupIds);
     const total = filters.length * perFilter;
+    const connections = Math.ceil(total / perConnection);
     counts = new Array<number>(total).fill(0);
     let connected = 0;
     const allConnected = new Promise<void>((resolve) => {
+      for (let c = 0; c < connections; c++) {
+        clients.push(
+          createClient({
+            url,
+            webSocketImpl: WebSocket,
+            retryAttempts: 0,
+            on: {
+              connected: () => {
+                if (++connected === connections) resolve();
+              },
+            },
+          }),
+        );
+      }
       for (let s = 0; s < total; s++) {
         const filter = filters[Math.floor(s / perFilter)]!;
-        const client = createClient({
-          url,
-          webSocketImpl: WebSocket,
-          retryAttempts: 0,
-          on: {
-            connected: () => {
-              if (++connected === total) resolve();
-            },
-          },
-        });
-        clients.push(client);
+        const client = clients[s % connections]!;
         client.subscribe<{ liveAlerts: LiveResult }>(
           { query: LIVE_QUERY, variables: { filter } },
           {

@@ -15,11 +15,14 @@
 //   R alerts/s: a warm-up, then the measured part. Figures: deliveries/s, p50/p99 latency from the server's
 //   Kafka receipt (`receivedAt`) to the client's receipt, shared executions started (F expected, not S), filter
 //   evaluations, the server's event-loop delay, and whether every subscriber received exactly the measured
-//   alerts its filter selects.
+//   alerts its filter selects. Meanwhile this process asks `object(objectId)` one request at a time: the latency
+//   of a plain query while the live fan-out runs (the issue's bound: p99 < 250 ms).
 //
 // Settings (environment): BENCH_GRAPHQL_OBJECTS (1,000,000), BENCH_GRAPHQL_ALERTS_PER_OBJECT (10),
 // BENCH_GRAPHQL_REQUESTS per query kind (1,000), BENCH_GRAPHQL_CONCURRENCY (8), BENCH_GRAPHQL_SUBSCRIBERS
-// (1,000), BENCH_GRAPHQL_FILTERS (100), BENCH_GRAPHQL_RATE (1,000 alerts/s), BENCH_GRAPHQL_SECONDS (30).
+// (1,000), BENCH_GRAPHQL_FILTERS (100), BENCH_GRAPHQL_PER_CONNECTION (subscriptions per WebSocket, 1),
+// BENCH_GRAPHQL_RATE (1,000 alerts/s), BENCH_GRAPHQL_SECONDS (30). The issue's fan-out case, 200 connections x 20
+// subscriptions: BENCH_GRAPHQL_SUBSCRIBERS=4000 BENCH_GRAPHQL_PER_CONNECTION=20.
 // BENCH_GRAPHQL_DATABASE=<name> runs on that already filled database and keeps it (for profiling runs);
 // BENCH_GRAPHQL_KEEP=1 keeps the database this run filled and prints its name.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -63,6 +66,7 @@ interface GraphqlOptions {
   concurrency: number;
   subscribers: number;
   filters: number;
+  perConnection: number;
   rate: number;
   seconds: number;
   database: string | undefined;
@@ -77,6 +81,7 @@ function optionsFromEnv(): GraphqlOptions {
     concurrency: envInteger('BENCH_GRAPHQL_CONCURRENCY', 8, 1),
     subscribers: envInteger('BENCH_GRAPHQL_SUBSCRIBERS', 1000, 1),
     filters: envInteger('BENCH_GRAPHQL_FILTERS', 100, 1),
+    perConnection: envInteger('BENCH_GRAPHQL_PER_CONNECTION', 1, 1),
     rate: envInteger('BENCH_GRAPHQL_RATE', 1000, 1),
     seconds: envInteger('BENCH_GRAPHQL_SECONDS', 30, 1),
     database: process.env.BENCH_GRAPHQL_DATABASE || undefined,
@@ -96,7 +101,15 @@ export async function graphqlBenchmark(): Promise<BenchmarkResult[]> {
     overrides: {
       clickhouse: { database },
       pipeline: { scienceTopic: `${id}_science`, groupPrefix: id, metricsPort: 0 },
-      server: { eventsTopic: `${id}_events`, followupTopic: `${id}_followups` },
+      server: {
+        eventsTopic: `${id}_events`,
+        followupTopic: `${id}_followups`,
+        // Every client of the benchmark is this machine: one address, many requests and connections.
+        addressRatePerSecond: 1_000_000,
+        addressBurst: 1_000_000,
+        addressConcurrency: 1000,
+        maxConnectionsPerAddress: 100_000,
+      },
       log: { level: 'silent' },
     },
   });
@@ -139,7 +152,7 @@ export async function graphqlBenchmark(): Promise<BenchmarkResult[]> {
     const targets = await sampleTargets(client, TARGETS);
     launched = await launchServer(config, createLogger({ level: 'silent' }));
     const queries = await queryBenchmark(launched.server.url, client, targets, options);
-    const live = await liveBenchmark(launched, config, options);
+    const live = await liveBenchmark(launched, config, options, targets);
     return results(options, fill, queries, live);
   } finally {
     process.off('SIGINT', interrupted);
@@ -333,6 +346,8 @@ async function queryBenchmark(
 // ---- Live ----
 
 interface LiveResults {
+  /** `object(objectId)` one at a time while the alerts flowed. */
+  objectDuringLive: LatencyStats;
   generated: LiveGenerated;
   produced: LiveProduced;
   report: LiveReport;
@@ -390,6 +405,7 @@ async function liveBenchmark(
   launched: LaunchedServer,
   config: Config,
   options: GraphqlOptions,
+  targets: QueryTargets,
 ): Promise<LiveResults> {
   const { server, live } = launched;
   const children: ChildProcess[] = [];
@@ -411,6 +427,7 @@ async function liveBenchmark(
       url: wsUrl,
       filters: generated.filters,
       perFilter,
+      perConnection: options.perConnection,
       warmupIds: generated.warmupIds,
     });
     const subscribed = await subscribers.next('subscribed');
@@ -424,7 +441,20 @@ async function liveBenchmark(
     loop.enable();
     const liveStarted = performance.now();
     producer.send({ type: 'run', topic: config.pipeline.scienceTopic, rate: options.rate });
+    // A plain query from another client, one at a time, while the alerts flow.
+    const objectLatencies: number[] = [];
+    let producing = true;
+    const url = `${server.url}/graphql`;
+    const queries = (async () => {
+      for (let n = 0; producing; n++) {
+        const t0 = performance.now();
+        await post(url, requestFor('object', 2_000_000 + n, targets));
+        objectLatencies.push(performance.now() - t0);
+      }
+    })();
     const produced = await producer.next('produced');
+    producing = false;
+    await queries;
     const expectedDeliveries = generated.expected.reduce((sum, n) => sum + n * perFilter, 0);
     // Drained: the deliveries stop growing once the server has pushed the last alert (or a deadline).
     await delay(2000);
@@ -437,6 +467,7 @@ async function liveBenchmark(
       (count, s) => count !== generated.expected[Math.floor(s / perFilter)],
     ).length;
     return {
+      objectDuringLive: stats(objectLatencies, (performance.now() - liveStarted) / 1000),
       generated,
       produced,
       report,
@@ -475,7 +506,9 @@ function machineTicks(): [number, number] {
 
 // ---- Report ----
 
-const ms = (value: number) => `${value.toFixed(1)} ms`;
+/** A duration; '-' when there is none (no deliveries: the percentiles are NaN, null once sent over IPC). */
+const ms = (value: number | null) =>
+  value === null || !Number.isFinite(value) ? '-' : `${value.toFixed(1)} ms`;
 const verdict = (p99: number, target: number) =>
   p99 <= target ? `met (<= ${target} ms)` : `MISSED (> ${target} ms)`;
 
@@ -546,6 +579,7 @@ function results(
     figures: {
       subscribers: options.subscribers,
       filters: options.filters,
+      'subscriptions per connection': options.perConnection,
       'alerts/s produced': (produced.sent / seconds).toFixed(0),
       'late producer ticks': produced.lateTicks,
       'mean message': `${(generated.meanValueBytes / 1024).toFixed(1)} KiB`,
@@ -571,6 +605,7 @@ function results(
       'producer CPU': `${produced.cpuSeconds.toFixed(1)} s`,
       'server event-loop delay p99/max': `${ms(live.eventLoopP99Ms)} / ${ms(live.eventLoopMaxMs)}`,
       'machine busy': `${(live.machineBusy * 100).toFixed(0)}%`,
+      'object query meanwhile (1 in flight)': `${live.objectDuringLive.count} requests, p50 ${ms(live.objectDuringLive.p50)}, p99 ${ms(live.objectDuringLive.p99)}, max ${ms(live.objectDuringLive.max)}: ${verdict(live.objectDuringLive.p99, 250)}`,
       'load average now': loadavg()[0]!.toFixed(1),
     },
   });

@@ -132,13 +132,56 @@ const serverSchema = z
     /** `fink start server`: GraphQL over HTTP and WebSocket (same path), GraphiQL, cutouts, dashboard. */
     host: hostname.default('127.0.0.1'),
     port: port.default(4000),
-    /** Absolute base of the URLs the API returns (cutouts); unset: derived from each request's Host. */
+    /** Absolute base of the URLs the API returns (cutouts); unset: http://<host>:<port> (never a request's Host). */
     publicUrl: z.url().optional(),
     /** Queries without a token are allowed (read-only); false: every operation needs a token. */
     anonymousRead: z.boolean().default(true),
-    /** Operations deeper or costlier than these are refused before they run. */
+    /**
+     * Operations deeper or costlier than these are refused before they run. Cost: about one unit per value the
+     * server produces, lists multiplied by their page size or expected length, cones by their area (README).
+     */
     maxDepth: z.number().int().min(2).default(10),
-    maxComplexity: z.number().int().min(10).default(5000),
+    maxCost: z.number().int().min(10).default(200_000),
+    /** Tokens (names, punctuation, values) of one GraphQL document; larger inputs go in variables. */
+    maxQueryTokens: z.number().int().min(100).default(5000),
+    /** Largest HTTP request body, and largest WebSocket message. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+    /** An operation still running after this long is ended, its ClickHouse queries killed. */
+    requestTimeoutMs: z.number().int().min(100).default(10_000),
+    /** Rows and bytes one operation may read from ClickHouse in all (its queries together). */
+    maxRowsPerRequest: z.number().int().min(1).default(100_000),
+    maxBytesPerRequest: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
+    /** A result larger than this (JSON bytes) is replaced by a RESPONSE_TOO_LARGE error. */
+    maxResponseBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
+    /**
+     * V8 heap of the server process (`fink start server` passes --max-old-space-size): the garbage collector
+     * works to stay under it, so the server's memory stays bounded and comes back after a burst.
+     */
+    maxHeapMb: z.number().int().min(128).default(1024),
+    /** Per client address: operations per second (token bucket of `addressBurst`) and operations in flight. */
+    addressRatePerSecond: z.number().positive().default(100),
+    addressBurst: z.number().int().min(1).default(200),
+    addressConcurrency: z.number().int().min(1).default(8),
+    /** Per API token, the same, besides its address's limits. */
+    tokenRatePerSecond: z.number().positive().default(100),
+    tokenBurst: z.number().int().min(1).default(200),
+    tokenConcurrency: z.number().int().min(1).default(8),
+    /** WebSocket connections one client address may hold; more are refused with HTTP 429. */
+    maxConnectionsPerAddress: z.number().int().min(1).default(100),
+    /** How long a token's stored row is reused before it is read again (revocation takes effect within it). */
+    tokenCacheMs: z.number().int().min(0).max(2000).default(1000),
     /** Page sizes: `first` is at most maxPageSize; lists of ids at most maxIds. */
     defaultPageSize: z.number().int().min(1).default(50),
     maxPageSize: z.number().int().min(1).default(500),
@@ -147,6 +190,12 @@ const serverSchema = z
     maxConeRadiusArcsec: z.number().positive().default(3600),
     /** Live subscriptions: at most this many per WebSocket connection. */
     maxSubscriptionsPerConnection: z.number().int().min(1).default(20),
+    /**
+     * Live fan-out: subscriber deliveries woken per event-loop turn (queries are served between turns), and how
+     * far behind a subscriber may fall before it is disconnected (4429).
+     */
+    liveDeliveriesPerTurn: z.number().int().min(1).default(128),
+    liveMaxLagMs: z.number().int().min(100).default(5000),
     /** A client whose unsent bytes exceed this is disconnected (close code 4429) so it never delays others. */
     slowClientBufferBytes: z
       .number()

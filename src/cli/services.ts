@@ -92,8 +92,14 @@ export const SERVICES: readonly ServiceDefinition[] = [
   nodeService('checkstream', 'live view of the stream: rates, totals and consumer lag per topic'),
   {
     ...nodeService('server', 'GraphQL API (HTTP + WebSocket), GraphiQL, cutouts and dashboard'),
+    prepare: (config) => {
+      const spec = nodeService('server', '').prepare(config)!;
+      // A bounded heap: V8 collects to stay under it instead of growing the process during a burst.
+      return { ...spec, args: [`--max-old-space-size=${config.server.maxHeapMb}`, ...spec.args] };
+    },
     listens: ({ server }) => [{ host: server.host, port: server.port }],
   },
+
   nodeService('simulator', 'replays alert files onto a Kafka topic (datasim)', true),
 ];
 

@@ -18,6 +18,7 @@ import {
 import { objectIdArg } from './arguments.ts';
 import { facilityArg, noteArg, RequestFollowupArgs } from './followup.input.ts';
 import { FollowupRequestType, toFollowupRequest } from './followup.type.ts';
+import { listCost, OWNED_ITEMS } from './cost.ts';
 
 /**
  * The part of ServerContext (src/server/context.ts) the follow-up and webhook resolvers use: ServerContext
@@ -72,7 +73,10 @@ export class FollowupResolver {
   }
 
   @Authorized()
-  @Query(() => [FollowupRequestType], { description: 'Follow-up requests on an object, oldest first.' })
+  @Query(() => [FollowupRequestType], {
+    description: 'Follow-up requests on an object, oldest first.',
+    complexity: listCost(OWNED_ITEMS),
+  })
   async followups(
     @Arg('objectId', () => String) objectId: string,
     @Ctx() ctx: FollowupContext,

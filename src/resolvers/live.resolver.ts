@@ -83,6 +83,20 @@ export class FollowupRequested {
 /** Live events kept for one subscription not yet executed; beyond it the subscription is ended. */
 const MAX_PENDING_EVENTS = 10_000;
 
+/**
+ * The GraphQL alert of each live alert, made once for all the distinct subscriptions it matches (each runs its
+ * own execution of the same event).
+ */
+const liveAlerts = new WeakMap<LiveAlert, { baseUrl: string; alert: Alert }>();
+
+function liveAlertOf(event: LiveAlert, baseUrl: string): Alert {
+  const cached = liveAlerts.get(event);
+  if (cached !== undefined && cached.baseUrl === baseUrl) return cached.alert;
+  const alert = toAlert(event.alert, baseUrl);
+  liveAlerts.set(event, { baseUrl, alert });
+  return alert;
+}
+
 type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
 
 function liveOf(context: ServerContext) {
@@ -90,24 +104,15 @@ function liveOf(context: ServerContext) {
   return context.live;
 }
 
-async function* filtered<T, U extends T>(
-  source: AsyncIterableIterator<T>,
-  keep: (item: T) => item is U,
-): AsyncGenerator<U> {
-  try {
-    for await (const item of source) if (keep(item)) yield item;
-  } finally {
-    await source.return?.();
-  }
-}
-
 function eventsOf<T extends ServerEvent['type']>(
   context: ServerContext,
   type: T,
   keep: (event: EventOf<T>) => boolean,
-): AsyncGenerator<EventOf<T>> {
-  const source = liveOf(context).events.subscribe({ maxPending: MAX_PENDING_EVENTS });
-  return filtered(source, (event): event is EventOf<T> => event.type === type && keep(event as EventOf<T>));
+): AsyncIterableIterator<EventOf<T>> {
+  return liveOf(context).events.subscribe({
+    maxPending: MAX_PENDING_EVENTS,
+    accept: (event) => event.type === type && keep(event as EventOf<T>),
+  }) as AsyncIterableIterator<EventOf<T>>;
 }
 
 @Resolver()
@@ -120,10 +125,13 @@ export class LiveResolver {
       const { filter } = args as { filter?: AlertFilterInput | null };
       const spec = filter == null ? {} : filterArg(filter, 'filter', ctx.config);
       const matches = compileFilterPredicate(spec);
-      const source = live.alerts.subscribe({ maxPending: MAX_PENDING_EVENTS });
-      return filtered(source, (event): event is LiveAlert => {
-        live.counters.filterEvaluations++;
-        return matches(event.record);
+      // The filter runs as each alert is published: only the alerts it selects are queued and executed.
+      return live.alerts.subscribe({
+        maxPending: MAX_PENDING_EVENTS,
+        accept: (event) => {
+          live.counters.filterEvaluations++;
+          return matches(event.record);
+        },
       });
     },
   })
@@ -132,7 +140,7 @@ export class LiveResolver {
     @Arg('filter', () => AlertFilterInput, { nullable: true }) _filter: AlertFilterInput | null,
     @Ctx() ctx: ServerContext,
   ): LiveAlertType {
-    return { receivedAt: event.receivedAt, alert: toAlert(event.alert, ctx.baseUrl) };
+    return { receivedAt: event.receivedAt, alert: liveAlertOf(event, ctx.baseUrl) };
   }
 
   @Subscription(() => AnnotationAdded, {

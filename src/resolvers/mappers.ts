@@ -10,15 +10,33 @@ import { groupBy } from '../util/group-by.ts';
 /** The classifier row that holds the final label (src/pipeline/steps/classification.step.ts). */
 export const FINAL_CLASSIFIER = 'fink';
 
+/**
+ * The GraphQL alert. Its JSON fields (a few KB: the survey's whole candidate record) are parsed when a query
+ * selects them, once: a page of alerts or a live alert seldom asks for them.
+ */
 export function toAlert(record: AlertRecord, baseUrl: string): Alert {
-  return {
+  const alert = {
     ...record,
     alertId: record.alertId.toString(),
     ssName: record.ssName === '' ? null : record.ssName,
-    features: parseObject(record.features),
-    candidate: parseObject(record.candidate),
-    cutouts: cutoutLinks(record.alertId, baseUrl),
-  };
+  } as unknown as Alert;
+  lazy(alert, 'features', () => parseObject(record.features));
+  lazy(alert, 'candidate', () => parseObject(record.candidate));
+  lazy(alert, 'cutouts', () => cutoutLinks(record.alertId, baseUrl));
+  return alert;
+}
+
+/** Defines `key` as computed on first read, then kept. */
+function lazy<T extends object, K extends keyof T>(target: T, key: K, compute: () => T[K]): void {
+  Object.defineProperty(target, key, {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+      return value;
+    },
+  });
 }
 
 export function toAstroObject(record: ObjectRecord): AstroObject {

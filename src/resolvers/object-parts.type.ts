@@ -1,5 +1,6 @@
 // What an object carries besides its latest state: light-curve points, classification history, cross-matches.
 import { Field, Float, ObjectType } from 'type-graphql';
+import { BANDS_PER_OBJECT, LIGHT_CURVE_POINTS, listCost, SCORES_PER_CLASSIFICATION } from './cost.ts';
 
 @ObjectType({
   description: 'A light-curve point: detection, upper limit (ZTF) or forced photometry (Rubin).',
@@ -41,10 +42,13 @@ export class BandLightCurve {
   @Field(() => String)
   band!: string;
 
-  @Field(() => [LightCurvePointType])
+  @Field(() => [LightCurvePointType], { complexity: listCost(LIGHT_CURVE_POINTS / BANDS_PER_OBJECT) })
   detections!: LightCurvePointType[];
 
-  @Field(() => [LightCurvePointType], { description: 'Upper limits and forced points.' })
+  @Field(() => [LightCurvePointType], {
+    description: 'Upper limits and forced points.',
+    complexity: listCost(LIGHT_CURVE_POINTS / BANDS_PER_OBJECT),
+  })
   upperLimits!: LightCurvePointType[];
 }
 
@@ -80,7 +84,7 @@ export class Classification {
   @Field(() => String, { description: 'When it was computed (UTC).' })
   processedAt!: string;
 
-  @Field(() => [ClassifierScore])
+  @Field(() => [ClassifierScore], { complexity: listCost(SCORES_PER_CLASSIFICATION) })
   scores!: ClassifierScore[];
 }
 

@@ -8,6 +8,14 @@ import { cutoutLinks, toAlert, toAstroObject, toClassifications } from './mapper
 import { AstroObject } from './object.type.ts';
 import { BandLightCurve, Classification, Crossmatch, LightCurvePointType } from './object-parts.type.ts';
 import { groupBy } from '../util/group-by.ts';
+import {
+  ALERTS_PER_OBJECT,
+  BANDS_PER_OBJECT,
+  CROSSMATCHES_PER_OBJECT,
+  idListCost,
+  LIGHT_CURVE_POINTS,
+  listCost,
+} from './cost.ts';
 
 @Resolver(() => Alert)
 export class AlertResolver {
@@ -20,7 +28,10 @@ export class AlertResolver {
     return record === null ? null : toAlert(record, ctx.baseUrl);
   }
 
-  @Query(() => [Alert], { description: 'Alerts by id, in the order asked; unknown ids are left out.' })
+  @Query(() => [Alert], {
+    description: 'Alerts by id, in the order asked; unknown ids are left out.',
+    complexity: idListCost('alertIds'),
+  })
   async alerts(
     @Arg('alertIds', () => [String]) alertIds: string[],
     @Ctx() ctx: ServerContext,
@@ -52,6 +63,7 @@ export class ObjectResolver {
 
   @Query(() => [AstroObject], {
     description: 'Objects by id (bulk), in the order asked; unknown ids left out.',
+    complexity: idListCost('objectIds'),
   })
   async objects(
     @Arg('objectIds', () => [String]) objectIds: string[],
@@ -66,13 +78,17 @@ export class ObjectResolver {
 
   @FieldResolver(() => [LightCurvePointType], {
     description: 'Every point, all bands, by time (detections, upper limits, forced photometry).',
+    complexity: listCost(LIGHT_CURVE_POINTS),
   })
   async lightCurve(@Root() object: AstroObject, @Ctx() ctx: ServerContext): Promise<LightCurvePointType[]> {
     const points = await ctx.loaders.lightCurve.load(object.objectId);
     return points.map((point) => ({ ...point, sourceId: point.sourceId?.toString() ?? null }));
   }
 
-  @FieldResolver(() => [BandLightCurve], { description: 'The light curve split per band.' })
+  @FieldResolver(() => [BandLightCurve], {
+    description: 'The light curve split per band.',
+    complexity: listCost(BANDS_PER_OBJECT),
+  })
   async lightCurveByBand(@Root() object: AstroObject, @Ctx() ctx: ServerContext): Promise<BandLightCurve[]> {
     const points = await this.lightCurve(object, ctx);
     return [...groupBy(points, (point) => point.band)].map(([band, inBand]) => ({
@@ -82,7 +98,10 @@ export class ObjectResolver {
     }));
   }
 
-  @FieldResolver(() => [Alert], { description: 'Every alert of the object, oldest first.' })
+  @FieldResolver(() => [Alert], {
+    description: 'Every alert of the object, oldest first.',
+    complexity: listCost(ALERTS_PER_OBJECT),
+  })
   async alerts(@Root() object: AstroObject, @Ctx() ctx: ServerContext): Promise<Alert[]> {
     const records = await ctx.loaders.alertsOfObject.load(object.objectId);
     return records.map((record) => toAlert(record, ctx.baseUrl));
@@ -102,6 +121,7 @@ export class ObjectResolver {
 
   @FieldResolver(() => [Classification], {
     description: 'Classification of every alert, oldest first, with classifier names and versions.',
+    complexity: listCost(ALERTS_PER_OBJECT),
   })
   async classificationHistory(
     @Root() object: AstroObject,
@@ -110,7 +130,10 @@ export class ObjectResolver {
     return toClassifications(await ctx.loaders.classifications.load(object.objectId));
   }
 
-  @FieldResolver(() => [Crossmatch], { description: 'Catalog counterparts found for its alerts.' })
+  @FieldResolver(() => [Crossmatch], {
+    description: 'Catalog counterparts found for its alerts.',
+    complexity: listCost(CROSSMATCHES_PER_OBJECT),
+  })
   async crossmatches(@Root() object: AstroObject, @Ctx() ctx: ServerContext): Promise<Crossmatch[]> {
     const rows = await ctx.loaders.crossmatches.load(object.objectId);
     return rows.map((row) => ({

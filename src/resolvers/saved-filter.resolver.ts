@@ -11,6 +11,7 @@ import type { SavedFilter as SavedFilterRecord, SavedFilterStore } from '../stor
 import { filterArg } from './arguments.ts';
 import { CreateSavedFilterArgs, UpdateSavedFilterArgs, savedFilterName } from './saved-filter.input.ts';
 import { SavedFilter, toSavedFilter } from './saved-filter.type.ts';
+import { listCost, OWNED_ITEMS } from './cost.ts';
 
 /** config.pipeline's default distributionPrefix, for a context that does not say. */
 const DEFAULT_DISTRIBUTION_PREFIX = 'fink';
@@ -28,6 +29,7 @@ export interface SavedFilterContext {
 @Resolver(() => SavedFilter)
 export class SavedFilterResolver {
   @Query(() => [SavedFilter], {
+    complexity: listCost(OWNED_ITEMS),
     description: "The viewer's saved filters, and with includeDistributed every distributed one; by name.",
   })
   async savedFilters(

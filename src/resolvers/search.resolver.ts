@@ -9,10 +9,11 @@ import { Alert } from './alert.type.ts';
 import { pageSizeArg, filterArg } from './arguments.ts';
 import { AlertFilterInput } from './filter.input.ts';
 import { toAlert } from './mappers.ts';
+import { listCost, pageCost, SCAN_COST } from './cost.ts';
 
 @ObjectType({ description: 'A page of alerts, newest first.' })
 export class AlertPage {
-  @Field(() => [Alert])
+  @Field(() => [Alert], { complexity: listCost(1), description: 'The alerts of this page.' })
   items!: Alert[];
 
   @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
@@ -37,7 +38,10 @@ export function decodeCursor(text: string, argument: string): SearchCursor {
 
 @Resolver()
 export class SearchResolver {
-  @Query(() => AlertPage, { description: 'Alerts matching a filter, newest first, by pages.' })
+  @Query(() => AlertPage, {
+    description: 'Alerts matching a filter, newest first, by pages.',
+    complexity: pageCost(SCAN_COST),
+  })
   async search(
     @Arg('filter', () => AlertFilterInput) filter: AlertFilterInput,
     @Arg('first', () => Int, { nullable: true }) first: number | null,

@@ -20,6 +20,7 @@ import { coneArgs, finiteArg, pageSizeArg } from './arguments.ts';
 import { toAstroObject } from './mappers.ts';
 import { AstroObject } from './object.type.ts';
 import { ConeResult } from './object-parts.type.ts';
+import { coneSearchCost, LABELS, listCost, nightStatsCost, pageCost, SCAN_COST } from './cost.ts';
 
 @ArgsType()
 class ConeSearchArgs {
@@ -65,7 +66,7 @@ class NightStatsType {
   @Field(() => Int)
   objects!: number;
 
-  @Field(() => [ClassCountType])
+  @Field(() => [ClassCountType], { complexity: listCost(LABELS) })
   byClass!: ClassCountType[];
 }
 
@@ -94,7 +95,10 @@ const UNIX_EPOCH_JD = 2440587.5;
 
 @Resolver(() => ConeResult)
 export class SkyResolver {
-  @Query(() => [ConeResult], { description: 'Objects with an alert within the radius, nearest first.' })
+  @Query(() => [ConeResult], {
+    description: 'Objects with an alert within the radius, nearest first.',
+    complexity: coneSearchCost,
+  })
   async coneSearch(@Args(() => ConeSearchArgs) args: ConeSearchArgs, @Ctx() ctx: ServerContext) {
     const cone = coneArgs(args, '', ctx.config);
     const firstJdMin =
@@ -126,6 +130,7 @@ export class SkyResolver {
     description:
       'Objects of a class with an alert in the time window, most recent first. Window: sinceJd..untilJd, ' +
       'or the last `lastDays` days (default 7).',
+    complexity: pageCost(SCAN_COST),
   })
   async latestObjects(
     @Arg('label', () => String) label: string,
@@ -158,13 +163,17 @@ export class SkyResolver {
     );
   }
 
-  @Query(() => [ClassCountType], { description: 'Every class with its numbers of alerts and objects.' })
+  @Query(() => [ClassCountType], {
+    description: 'Every class with its numbers of alerts and objects.',
+    complexity: ({ childComplexity }) => SCAN_COST + LABELS * (1 + childComplexity),
+  })
   async classes(@Ctx() ctx: ServerContext): Promise<ClassCountType[]> {
     return ctx.stores.alerts.classCounts();
   }
 
   @Query(() => [NightStatsType], {
     description: 'Alerts and objects per night (and per class), oldest first.',
+    complexity: nightStatsCost,
   })
   async nightStats(
     @Arg('fromNight', () => String, { description: 'YYYY-MM-DD' }) fromNight: string,
@@ -184,6 +193,7 @@ export class SkyResolver {
 
   @Query(() => [AstroObject], {
     description: 'Objects whose alerts were matched to this solar-system object.',
+    complexity: pageCost(SCAN_COST),
   })
   async solarSystemObjects(
     @Arg('name', () => String, { description: 'MPC name or number, as in ssnamenr' }) name: string,
@@ -201,7 +211,10 @@ export class SkyResolver {
     );
   }
 
-  @Query(() => [CatalogType], { description: 'Catalogs loaded for cross-matching, with their sizes.' })
+  @Query(() => [CatalogType], {
+    description: 'Catalogs loaded for cross-matching, with their sizes.',
+    complexity: listCost(LABELS),
+  })
   async catalogs(@Ctx() ctx: ServerContext): Promise<CatalogType[]> {
     const catalogs = await ctx.stores.catalogs.list();
     return catalogs.map((catalog) => ({

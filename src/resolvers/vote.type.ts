@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { VoteRecord } from '../storage/collab-store.ts';
 import type { ConsensusResult } from './vote.consensus.ts';
+import { LABELS, listCost } from './cost.ts';
 
 @ObjectType({ description: "A user's current classification vote on an object (a new vote replaces it)." })
 export class Vote {
@@ -61,7 +62,10 @@ export class Consensus {
   @Field(() => Float)
   totalConfidence!: number;
 
-  @Field(() => [LabelTally], { description: 'Every voted label, strongest first.' })
+  @Field(() => [LabelTally], {
+    description: 'Every voted label, strongest first.',
+    complexity: listCost(LABELS),
+  })
   breakdown!: LabelTally[];
 }
 

@@ -34,12 +34,16 @@ import {
   WatchlistTargetType,
 } from './watchlist.type.ts';
 import { canEditWatchlist, canSeeWatchlist, type WatchlistContext } from './watchlist-loaders.ts';
+import { listCost, OWNED_ITEMS, pageCost, TARGETS_PER_WATCHLIST, WATCHLISTS_PER_OBJECT } from './cost.ts';
 
 const WATCHLIST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 @Resolver(() => Watchlist)
 export class WatchlistResolver {
-  @Query(() => [Watchlist], { description: "The viewer's own watchlists and every public one, by name." })
+  @Query(() => [Watchlist], {
+    description: "The viewer's own watchlists and every public one, by name.",
+    complexity: listCost(OWNED_ITEMS),
+  })
   async watchlists(@Ctx() ctx: WatchlistContext): Promise<Watchlist[]> {
     const records = await ctx.stores.watchlists.visibleTo(ctx.viewer?.user ?? null);
     return records.map(toWatchlist);
@@ -123,12 +127,18 @@ export class WatchlistResolver {
     return true;
   }
 
-  @FieldResolver(() => [WatchlistTargetType], { description: 'Every target, in the order given.' })
+  @FieldResolver(() => [WatchlistTargetType], {
+    description: 'Every target, in the order given.',
+    complexity: listCost(TARGETS_PER_WATCHLIST),
+  })
   async targets(@Root() watchlist: Watchlist, @Ctx() ctx: WatchlistContext): Promise<WatchlistTargetType[]> {
     return ctx.loaders.watchlists.targets.load(watchlist.record);
   }
 
-  @FieldResolver(() => WatchlistHitConnection, { description: 'Alerts that fell in a target, newest first.' })
+  @FieldResolver(() => WatchlistHitConnection, {
+    description: 'Alerts that fell in a target, newest first.',
+    complexity: pageCost(10),
+  })
   async hits(
     @Root() watchlist: Watchlist,
     @Arg('first', () => Int, { nullable: true, description: 'Page size (server default when absent).' })
@@ -151,7 +161,10 @@ export class WatchlistResolver {
 
 @Resolver(() => AstroObject)
 export class ObjectWatchlistsResolver {
-  @FieldResolver(() => [Watchlist], { description: 'Watchlists visible to the viewer that this object hit.' })
+  @FieldResolver(() => [Watchlist], {
+    description: 'Watchlists visible to the viewer that this object hit.',
+    complexity: listCost(WATCHLISTS_PER_OBJECT),
+  })
   async watchlists(@Root() object: AstroObject, @Ctx() ctx: WatchlistContext): Promise<Watchlist[]> {
     const records = await ctx.loaders.watchlists.byObject.load(object.objectId);
     return records.filter((record) => canSeeWatchlist(ctx.viewer, record)).map(toWatchlist);

@@ -6,6 +6,7 @@ import type {
   Watchlist as WatchlistRecord,
   WatchlistHit as WatchlistHitRecord,
 } from '../storage/watchlist-store.ts';
+import { listCost } from './cost.ts';
 
 @ObjectType('WatchlistTarget', { description: 'A position watched, with its match radius.' })
 export class WatchlistTargetType {
@@ -80,7 +81,7 @@ export class WatchlistHit {
 
 @ObjectType({ description: 'A page of hits, newest first; pass endCursor as `after` for the next page.' })
 export class WatchlistHitConnection {
-  @Field(() => [WatchlistHit])
+  @Field(() => [WatchlistHit], { complexity: listCost(1), description: 'The hits of this page.' })
   nodes!: WatchlistHit[];
 
   @Field(() => String, {

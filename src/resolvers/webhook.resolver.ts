@@ -8,6 +8,7 @@ import type { Viewer } from '../server/viewer.ts';
 import type { WebhookStore } from '../storage/followup-store.ts';
 import { facilitiesArg, RegisterWebhookArgs, webhookSecretArg, webhookUrlArg } from './webhook.input.ts';
 import { toWebhook, Webhook } from './webhook.type.ts';
+import { listCost, OWNED_ITEMS } from './cost.ts';
 
 /** The part of ServerContext the webhook resolvers use (ServerContext satisfies it once stores hold webhooks). */
 export interface WebhookContext {
@@ -19,7 +20,10 @@ export interface WebhookContext {
 @Resolver(() => Webhook)
 export class WebhookResolver {
   @Authorized('admin')
-  @Query(() => [Webhook], { description: 'Active webhooks, oldest first.' })
+  @Query(() => [Webhook], {
+    description: 'Active webhooks, oldest first.',
+    complexity: listCost(OWNED_ITEMS),
+  })
   async webhooks(@Ctx() ctx: WebhookContext): Promise<Webhook[]> {
     return (await ctx.stores.webhooks.active()).map(toWebhook);
   }

@@ -121,7 +121,8 @@ export interface AuthenticatorOptions {
 
 export type Authenticator = (authorization: string | undefined) => Promise<Viewer | null>;
 
-export const DEFAULT_AUTH_CACHE_MS = 5000;
+/** How long a token's row is reused when the caller does not say (server.tokenCacheMs's default). */
+export const DEFAULT_AUTH_CACHE_MS = 1000;
 
 /**
  * Resolves an `Authorization` value (HTTP header, or tokenFromConnectionParams) to the Viewer it proves:

@@ -27,6 +27,8 @@ export interface ServerContext {
   /** Live alerts and events for subscriptions; null when the server runs without Kafka. */
   live: LiveSources | null;
   logger: Logger;
+  /** Aborted when the client goes away before its answer (the operation's ClickHouse queries are killed). */
+  cancel?: AbortSignal;
   /** The WebSocket connection of a subscription (absent over HTTP). */
   connection?: ConnectionHandle;
 }

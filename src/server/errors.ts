@@ -1,5 +1,5 @@
 // The errors a client may see. Anything else thrown by a resolver is masked as INTERNAL_SERVER_ERROR and logged
-// with its detail (see maskError in server.ts): storage and Kafka messages never reach clients.
+// with its detail (see maskFormattedError in operation.ts): storage and Kafka messages never reach clients.
 import { GraphQLError } from 'graphql';
 
 export type UserErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'CONFLICT';
@@ -16,6 +16,12 @@ export const USER_ERROR_CODES: readonly string[] = [
   'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND',
   'OPERATION_RESOLUTION_FAILURE',
+  // Limits (README, "Limits"): admission, the operation's deadline and budgets, the size of its result.
+  'RATE_LIMITED',
+  'TIMEOUT',
+  'CANCELLED',
+  'RESULT_TOO_LARGE',
+  'RESPONSE_TOO_LARGE',
 ];
 
 /** A bad argument: `argument` is its path as the client wrote it (`radiusArcsec`, `filter.and[1].mag.min`). */

@@ -14,7 +14,7 @@ import { GRAPHIQL_EXAMPLES } from './examples.ts';
 import { createKafkaFollowupPublisher } from './followups.ts';
 import { createGraphiqlHandler } from './graphiql.ts';
 import { startLiveFeed, type LiveFeed } from './live-feed.ts';
-import { GRAPHQL_PATH, startServer, type FinkServer, type Route } from './server.ts';
+import { createFanoutScheduler, GRAPHQL_PATH, startServer, type FinkServer, type Route } from './server.ts';
 import { createClickHouseStores } from './stores.ts';
 import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
 import { createWebhookDispatcher } from './webhooks.ts';
@@ -61,12 +61,15 @@ export async function launchServer(
     );
   await refreshWatchlists();
   const refresher = setInterval(() => void refreshWatchlists(), WATCHLIST_REFRESH_MS);
+  // One fan-out budget for the live feed's broadcasters and the shared subscriptions' results.
+  const scheduler = createFanoutScheduler(serverConfig);
   const live = await startLiveFeed({
     kafka,
     scienceTopic: pipeline.scienceTopic,
     eventsTopic: serverConfig.eventsTopic,
     groupPrefix: pipeline.groupPrefix,
     watchlistsAt: (ra, dec) => matchWatchlists(ra, dec).map((hit) => hit.watchlistId),
+    scheduler: scheduler.first,
     logger: logger.child({ module: 'live-feed' }),
   });
   const webhooks = createWebhookDispatcher({
@@ -83,9 +86,10 @@ export async function launchServer(
       followups: createKafkaFollowupPublisher(producer, serverConfig.followupTopic),
       webhooks,
     },
-    authenticate: createAuthenticator(stores.tokens),
+    authenticate: createAuthenticator(stores.tokens, { cacheMs: serverConfig.tokenCacheMs }),
     events: kafkaEventPublisher(producer, serverConfig.eventsTopic),
     live,
+    scheduler,
     routes: [
       ...(options.routes ?? []),
       createGraphiqlHandler({

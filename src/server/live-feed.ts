@@ -12,7 +12,7 @@ import { decodeDistributionMessage } from '../pipeline/encode/distribution.ts';
 import { runConsumerSessions } from '../pipeline/sources/consumer-sessions.ts';
 import { nightOf } from '../sky/night.ts';
 import type { AlertRecord } from '../storage/alert-store.ts';
-import { Broadcaster } from './broadcast.ts';
+import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
 import type { ServerEvent } from '../events.ts';
 
 export interface LiveAlert {
@@ -36,6 +36,8 @@ export interface LiveFeedOptions {
   groupPrefix: string;
   /** Ids of the watchlists a position falls in (the pipeline's matcher); none when absent. */
   watchlistsAt?: (ra: number, dec: number) => string[];
+  /** Who wakes the subscriptions (the server's fan-out budget); at once when absent. */
+  scheduler?: DeliveryScheduler;
   logger: Logger;
 }
 
@@ -75,8 +77,8 @@ export function liveAlertOf(
 
 export function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
   const { kafka, scienceTopic, eventsTopic, logger } = options;
-  const alerts = new Broadcaster<LiveAlert>();
-  const events = new Broadcaster<ServerEvent>();
+  const alerts = new Broadcaster<LiveAlert>(options.scheduler);
+  const events = new Broadcaster<ServerEvent>(options.scheduler);
   const groupId = `${options.groupPrefix}-server-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   let undecodable = 0;
 

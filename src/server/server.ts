@@ -1,44 +1,43 @@
 // `fink start server`: one node:http server with GraphQL over HTTP (Apollo) and over WebSocket (graphql-ws) on
-// the same path, GraphiQL, the cutout endpoints and the dashboard. Auth, limits and error masking are applied
-// identically to both transports.
+// the same path, GraphiQL, the cutout endpoints and the dashboard. Both transports hand every operation to the
+// same gate (src/server/operation.ts: checks, execution under a query scope, masking) and the same admission
+// (src/server/rate-limits.ts): what one transport refuses, the other refuses too.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import type { AddressInfo, Socket } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type GraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import {
   GraphQLError,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
+  OperationTypeNode,
   type ExecutionArgs,
   type ExecutionResult,
   type FormattedExecutionResult,
-  type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createLoaders } from '../resolvers/index.ts';
+import { createLoaders, type Loaders } from '../resolvers/index.ts';
 import { tokenFromConnectionParams, type Authenticator } from './auth.ts';
+import { TurnScheduler, type DeliveryScheduler } from './broadcast.ts';
+import { ConnectionRegistry, REVOKED_CLOSE_CODE, startRevocationSweep } from './connections.ts';
 import type { ServerContext } from './context.ts';
-import { USER_ERROR_CODES } from './errors.ts';
 import type { EventPublisher } from '../events.ts';
-import { complexityError, depthLimitRule } from './limits.ts';
 import type { LiveSources } from './live-feed.ts';
+import { createOperationGate, maskFormattedError, type OperationGate } from './operation.ts';
+import { Admission, requestWeight, type Admitted, type Refused } from './rate-limits.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from './shared-subscriptions.ts';
 import type { ServerServices, ServerStores } from './stores.ts';
 import type { Viewer } from './viewer.ts';
 
 export const GRAPHQL_PATH = '/graphql';
-/** Largest request body accepted over HTTP. */
-const MAX_BODY_BYTES = 1024 * 1024;
 /** Results waiting for one subscriber before its connection is closed as a slow consumer. */
 const MAX_PENDING_RESULTS = 1000;
 /** Subscription root fields whose results depend on the viewer (private watchlists). */
 const USER_SCOPED_SUBSCRIPTIONS = new Set(['watchlistHits']);
+/** How often the tokens of open WebSocket connections are read again (revocation closes them within it). */
+const REVOCATION_SWEEP_MS = 1000;
 
 /** Handles a request when it is its path; false lets the next route try. */
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -54,6 +53,8 @@ export interface ServerDeps {
   events: EventPublisher;
   /** Live alerts and events; null: subscriptions get nothing (tests of queries only). */
   live: LiveSources | null;
+  /** Wakes live subscribers; the live feed's broadcasters must use the same one. Made from the config if absent. */
+  scheduler?: DeliveryScheduler;
   /** Extra routes tried before GraphQL (GraphiQL, cutouts, dashboard). */
   routes: Route[];
   logger: Logger;
@@ -64,17 +65,59 @@ export interface FinkServer {
   url: string;
   port: number;
   shared: SharedSubscriptions;
+  connections: ConnectionRegistry;
   close(): Promise<void>;
+}
+
+/** What graphql-ws keeps per connection. */
+type ConnectionState = {
+  viewer?: Viewer | null;
+  /** The Authorization value it connected with, to check the token again before each operation. */
+  authorization?: string | undefined;
+  address?: string;
+  subscriptions?: number;
+  /** Per operation id: how to cancel it and release its admission. */
+  operations?: Map<string, { cancel: AbortController; release: () => void; subscription: boolean }>;
+};
+
+type Extra = ConnectionState & { socket: WebSocket; request: IncomingMessage };
+
+export function createFanoutScheduler(config: ServerConfig): TurnScheduler {
+  return new TurnScheduler(config.liveDeliveriesPerTurn);
 }
 
 export async function startServer(deps: ServerDeps): Promise<FinkServer> {
   const { config, schema, logger } = deps;
+  const scheduler = deps.scheduler ?? createFanoutScheduler(config);
+  const gate = createOperationGate(schema, config, logger);
   const shared = new SharedSubscriptions({
     userScopedFields: USER_SCOPED_SUBSCRIPTIONS,
     maxPending: MAX_PENDING_RESULTS,
+    maxLagMs: config.liveMaxLagMs,
+    scheduler,
+    eventScope: () => gate.eventScope(),
   });
+  const admission = new Admission({
+    perAddress: {
+      ratePerSecond: config.addressRatePerSecond,
+      burst: config.addressBurst,
+      concurrency: config.addressConcurrency,
+    },
+    perToken: {
+      ratePerSecond: config.tokenRatePerSecond,
+      burst: config.tokenBurst,
+      concurrency: config.tokenConcurrency,
+    },
+  });
+  const connections = new ConnectionRegistry();
+  let baseUrl = '';
 
-  const contextFor = (viewer: Viewer | null, baseUrl: string, connection?: ServerContext['connection']) => {
+  const contextFor = (
+    viewer: Viewer | null,
+    cancel: AbortSignal | undefined,
+    connection?: ServerContext['connection'],
+  ) => {
+    let loaders: Loaders | undefined;
     const context: ServerContext = {
       viewer,
       config,
@@ -83,22 +126,28 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
       stores: deps.stores,
       followups: deps.services.followups,
       webhooks: deps.services.webhooks,
+      // Made on first use: most operations (and most subscriptions, thousands of them) never load anything.
       // A subscription context lives as long as the subscription: its loaders must not cache across events.
-      loaders: createLoaders(deps.stores, { cache: connection === undefined }),
+      get loaders() {
+        return (loaders ??= createLoaders(deps.stores, { cache: connection === undefined }));
+      },
       events: deps.events,
       live: deps.live,
       logger,
     };
+    if (cancel !== undefined) context.cancel = cancel;
     if (connection !== undefined) context.connection = connection;
     return context;
   };
 
   const apollo = new ApolloServer<ServerContext>({
     schema,
-    validationRules: [depthLimitRule(config.maxDepth)],
+    // Parsing stays Apollo's (with the gate's limits); everything after it is the gate's, as over WebSocket.
+    parseOptions: gate.parseOptions,
+    dangerouslyDisableValidation: true,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => maskError(formatted, error, logger),
-    plugins: [ApolloServerPluginLandingPageDisabled(), complexityPlugin(schema, config.maxComplexity)],
+    formatError: (formatted, error) => maskFormattedError(formatted, error, logger),
+    plugins: [ApolloServerPluginLandingPageDisabled(), gatePlugin(schema, gate)],
   });
   await apollo.start();
 
@@ -122,132 +171,265 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     for (const route of deps.routes) if (await route(req, res)) return;
     if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { error: `no such path ${url.pathname}` });
 
-    let viewer: Viewer | null;
+    // The address first, before the token is looked up: a flood of made-up tokens is held back like any other.
+    const byAddress = admission.admit({ address: req.socket.remoteAddress ?? 'unknown' });
+    if (!byAddress.ok) return sendRateLimited(res, byAddress);
+    let byToken: Admitted | undefined;
     try {
-      viewer = await deps.authenticate(header(req, 'authorization'));
-    } catch (error) {
-      if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [error.toJSON()] });
-      throw error;
-    }
-    if (viewer === null && !config.anonymousRead) {
-      return sendJson(res, 401, {
-        errors: [{ message: 'a valid API token is required', extensions: { code: 'UNAUTHENTICATED' } }],
+      let viewer: Viewer | null;
+      try {
+        viewer = await deps.authenticate(header(req, 'authorization'));
+      } catch (error) {
+        if (error instanceof GraphQLError) return sendJson(res, 401, { errors: [error.toJSON()] });
+        throw error;
+      }
+      if (viewer === null && !config.anonymousRead) {
+        return sendJson(res, 401, {
+          errors: [{ message: 'a valid API token is required', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
+      }
+      if (viewer !== null) {
+        const admitted = admission.admit({ tokenId: viewer.tokenId });
+        if (!admitted.ok) return sendRateLimited(res, admitted);
+        byToken = admitted;
+      }
+      await serveGraphQL(req, res, url, viewer, (weight) => {
+        byAddress.weigh(weight);
+        byToken?.weigh(weight);
       });
-    }
-    const body = await readBody(req);
-    if (body === null) return sendJson(res, 413, { errors: [{ message: 'request body too large' }] });
-    let parsed: unknown;
-    try {
-      parsed = body.length === 0 ? undefined : JSON.parse(body);
-    } catch {
-      return sendJson(res, 400, {
-        errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
-      });
-    }
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-      context: () => Promise.resolve(contextFor(viewer, baseUrlOf(req, config))),
-    });
-    res.statusCode = response.status ?? 200;
-    for (const [name, value] of response.headers) res.setHeader(name, value);
-    if (response.body.kind === 'complete') {
-      res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
+    } finally {
+      byAddress.release();
+      byToken?.release();
     }
   }
 
-  const wss = new WebSocketServer({ server: http, path: GRAPHQL_PATH });
-  type Extra = { viewer?: Viewer | null; subscriptions?: number; baseUrl?: string };
-  const wsServer = useServer<Record<string, unknown> | undefined, Extra>(
+  /** An admitted GraphQL request: its body read (and weighed), handed to Apollo, the answer sent. */
+  async function serveGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    viewer: Viewer | null,
+    weigh: (weight: number) => void,
+  ): Promise<void> {
+    // The client gone before its answer: the operation's ClickHouse queries are cancelled and killed.
+    const cancel = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) cancel.abort();
+    };
+    res.once('close', onClose);
+    try {
+      const body = await readBody(req, config.maxBodyBytes);
+      weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
+      if (body === null) {
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, {
+          errors: [
+            {
+              message: `request body larger than ${config.maxBodyBytes} bytes (server.maxBodyBytes)`,
+              extensions: { code: 'BAD_REQUEST' },
+            },
+          ],
+        });
+      }
+      let parsed: unknown;
+      try {
+        parsed = body.length === 0 ? undefined : JSON.parse(body);
+      } catch {
+        return sendJson(res, 400, {
+          errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        });
+      }
+      const headers = new HeaderMap();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+        context: () => Promise.resolve(contextFor(viewer, cancel.signal)),
+      });
+      if (cancel.signal.aborted) return;
+      if (response.body.kind === 'complete') {
+        const bytes = Buffer.byteLength(response.body.string);
+        if (bytes > config.maxResponseBytes) return sendJson(res, 200, gate.tooLarge(bytes));
+        res.statusCode = response.status ?? 200;
+        for (const [name, value] of response.headers) res.setHeader(name, value);
+        res.end(response.body.string);
+      } else {
+        res.statusCode = response.status ?? 200;
+        for (const [name, value] of response.headers) res.setHeader(name, value);
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
+  http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== GRAPHQL_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const address = socket.remoteAddress ?? 'unknown';
+    if (!connections.open(address, config.maxConnectionsPerAddress)) {
+      socket.end(
+        'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nConnection: close\r\nContent-Type: text/plain\r\n' +
+          `\r\nat most ${config.maxConnectionsPerAddress} WebSocket connections per client address (server.maxConnectionsPerAddress)\n`,
+      );
+      return;
+    }
+    socket.once('close', () => connections.closed(address));
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const cancelOperations = (state: ConnectionState) => {
+    for (const operation of state.operations?.values() ?? []) {
+      operation.cancel.abort();
+      operation.release();
+    }
+    state.operations?.clear();
+  };
+
+  const wsServer = useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
       schema,
+      // Queries and mutations over WebSocket run exactly as over HTTP.
+      execute: (args: ExecutionArgs) => gate.execute(args, (args.contextValue as ServerContext).cancel),
       subscribe: shared.subscribe,
       onConnect: async (ctx) => {
+        const extra = ctx.extra as Extra;
         try {
           const token = tokenFromConnectionParams(ctx.connectionParams);
-          ctx.extra.viewer = await deps.authenticate(token === undefined ? undefined : `Bearer ${token}`);
+          extra.authorization = token === undefined ? undefined : `Bearer ${token}`;
+          extra.viewer = await deps.authenticate(extra.authorization);
         } catch {
           return false;
         }
-        if (ctx.extra.viewer === null && !config.anonymousRead) return false;
-        ctx.extra.subscriptions = 0;
-        ctx.extra.baseUrl = baseUrlOf(ctx.extra.request, config);
+        if (extra.viewer === null && !config.anonymousRead) return false;
+        extra.subscriptions = 0;
+        extra.operations = new Map();
+        extra.address = extra.request.socket.remoteAddress ?? 'unknown';
+        if (extra.viewer !== null) connections.addToken(extra.viewer.tokenId, extra.socket);
         return true;
       },
-      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
-        if ((ctx.extra.subscriptions ?? 0) >= config.maxSubscriptionsPerConnection) {
+      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        const extra = ctx.extra as Extra;
+        // The token again, before every operation: a revoked one is refused within the token cache's time.
+        if (extra.authorization !== undefined) {
+          try {
+            extra.viewer = await deps.authenticate(extra.authorization);
+          } catch (error) {
+            if (!(error instanceof GraphQLError)) {
+              // The token store did not answer: not the client's fault, and no reason to drop its connection.
+              logger.warn({ err: error }, 'token check failed');
+              return [
+                new GraphQLError('the API token could not be checked, try again', {
+                  extensions: { code: 'INTERNAL_SERVER_ERROR' },
+                }),
+              ];
+            }
+            extra.socket.close(REVOKED_CLOSE_CODE, 'the API token is unknown or revoked');
+            return [error];
+          }
+        }
+        const viewer = extra.viewer ?? null;
+        const document = gate.parse(payload.query);
+        if (document instanceof GraphQLError) return [document];
+        const prepared = gate.prepare({
+          document,
+          operationName: payload.operationName,
+          variables: payload.variables,
+        });
+        if (!prepared.ok) return prepared.errors;
+        const subscription = prepared.operation.operation.operation === OperationTypeNode.SUBSCRIPTION;
+        if (subscription && (extra.subscriptions ?? 0) >= config.maxSubscriptionsPerConnection) {
           return [
             new GraphQLError(
-              `at most ${config.maxSubscriptionsPerConnection} operations per connection (server.maxSubscriptionsPerConnection)`,
+              `at most ${config.maxSubscriptionsPerConnection} subscriptions per connection (server.maxSubscriptionsPerConnection)`,
               { extensions: { code: 'BAD_USER_INPUT' } },
             ),
           ];
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('the query cannot be parsed')];
-        }
-        const errors = validate(schema, document, [...specifiedRules, depthLimitRule(config.maxDepth)]);
-        if (errors.length > 0) return errors;
-        const tooComplex = complexityError(
-          schema,
-          document,
-          payload.operationName ?? undefined,
-          payload.variables ?? undefined,
-          config.maxComplexity,
+        // A subscription counts against the rate only; a query or mutation holds its slot until it is done.
+        const admitted = admission.admit(
+          { address: extra.address ?? 'unknown', tokenId: viewer?.tokenId ?? null },
+          !subscription,
         );
-        if (tooComplex !== null) return [tooComplex];
-        ctx.extra.subscriptions = (ctx.extra.subscriptions ?? 0) + 1;
-        const socket = ctx.extra.socket;
+        if (!admitted.ok) return [rateLimitedError(admitted)];
+        admitted.weigh(
+          requestWeight(
+            payload.query.length + (payload.variables == null ? 0 : JSON.stringify(payload.variables).length),
+          ),
+        );
+        if (subscription) extra.subscriptions = (extra.subscriptions ?? 0) + 1;
+        const cancel = new AbortController();
+        extra.operations?.set(id, { cancel, release: admitted.release, subscription });
+        const socket = extra.socket;
         return {
           schema,
           document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
-          contextValue: contextFor(ctx.extra.viewer ?? null, ctx.extra.baseUrl ?? '', {
+          contextValue: contextFor(viewer, cancel.signal, {
             close: (code, reason) => socket.close(code, reason),
           }),
         };
       },
       onNext: (ctx, _id, _payload, _args, result): FormattedExecutionResult => {
+        const socket = (ctx.extra as Extra).socket;
         // A client that does not read its socket is cut off instead of buffering without bound.
-        if (ctx.extra.socket.bufferedAmount > config.slowClientBufferBytes) {
-          ctx.extra.socket.close(
+        if (socket.bufferedAmount > config.slowClientBufferBytes) {
+          socket.close(
             SLOW_CONSUMER_CLOSE_CODE,
             `slow consumer: more than ${config.slowClientBufferBytes} bytes not yet received`,
           );
         }
-        return maskResult(result, logger);
+        const masked = gate.maskResult(result);
+        const bytes = resultBytes(result, masked);
+        return bytes > config.maxResponseBytes ? gate.tooLarge(bytes) : masked;
       },
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((error) => maskError(error.toJSON(), error, logger)),
-      onComplete: (ctx) => {
-        ctx.extra.subscriptions = Math.max(0, (ctx.extra.subscriptions ?? 1) - 1);
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => gate.maskError(error)),
+      onComplete: (ctx, id) => {
+        const extra = ctx.extra as Extra;
+        const operation = extra.operations?.get(id);
+        if (operation === undefined) return;
+        extra.operations?.delete(id);
+        operation.release();
+        if (operation.subscription) extra.subscriptions = Math.max(0, (extra.subscriptions ?? 1) - 1);
+      },
+      onClose: (ctx) => {
+        const extra = ctx.extra as Extra;
+        cancelOperations(extra);
+        if (extra.viewer != null) connections.removeToken(extra.viewer.tokenId, extra.socket);
       },
     },
     wss,
   );
+
+  const sweep = startRevocationSweep({
+    registry: connections,
+    tokens: deps.stores.tokens,
+    intervalMs: REVOCATION_SWEEP_MS,
+    logger,
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
   });
   const { port } = http.address() as AddressInfo;
-  logger.info({ host: config.host, port }, 'server listening');
+  baseUrl = publicBaseUrl(config, port);
+  logger.info({ host: config.host, port, publicUrl: baseUrl }, 'server listening');
 
   return {
     url: `http://${config.host}:${port}`,
     port,
     shared,
+    connections,
     async close() {
+      sweep.stop();
       await wsServer.dispose();
       wss.close();
       await apollo.stop();
@@ -257,59 +439,84 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
   };
 }
 
-function complexityPlugin(schema: GraphQLSchema, maxComplexity: number): ApolloServerPlugin<ServerContext> {
+/**
+ * Apollo parses; the gate does the rest (the same prepare, execute and mask as over WebSocket) and answers for
+ * Apollo, which only serialises. Refusals before execution are HTTP 400.
+ */
+function gatePlugin(schema: GraphQLSchema, gate: OperationGate): ApolloServerPlugin<ServerContext> {
+  const single = (status: number, result: FormattedExecutionResult): GraphQLResponse => ({
+    http: { status, headers: new HeaderMap() },
+    body: { kind: 'single', singleResult: result },
+  });
   return {
     requestDidStart: () =>
       Promise.resolve({
-        didResolveOperation: ({ request, document }) => {
-          const error = complexityError(
-            schema,
+        responseForOperation: async ({ document, request, contextValue }) => {
+          const prepared = gate.prepare({
             document,
-            request.operationName ?? undefined,
-            request.variables ?? undefined,
-            maxComplexity,
+            operationName: request.operationName,
+            variables: request.variables,
+          });
+          if (!prepared.ok)
+            return single(400, { errors: prepared.errors.map((error) => gate.maskError(error)) });
+          const { operation } = prepared;
+          if (operation.operation.operation === OperationTypeNode.SUBSCRIPTION) {
+            return single(400, {
+              errors: [
+                {
+                  message: 'subscriptions are served over WebSocket (graphql-ws) on this same path',
+                  extensions: { code: 'BAD_REQUEST' },
+                },
+              ],
+            });
+          }
+          const result = await gate.execute(
+            {
+              schema,
+              document: operation.document,
+              operationName: operation.operationName,
+              variableValues: operation.variableValues,
+              contextValue,
+            },
+            contextValue.cancel,
           );
-          if (error !== null) throw error;
-          return Promise.resolve();
+          return single(200, gate.maskResult(result));
         },
       }),
   };
 }
 
-/** Client errors pass as they are; anything else becomes a bare INTERNAL_SERVER_ERROR, logged with its detail. */
-export function maskError(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-  logger: Logger,
-): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (typeof code === 'string' && USER_ERROR_CODES.includes(code)) {
-    return { ...formatted, extensions: { ...formatted.extensions, stacktrace: undefined } };
+/** JSON size of each result, computed once per shared subscription result (the same object for many). */
+const sizes = new WeakMap<ExecutionResult, number>();
+
+function resultBytes(result: ExecutionResult, masked: FormattedExecutionResult): number {
+  let bytes = sizes.get(result);
+  if (bytes === undefined) {
+    bytes = Buffer.byteLength(JSON.stringify(masked));
+    sizes.set(result, bytes);
   }
-  // graphql-js's own argument and variable errors carry no code; they describe the request, not the server.
-  if (code === undefined && error instanceof GraphQLError && error.originalError === undefined) {
-    return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
-  }
-  logger.error({ err: error, path: formatted.path }, 'resolver failed');
-  return {
-    message: 'Internal server error',
-    ...(formatted.path === undefined ? {} : { path: formatted.path }),
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-  };
+  return bytes;
 }
 
-function maskResult(result: ExecutionResult, logger: Logger): FormattedExecutionResult {
-  const errors = result.errors?.map((error) => maskError(error.toJSON(), error, logger));
-  return {
-    data: result.data,
-    ...(errors === undefined ? {} : { errors }),
-  };
-}
-
-function baseUrlOf(req: IncomingMessage, config: ServerConfig): string {
+/** Links the API returns (cutouts): server.publicUrl, else this server's own host and port, never a Host header. */
+export function publicBaseUrl(config: ServerConfig, port: number): string {
   if (config.publicUrl !== undefined) return config.publicUrl.replace(/\/$/, '');
-  const host = header(req, 'host') ?? `${config.host}:${config.port}`;
-  return `http://${host}`;
+  // A wildcard address is where the server listens, not where anyone can reach it.
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function rateLimitedError(refused: Refused): GraphQLError {
+  return new GraphQLError(refused.message, {
+    extensions: { code: 'RATE_LIMITED', retryAfter: refused.retryAfterSeconds },
+  });
+}
+
+function sendRateLimited(res: ServerResponse, refused: Refused): void {
+  res.setHeader('retry-after', String(refused.retryAfterSeconds));
+  // The body is not read: the connection is closed rather than the body received only to be thrown away.
+  res.setHeader('connection', 'close');
+  sendJson(res, 429, { errors: [rateLimitedError(refused).toJSON()] });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -317,13 +524,13 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The body as text; null when it exceeds MAX_BODY_BYTES. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
+/** The body as text; null when it exceeds `maxBytes` (the rest is not read). */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) return null;
+    if (size > maxBytes) return null;
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -14,13 +14,23 @@ import {
   type ExecutionResult,
   type FieldNode,
 } from 'graphql';
-import { Broadcaster } from './broadcast.ts';
+import { runInQueryScope, type QueryScope } from '../storage/query-scope.ts';
+import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
 import type { ServerContext } from './context.ts';
 
 export interface SharedSubscriptionsOptions {
   userScopedFields: ReadonlySet<string>;
   /** Results kept for a subscriber that has not taken them yet; beyond it the connection is closed. */
   maxPending: number;
+  /** Longest a result may wait for a subscriber (ms); beyond it the connection is closed. None when absent. */
+  maxLagMs?: number;
+  /** Who wakes subscribers (the server's TurnScheduler); at once when absent. */
+  scheduler?: DeliveryScheduler;
+  /**
+   * A query scope for the execution of one event (its deadline starting at its first ClickHouse query): each
+   * event's queries are bounded as an HTTP request's are. None when absent.
+   */
+  eventScope?: () => QueryScope;
 }
 
 type Result = ExecutionResult | AsyncIterableIterator<ExecutionResult>;
@@ -57,12 +67,15 @@ export class SharedSubscriptions {
       return shared;
     }
     const context = args.contextValue as ServerContext;
+    const { maxPending, maxLagMs } = this.options;
     const subscriber = shared.results.subscribe({
-      maxPending: this.options.maxPending,
+      maxPending,
+      ...(maxLagMs === undefined ? {} : { maxLagMs }),
       onOverflow: () =>
         context.connection?.close(
           SLOW_CONSUMER_CLOSE_CODE,
-          `slow consumer: more than ${this.options.maxPending} results not yet received`,
+          `slow consumer: more than ${maxPending} results not yet received` +
+            (maxLagMs === undefined ? '' : `, or one waiting more than ${maxLagMs} ms`),
         ),
     });
     const release = async () => {
@@ -91,14 +104,28 @@ export class SharedSubscriptions {
     const result = await subscribe(args);
     if (!(Symbol.asyncIterator in result)) return result;
     this.executionsStarted++;
-    const shared: Shared = { results: new Broadcaster(), source: result };
+    const shared: Shared = { results: new Broadcaster(this.options.scheduler), source: result };
     void this.pump(key, shared);
     return shared;
   }
 
   private async pump(key: string, shared: Shared): Promise<void> {
     try {
-      for await (const result of shared.source) shared.results.publish(result);
+      for (;;) {
+        // The event's execution runs in the continuation of next(): inside the scope it is called in.
+        const scope = this.options.eventScope?.();
+        let step: IteratorResult<ExecutionResult>;
+        try {
+          step =
+            scope === undefined
+              ? await shared.source.next()
+              : await runInQueryScope(scope, () => shared.source.next());
+        } finally {
+          scope?.dispose();
+        }
+        if (step.done === true) break;
+        shared.results.publish(step.value);
+      }
     } finally {
       shared.results.closeAll();
       const current = this.shared.get(key);

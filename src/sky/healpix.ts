@@ -20,6 +20,8 @@ export const ALERT_HPX_ORDER = MAX_HEALPIX_ORDER;
 
 /** Cone searches list cells at the order whose cells are about the radius: few ranges of the sorted hpx key. */
 const CONE_MAX_CELLS = 64;
+/** Side of an order-0 HEALPix cell, arcsec (sqrt(4 pi / 12) radians); each order halves it. */
+const CELL_SIZE_ARCSEC_ORDER_0 = Math.sqrt((4 * Math.PI) / 12) * (180 / Math.PI) * 3600;
 
 /** Within this of a multiple of 90° of longitude, a polar-cap position is looked up on both sides. */
 const FACE_EDGE_RAD = 1e-9;
@@ -82,7 +84,10 @@ export function healpixDisc(order: number, ra: number, dec: number, radiusArcsec
  * CONE_MAX_CELLS cells in the disc, each a contiguous range of order-15 cells in the NESTED scheme.
  */
 export function coneCellRanges(ra: number, dec: number, radiusArcsec: number): [number, number][] {
+  // Start at the deepest order whose cells are still at least an eighth of the radius (~200 cells in the disc,
+  // more than CONE_MAX_CELLS), not at order 15: a 1-degree disc holds ~10^6 order-15 cells, a second of CPU.
   let order = ALERT_HPX_ORDER;
+  while (order > 0 && CELL_SIZE_ARCSEC_ORDER_0 / 2 ** order < radiusArcsec / 8) order--;
   let cells = healpixDisc(order, ra, dec, radiusArcsec);
   while (cells.length > CONE_MAX_CELLS && order > 0) {
     order--;

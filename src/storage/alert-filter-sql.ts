@@ -70,12 +70,32 @@ function leaf(condition: Sql, nullable: boolean): Compiled {
     : { t: sql`(${condition})`, f: sql`(NOT (${condition}))` };
 }
 
+/**
+ * Operands of one AND / OR: longer lists are grouped in nested parentheses. ClickHouse 18.16 analyses an
+ * expression in time quadratic in the length of its argument lists: 2,000 conditions took 8.7 s as one AND,
+ * 3.3 s in groups of 8.
+ */
+const GROUP = 8;
+
+function grouped(parts: readonly Sql[], separator: ' AND ' | ' OR '): Sql {
+  let level: readonly Sql[] = parts;
+  while (level.length > GROUP) {
+    const next: Sql[] = [];
+    for (let i = 0; i < level.length; i += GROUP) {
+      const group = level.slice(i, i + GROUP);
+      next.push(group.length === 1 ? group[0]! : sql`(${join(group, separator)})`);
+    }
+    level = next;
+  }
+  return sql`(${join(level, separator)})`;
+}
+
 function all(parts: readonly Sql[]): Sql {
-  return parts.length === 0 ? TRUE : parts.length === 1 ? parts[0]! : sql`(${join(parts, ' AND ')})`;
+  return parts.length === 0 ? TRUE : parts.length === 1 ? parts[0]! : grouped(parts, ' AND ');
 }
 
 function any(parts: readonly Sql[]): Sql {
-  return parts.length === 0 ? FALSE : parts.length === 1 ? parts[0]! : sql`(${join(parts, ' OR ')})`;
+  return parts.length === 0 ? FALSE : parts.length === 1 ? parts[0]! : grouped(parts, ' OR ');
 }
 
 function conjunction(nodes: readonly Compiled[]): Compiled {

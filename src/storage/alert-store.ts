@@ -5,7 +5,12 @@
 import { coneCellRanges } from '../sky/healpix.ts';
 import type { AlertFilterSpec } from './alert-filter.ts';
 import { compileFilterSql } from './alert-filter-sql.ts';
-import { queryRows, type ClickHouseClient } from './clickhouse.ts';
+import {
+  queryRows,
+  settingsFittingStatement,
+  type ClickHouseClient,
+  type QuerySettings,
+} from './clickhouse.ts';
 import {
   ALERTS,
   CLASSIFICATIONS,
@@ -345,14 +350,14 @@ export class ClickHouseAlertStore implements AlertStore {
       after === null
         ? sql``
         : sql`AND (jd < ${after.jd} OR (jd = ${after.jd} AND alert_id < ${after.alertId}))`;
-    return this.alerts(
-      sql`SELECT ${ALERTS.select(ALERT_FIELDS)} FROM alerts FINAL WHERE (${condition}) ${page}
-          ORDER BY jd DESC, alert_id DESC LIMIT ${limit}`,
-    );
+    // A filter at the documented limits compiles to more SQL than the parser's defaults allow.
+    const statement = sql`SELECT ${ALERTS.select(ALERT_FIELDS)} FROM alerts FINAL WHERE (${condition}) ${page}
+          ORDER BY jd DESC, alert_id DESC LIMIT ${limit}`;
+    return this.alerts(statement, settingsFittingStatement(statement));
   }
 
-  private async alerts(query: Sql): Promise<AlertRecord[]> {
-    const rows = await queryRows<Record<string, unknown>>(this.client, query);
+  private async alerts(query: Sql, settings: QuerySettings = {}): Promise<AlertRecord[]> {
+    const rows = await queryRows<Record<string, unknown>>(this.client, query, settings);
     return rows.map((json) => ALERTS.readRow(json));
   }
 }

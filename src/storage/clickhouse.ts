@@ -1,26 +1,18 @@
 // The ClickHouse connection and the two ways to talk to it: a query that returns rows, and a command.
 // Both take only `Sql` built by the `sql` tag, never strings.
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+} from '@clickhouse/client';
 import type { ClickHouseConfig } from '../config.ts';
+import { StorageError } from './errors.ts';
+import { currentQueryScope, type QueryScope } from './query-scope.ts';
 import { sql, type Sql } from './sql.ts';
 
 export type { ClickHouseClient };
-
-export class StorageError extends Error {
-  override name = 'StorageError';
-  constructor(
-    message: string,
-    readonly code: 'unavailable' | 'query-failed',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-
-  /** Worth retrying: the server could not be reached, not a query it refused. */
-  get retriable(): boolean {
-    return this.code === 'unavailable';
-  }
-}
+export { StorageError };
 
 export interface ConnectOptions {
   /** Database to use for unqualified names; null connects to the server's default one. */
@@ -52,14 +44,86 @@ export function connectClickHouse(config: ClickHouseConfig, options: ConnectOpti
   });
 }
 
-export async function queryRows<T>(client: ClickHouseClient, statement: Sql): Promise<T[]> {
+/** Settings of one query (sent as URL parameters, which every server version reads). */
+export type QuerySettings = ClickHouseSettings;
+
+/** The rows of a query; inside a query scope (src/storage/query-scope.ts), bounded by it. */
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  statement: Sql,
+  settings: QuerySettings = {},
+): Promise<T[]> {
+  const scope = currentQueryScope();
+  if (scope !== undefined) return scopedRows<T>(client, statement, scope, settings);
   return translateErrors(
     async () => {
-      const result = await client.query({ query: statement.text, format: 'JSONEachRow' });
+      const result = await client.query({
+        query: statement.text,
+        format: 'JSONEachRow',
+        ...(Object.keys(settings).length === 0 ? {} : { clickhouse_settings: settings }),
+      });
       return result.json<T>();
     },
     { idempotent: true },
   );
+}
+
+/**
+ * Parser limits that fit `statement`: a search compiles a filter within the documented limits (200 nodes, lists of
+ * 100 items, strings of 200 characters) into SQL that may pass ClickHouse's defaults (max_query_size 256 KiB,
+ * max_ast_elements 50,000; every AST element takes at least two characters of SQL). Sized from the statement,
+ * so a larger one is never accepted by accident.
+ */
+export function settingsFittingStatement(statement: Sql): QuerySettings {
+  const length = statement.text.length;
+  return {
+    max_query_size: String(Math.max(262_144, length + 1024)),
+    max_ast_elements: String(Math.max(50_000, Math.ceil(length / 2))),
+    max_expanded_ast_elements: String(Math.max(500_000, length)),
+  };
+}
+
+/**
+ * A query under the scope's deadline, budget and concurrency: rows are counted as they stream in, so that a
+ * query bringing back more than the budget is stopped (and killed) before it all sits in memory.
+ */
+async function scopedRows<T>(
+  client: ClickHouseClient,
+  statement: Sql,
+  scope: QueryScope,
+  settings: QuerySettings,
+): Promise<T[]> {
+  await scope.acquire();
+  const queryId = scope.track(client);
+  try {
+    const seconds = scope.executionSeconds();
+    const result = await client.query({
+      query: statement.text,
+      format: 'JSONEachRow',
+      query_id: queryId,
+      abort_signal: scope.signal,
+      clickhouse_settings: { ...settings, ...(seconds === undefined ? {} : { max_execution_time: seconds }) },
+    });
+    const rows: T[] = [];
+    for await (const chunk of result.stream<T>()) {
+      let bytes = 0;
+      for (const row of chunk) {
+        bytes += row.text.length;
+        rows.push(row.json());
+      }
+      scope.charge(chunk.length, bytes);
+    }
+    return rows;
+  } catch (err) {
+    // Whatever the client says about an aborted request, the scope's reason is what happened.
+    const ended = scope.ended;
+    if (ended !== undefined) throw ended;
+    if (err instanceof StorageError) throw err;
+    throw translateError(err);
+  } finally {
+    scope.untrack(queryId);
+    scope.release();
+  }
 }
 
 export async function runCommand(client: ClickHouseClient, statement: Sql): Promise<void> {
@@ -134,8 +198,12 @@ export async function translateErrors<T>(
       return await operation();
     }
   } catch (err) {
-    throw new StorageError((err as Error).message, isUnavailable(err) ? 'unavailable' : 'query-failed', {
-      cause: err,
-    });
+    throw translateError(err);
   }
+}
+
+function translateError(err: unknown): StorageError {
+  return new StorageError((err as Error).message, isUnavailable(err) ? 'unavailable' : 'query-failed', {
+    cause: err,
+  });
 }

@@ -53,6 +53,10 @@ export async function createApiSandbox(prefix: string, options: ApiSandboxOption
       port: 0,
       eventsTopic: uniqueName(`${prefix}_events`),
       followupTopic: uniqueName(`${prefix}_followups`),
+      // Tests send hundreds of requests a second from one address; the limits have tests of their own.
+      addressRatePerSecond: 10_000,
+      addressBurst: 10_000,
+      addressConcurrency: 64,
       ...options.server,
     },
   };

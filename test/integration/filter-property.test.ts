@@ -6,7 +6,13 @@ import type { AlertFilterSpec, ComparisonOp, FilterField } from '../../src/stora
 import { compileFilterPredicate } from '../../src/filters/predicate.ts';
 import type { FilterRecord } from '../../src/filters/record.ts';
 import { compileFilterSql } from '../../src/storage/alert-filter-sql.ts';
-import { validateFilter } from '../../src/filters/validate.ts';
+import {
+  MAX_FILTER_CONDITIONS,
+  MAX_FILTER_DEPTH,
+  MAX_FILTER_NODES,
+  validateFilter,
+} from '../../src/filters/validate.ts';
+import { ClickHouseAlertStore } from '../../src/storage/alert-store.ts';
 import { queryRows, runCommand } from '../../src/storage/clickhouse.ts';
 import { insertRows } from '../../src/storage/row-binary.ts';
 import { ClickHouseScienceStore, type StoredAlert } from '../../src/storage/science-store.ts';
@@ -259,6 +265,76 @@ function nodeArb(depth: number): fc.Arbitrary<AlertFilterSpec> {
     .map((keys) => Object.assign({}, ...keys) as AlertFilterSpec);
 }
 
+/**
+ * A filter of exactly MAX_FILTER_NODES nodes reaching MAX_FILTER_DEPTH: a spine down to the deepest level, the
+ * other nodes hung under random shallower ones, each node and/or over its children with random leaf conditions,
+ * some leaves negated. Conditions stay within MAX_FILTER_CONDITIONS (checked by validation).
+ */
+const atLimitsArb: fc.Arbitrary<AlertFilterSpec> = fc
+  .record({
+    parents: fc.array(fc.nat(), { minLength: MAX_FILTER_NODES, maxLength: MAX_FILTER_NODES }),
+    kinds: fc.array(fc.constantFrom('and' as const, 'or' as const), {
+      minLength: MAX_FILTER_NODES,
+      maxLength: MAX_FILTER_NODES,
+    }),
+    negated: fc.array(fc.boolean(), { minLength: MAX_FILTER_NODES, maxLength: MAX_FILTER_NODES }),
+    leaves: fc.array(fc.option(fc.oneof(...leafArbs), { freq: 3, nil: undefined }), {
+      minLength: MAX_FILTER_NODES,
+      maxLength: MAX_FILTER_NODES,
+    }),
+  })
+  .map(({ parents, kinds, negated, leaves }) => {
+    interface Slot {
+      depth: number;
+      leaf: AlertFilterSpec;
+      children: Slot[];
+      kind: 'and' | 'or';
+      negated: boolean;
+    }
+    const slots: Slot[] = [];
+    let nodes = 0;
+    for (let i = 0; nodes < MAX_FILTER_NODES; i++) {
+      // A negated leaf is a `not` node over a node of its own: two nodes, one level deeper.
+      let parent: Slot | undefined;
+      if (i > 0) {
+        const spine = i < MAX_FILTER_DEPTH ? slots[i - 1] : undefined;
+        const eligible = slots.filter(
+          (slot) => slot.depth < MAX_FILTER_DEPTH && !slot.negated && slot.children.length < 100,
+        );
+        parent = spine ?? eligible[parents[i % MAX_FILTER_NODES]! % eligible.length];
+        if (parent === undefined) break;
+      }
+      const depth = parent === undefined ? 1 : parent.depth + 1;
+      const negate =
+        negated[i % MAX_FILTER_NODES]! && depth < MAX_FILTER_DEPTH && nodes + 2 <= MAX_FILTER_NODES;
+      const slot: Slot = {
+        depth: negate ? depth + 1 : depth,
+        leaf: leaves[i % MAX_FILTER_NODES] ?? {},
+        children: [],
+        kind: kinds[i % MAX_FILTER_NODES]!,
+        negated: negate && i >= MAX_FILTER_DEPTH,
+      };
+      nodes += slot.negated ? 2 : 1;
+      parent?.children.push(slot);
+      slots.push(slot);
+    }
+    const build = (slot: Slot): AlertFilterSpec => {
+      const node: AlertFilterSpec = { ...slot.leaf };
+      if (slot.children.length > 0) node[slot.kind] = slot.children.map(build);
+      return slot.negated ? { not: node } : node;
+    };
+    return build(slots[0]!);
+  });
+
+function shape(filter: AlertFilterSpec): { nodes: number; depth: number } {
+  const children = [...(filter.and ?? []), ...(filter.or ?? []), ...(filter.not ? [filter.not] : [])];
+  const below = children.map(shape);
+  return {
+    nodes: 1 + below.reduce((n, s) => n + s.nodes, 0),
+    depth: 1 + Math.max(0, ...below.map((s) => s.depth)),
+  };
+}
+
 describe('filter predicate and SQL', () => {
   it(`select the same alerts for ${RUNS} random filters`, async () => {
     expect(records.length).toBe(ALERTS);
@@ -284,6 +360,74 @@ describe('filter predicate and SQL', () => {
     );
     // Not vacuous: most filters select some alerts but not all.
     expect(selective).toBeGreaterThan(RUNS / 3);
+  });
+
+  it(`select the same alerts through search for filters at the limits (${MAX_FILTER_NODES} nodes, depth ${MAX_FILTER_DEPTH}, up to ${MAX_FILTER_CONDITIONS} conditions)`, async () => {
+    const store = new ClickHouseAlertStore(db.client);
+    let runs = 0;
+    let selective = 0;
+    await fc.assert(
+      fc.asyncProperty(atLimitsArb, async (generated) => {
+        expect(shape(generated)).toEqual({ nodes: MAX_FILTER_NODES, depth: MAX_FILTER_DEPTH });
+        const filter = validateFilter(generated, 'filter', { maxConeRadiusArcsec: 3600 });
+        const expected = records
+          .filter(compileFilterPredicate(filter))
+          .map((r) => r.alertId.toString())
+          .sort();
+        const found = await store.search(filter, null, ALERTS + 1);
+        expect(found.map((alert) => alert.alertId.toString()).sort()).toEqual(expected);
+        runs++;
+        if (expected.length > 0 && expected.length < records.length) selective++;
+      }),
+      { numRuns: 25, seed: SEED },
+    );
+    expect(runs).toBe(25);
+    expect(selective).toBeGreaterThan(5);
+  }, 300_000);
+
+  it.each([
+    [
+      'cones',
+      // 198 cones (5 conditions each) in 200 nodes: the or lists hold at most 100 items, so two levels.
+      {
+        or: [
+          // The first ones at the centres the alerts crowd around.
+          ...Array.from({ length: 99 }, (_, i) => {
+            const [ra, dec] = CENTRES[i] ?? [i * 3.6, 2];
+            return { cone: { ra, dec, radiusArcsec: 3600 } };
+          }),
+          {
+            or: Array.from({ length: 99 }, (_, i) => ({
+              cone: { ra: (i * 3.6 + 1.8) % 360, dec: 45 - i * 0.9, radiusArcsec: 3600 },
+            })),
+          },
+        ],
+      },
+    ],
+    [
+      'nullable comparisons',
+      // 1,000 comparisons on nullable fields, under not and or.
+      {
+        or: Array.from({ length: 10 }, (_, i) => ({
+          not: {
+            compare: Array.from({ length: 100 }, (_, k) => ({
+              field: (['MAG', 'MAG_ERR', 'PEAK_MAG', 'COLOR_GR', 'RATE'] as const)[k % 5]!,
+              op: (['LT', 'GTE', 'NE', 'LTE'] as const)[(k + i) % 4]!,
+              value: [MAGS, ERRS, MAGS, COLORS, RATES][k % 5]![k % 3]!,
+            })),
+          },
+        })),
+      },
+    ],
+  ])('search with the largest filters within the limits: %s', async (_name, generated) => {
+    const filter = validateFilter(generated, 'filter', { maxConeRadiusArcsec: 3600 });
+    const expected = records
+      .filter(compileFilterPredicate(filter))
+      .map((r) => r.alertId.toString())
+      .sort();
+    const found = await new ClickHouseAlertStore(db.client).search(filter, null, ALERTS + 1);
+    expect(found.map((alert) => alert.alertId.toString()).sort()).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(0);
   });
 
   it('never lets NULL decide under not: not (mag < 18) skips alerts without a magnitude', async () => {

@@ -417,10 +417,18 @@ describe('fuzzed arguments', () => {
     expect((await api.query('{ classes { label } }')).errors).toBeUndefined();
   });
 
-  it('refuses an operation over the complexity limit', async () => {
-    const fields = Array.from({ length: 2600 }, (_, i) => `a${i}: classes { label }`).join(' ');
-    const { errors } = await api.query(`{ ${fields} }`);
+  it('refuses an operation over the cost limit, and a document of too many tokens', async () => {
+    const pages = Array.from(
+      { length: 200 },
+      (_, i) => `a${i}: search(filter: {}, first: 500) { endCursor }`,
+    );
+    const { status, errors } = await api.query(`{ ${pages.join(' ')} }`);
+    expect(status).toBe(400);
     expect(errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(errors?.[0]?.message).toContain('complexity');
+    expect(errors?.[0]?.message).toContain('server.maxCost');
+    const fields = Array.from({ length: 2600 }, (_, i) => `a${i}: classes { label }`).join(' ');
+    const long = await api.query(`{ ${fields} }`);
+    expect(long.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(long.errors?.[0]?.message).toContain('5000 tokens');
   });
 });

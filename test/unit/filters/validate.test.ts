@@ -75,6 +75,18 @@ describe('validateFilter refuses, naming the path', () => {
       'at most 200 nodes',
     ],
     ['empty watchlist', { watchlist: '' }, 'filter.watchlist', 'must not be empty'],
+    [
+      'too many conditions',
+      // 10 x 100 comparisons, and one cone (5 more).
+      {
+        cone: { ra: 1, dec: 1, radiusArcsec: 5 },
+        and: Array.from({ length: 10 }, () => ({
+          compare: Array.from({ length: 100 }, () => ({ field: 'MAG', op: 'LT', value: 18 })),
+        })),
+      },
+      'filter',
+      'at most 1000 conditions',
+    ],
   ])('%s', (_name, input, argument, message) => {
     const error = errorOf(input);
     expect(error.argument).toBe(argument);
@@ -106,6 +118,14 @@ describe('validateFilter accepts', () => {
     // 1 root + 2 `or` nodes + 98 + 99 leaves = 200.
     expect(() => validateFilter({ and: [wide(98), wide(99)] }, 'filter', LIMITS)).not.toThrow();
     expect(() => validateFilter({ and: [wide(99), wide(99)] }, 'filter', LIMITS)).toThrow(/200 nodes/);
+  });
+
+  it('accepts 1,000 conditions', () => {
+    const compare = Array.from({ length: 100 }, () => ({ field: 'MAG', op: 'LT', value: 18 }));
+    const filter = { and: Array.from({ length: 9 }, () => ({ compare })), label: ['a'], band: ['g'] };
+    // 900 comparisons, 2 lists, and 98 ranges of 1 each.
+    const more = { or: Array.from({ length: 98 }, () => ({ mag: { max: 20 } })) };
+    expect(() => validateFilter({ ...filter, and: [...filter.and, more] }, 'filter', LIMITS)).not.toThrow();
   });
 
   it('round-trips its own output through JSON', () => {

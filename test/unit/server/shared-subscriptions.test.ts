@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Broadcaster } from '../../../src/server/broadcast.ts';
 import type { ServerContext } from '../../../src/server/context.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from '../../../src/server/shared-subscriptions.ts';
+import { currentQueryScope, QueryScope } from '../../../src/storage/query-scope.ts';
 
 /** A schema whose subscription counts how often its resolver runs, fed by a broadcaster. */
 function setup(maxPending = 100) {
@@ -93,5 +94,47 @@ describe('SharedSubscriptions', () => {
     const result = await shared.subscribe(args('subscription($t: Int) { tick(times: $t) }', { t: 'x' }));
     expect(result).toHaveProperty('errors');
     expect(shared.activeExecutions).toBe(0);
+  });
+
+  it('executes each event inside a query scope of its own', async () => {
+    const ticks = new Broadcaster<number>();
+    const schema = buildSchema(`type Query { ok: Boolean } type Subscription { tick: Int }`);
+    const field = schema.getSubscriptionType()!.getFields().tick!;
+    field.subscribe = () => ticks.subscribe({ maxPending: 10 });
+    const seen: (QueryScope | undefined)[] = [];
+    field.resolve = (value: number) => {
+      seen.push(currentQueryScope());
+      return value;
+    };
+    const made: QueryScope[] = [];
+    const shared = new SharedSubscriptions({
+      userScopedFields: new Set(),
+      maxPending: 10,
+      eventScope: () => {
+        const scope = new QueryScope({
+          deadline: Infinity,
+          maxRows: 1,
+          maxBytes: 1,
+          maxConcurrentQueries: 1,
+        });
+        made.push(scope);
+        return scope;
+      },
+    });
+    const context = { viewer: null };
+    const iterator = await iteratorOf(
+      shared.subscribe({ schema, document: parse('subscription { tick }'), contextValue: context }),
+    );
+    for (const value of [1, 2]) {
+      const next = iterator.next();
+      ticks.publish(value);
+      expect((await next).value).toEqual({ data: { tick: value } });
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBeInstanceOf(QueryScope);
+    expect(seen[1]).toBeInstanceOf(QueryScope);
+    expect(seen[0]).not.toBe(seen[1]);
+    expect(made).toContain(seen[0]);
+    await iterator.return!();
   });
 });
