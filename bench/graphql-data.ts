@@ -14,15 +14,15 @@
 import { createPrng, deriveSeed } from '../datasim/prng.ts';
 import { generateSyntheticAlerts } from '../datasim/synthetic.ts';
 import type { ComparisonOp, FilterField } from '../src/storage/alert-filter.ts';
-import type { FilterRecord } from '../src/filters/record.ts';
-import { createZtfDecoder, sourceDatumOf } from '../src/pipeline/decode/ztf-avro.ts';
-import {
-  createDistributionEncoder,
-  type DistributionEnrichment,
-  type DistributionMessage,
-} from '../src/pipeline/encode/distribution.ts';
+import type { FilterRecord } from '../src/filters/predicate.ts';
+import type { ScienceRecord } from '../src/storage/science-store.ts';
+import { ztfToAlert } from '../src/pipeline/decode/ztf-alert.ts';
+import { createZtfDecoder } from '../src/pipeline/decode/ztf-avro.ts';
+import { encodeScienceRecord, type ScienceMessage } from '../src/pipeline/encode/science-record.ts';
+import { SURVEY_HEADER } from '../src/pipeline/services/distribution.ts';
+import { toScienceRecord } from '../src/pipeline/services/science-rows.ts';
+import { computeLightCurveFeatures } from '../src/pipeline/steps/features.step.ts';
 import { hpxOf } from '../src/sky/healpix.ts';
-import { liveAlertOf } from '../src/server/live-feed.ts';
 import { queryRows, runCommand, type ClickHouseClient } from '../src/storage/clickhouse.ts';
 import { insertRows } from '../src/storage/row-binary.ts';
 import { defineTable, type RowOfTable } from '../src/storage/table.ts';
@@ -311,46 +311,60 @@ export async function sampleTargets(client: ClickHouseClient, count: number): Pr
 
 // ---- Live part: science messages as raw2science publishes them, and the subscribers' filters ----
 
-export interface LiveMessage extends DistributionMessage {
+export interface LiveMessage extends ScienceMessage {
   /** The alert id as the GraphQL API prints it. */
   alertId: string;
-  /** What the filters read (as the server's live feed computes it from the message). */
-  record: FilterRecord;
+  /** The alert's record: what the filters read and the server's live feed decodes from the message. */
+  record: ScienceRecord;
 }
 
 /**
- * `count` synthetic ZTF alerts (with cutouts, ~44 KB each, the schema as key) encoded as science messages:
- * decoded and re-encoded with the distribution encoder as raw2science does, with an enrichment shaped like
- * toDistributionEnrichment's (a label, classifier scores, light-curve features), deterministic per seed.
+ * `count` synthetic ZTF alerts as science messages: each alert's record (a label, classifier scores, its
+ * light-curve features) as raw2science computes and publishes it, deterministic per seed.
  */
 export function* liveMessages(seed: number, count: number): Generator<LiveMessage> {
   const decoder = createZtfDecoder();
-  const encoder = createDistributionEncoder();
   const rng = createPrng(deriveSeed(seed, 21));
   // Spread over 30 nights and count / 3 objects, as the e2e benchmark's stream.
+  let i = 0;
   for (const synthetic of generateSyntheticAlerts({ seed, count })) {
-    const { alert, schemaJson } = decoder.decodeWithSchema(synthetic.bytes);
+    const { alert: ztf, schemaJson } = decoder.decodeWithSchema(synthetic.bytes);
+    const alert = ztfToAlert(ztf, schemaJson);
     const label = pickLabel(rng.next());
-    const enrichment: DistributionEnrichment = {
-      finkclass: label,
-      roid: label === 'Solar System MPC' ? 3 : 0,
-      ssname: label === 'Solar System MPC' ? String(rng.int(1, 99_999)) : null,
-      crossmatches: [],
-      classifierScores: [
-        { classifier: 'sn_candidate', version: '0.1.0', score: rng.next() },
-        { classifier: 'kilonova', version: '0.1.0', score: rng.next() * 0.2 },
-      ],
-      lcFeatures: null,
-      processedAt: Math.round((Number(alert.candidate.jd) - UNIX_EPOCH_JD) * 86_400_000),
-    };
-    const message = encoder.encode({
-      writerSchemaJson: schemaJson,
-      record: alert,
-      recordDatum: sourceDatumOf(alert),
-      enrichment,
-    });
-    const { record } = liveAlertOf(message.key, message.value, [], 0);
-    yield { ...message, alertId: alert.candid.toString(), record };
+    const solarSystem = label === 'Solar System MPC';
+    const record = toScienceRecord(
+      {
+        alert: {
+          ...alert,
+          roid: solarSystem ? 3 : 0,
+          ssName: solarSystem ? String(rng.int(1, 99_999)) : null,
+          crossmatches: [],
+          features: computeLightCurveFeatures(alert.points),
+          classification: {
+            label,
+            scores: [
+              { classifier: 'sn_candidate', version: '0.1.0', score: rng.next() },
+              { classifier: 'kilonova', version: '0.1.0', score: rng.next() * 0.2 },
+            ],
+          },
+          watchlistHits: [],
+        },
+        message: {
+          topic: 'bench',
+          partition: 0,
+          offset: String(i++),
+          key: null,
+          value: null,
+          headers: {},
+          timestamp: 0,
+          receivedAt: 0,
+        },
+      },
+      new Date(Math.round((alert.jd - UNIX_EPOCH_JD) * 86_400_000)),
+      'bench',
+    );
+    const message = encodeScienceRecord(record, { [SURVEY_HEADER]: 'ztf' });
+    yield { ...message, alertId: record.alertId.toString(), record };
   }
 }
 

@@ -20,7 +20,6 @@ import { compileFilterPredicate } from '../src/filters/predicate.ts';
 import { validateFilter } from '../src/filters/validate.ts';
 import { createLogger } from '../src/logger.ts';
 import { CachingPartitioner, createKafka, sendInChunks } from '../src/pipeline/kafka.ts';
-import { SURVEY_HEADER } from '../src/pipeline/services/distribution.ts';
 import { liveFilters, liveMessages, type AlertFilterInput } from './graphql-data.ts';
 
 export interface LiveGenerated {
@@ -135,7 +134,6 @@ async function runProducer(
 
   const logger = createLogger({ level: 'warn' }).child({ module: 'bench-graphql-producer' });
   const kafka = createKafka(config.kafka, logger, 'bench-graphql-producer');
-  // Every message's key is the same ~10 KB schema: hashed once, as raw2science's producer does.
   const producer = kafka.producer({ createPartitioner: CachingPartitioner, idempotent: false });
   await producer.connect();
   onMessage(async (message) => {
@@ -151,7 +149,7 @@ async function runProducer(
         const out: Message[] = batch.slice(sent, due).map((m) => ({
           key: m.key,
           value: m.value,
-          headers: { [SURVEY_HEADER]: 'ztf' },
+          headers: m.headers,
         }));
         if (out.length > 0) {
           await sendInChunks(producer, message.topic, out, config.kafka.maxRequestBytes);

@@ -8,8 +8,9 @@ import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, serveMetrics, type PipelineMetrics } from '../metrics.ts';
 import { SURVEYS, type Alert } from '../pipeline/alert.ts';
 import { resolveClassifiers } from '../pipeline/classifiers/builtin.ts';
-import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
+import { createConfiguredDecoder, createSurveyDecoders } from '../pipeline/decode/configured-decoder.ts';
 import { brokerPackageVersion, createDistributionEncoder } from '../pipeline/encode/distribution.ts';
+import { createFinkMessageBuilder } from '../pipeline/encode/fink-message.ts';
 import { BUILTIN_FILTERS, distributionTopic } from '../pipeline/filters/builtin.ts';
 import { Pipeline, retry } from '../pipeline/framework.ts';
 import {
@@ -33,7 +34,7 @@ import { createWatchlistCache, createWatchlistStep } from '../pipeline/steps/wat
 import { createWatchlistHitRecorder } from '../pipeline/watchlist-hits.ts';
 import { createKafkaDeadLetterSink } from '../pipeline/sinks/dead-letter-sink.ts';
 import { runKafkaBatchSource, type BatchHandler } from '../pipeline/sources/kafka-batch-source.ts';
-import { connectClickHouse } from '../storage/clickhouse.ts';
+import { connectClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
 import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
 import { ClickHouseScienceStore } from '../storage/science-store.ts';
@@ -330,7 +331,6 @@ async function runRaw2Science(context: RunContext): Promise<void> {
         decoder: createConfiguredDecoder(config),
         pipeline,
         store: new ClickHouseScienceStore(clickhouse),
-        encoder: createDistributionEncoder(),
         producer,
         scienceTopic: config.pipeline.scienceTopic,
         maxRequestBytes: config.kafka.maxRequestBytes,
@@ -379,7 +379,7 @@ async function runDistribution(context: RunContext): Promise<void> {
       logger,
       signal,
     });
-    await runDistributionWith(context, kafka, prefix, savedFilters);
+    await runDistributionWith(context, kafka, prefix, savedFilters, clickhouse);
   } finally {
     await clickhouse.close();
   }
@@ -390,12 +390,19 @@ async function runDistributionWith(
   kafka: Kafka,
   prefix: string,
   savedFilters: SavedFilterSource,
+  clickhouse: ClickHouseClient,
 ): Promise<void> {
   const { config, logger, signal } = context;
+  const finkMessage = createFinkMessageBuilder({
+    ...createSurveyDecoders(config),
+    encoder: createDistributionEncoder(),
+  });
   await runPipelineService(context, [config.pipeline.scienceTopic], ({ producer, metrics }) =>
     createDistributionHandler({
       filters: BUILTIN_FILTERS,
       savedFilters,
+      archive: new ClickHouseRawAlertStore(clickhouse),
+      finkMessage,
       ensureTopics: (fresh) => ensureTopics(kafka, fresh, config.kafka.defaultPartitions),
       topicPrefix: prefix,
       producer,

@@ -9,7 +9,17 @@ import {
   type FilterField,
   type RangeSpec,
 } from '../storage/alert-filter.ts';
-import type { FilterRecord } from './record.ts';
+import type { AlertColumns } from '../storage/alert-store.ts';
+
+/**
+ * What a filter reads of an alert: the columns of `alerts` the SQL compiler reads, its cross-matches and the
+ * watchlists it hit. An alert's ScienceRecord (src/storage/science-store.ts) is one, as it arrives: the live
+ * feed and distribution evaluate filters on the record raw2science computed, the archive search on its rows.
+ */
+export type FilterRecord = AlertColumns & {
+  crossmatches: readonly { catalog: string; type: string | null }[];
+  watchlistHits: readonly { watchlistId: string }[];
+};
 
 /** true, false, or null for unknown. */
 type Truth = boolean | null;
@@ -136,7 +146,8 @@ function compileNode(filter: AlertFilterSpec): Test {
             r.crossmatches.some(
               (m) =>
                 (match.catalog === undefined || m.catalog === match.catalog) &&
-                (match.type === undefined || m.type === match.type),
+                // A counterpart without a class is stored as '' (what the SQL compares with).
+                (match.type === undefined || (m.type ?? '') === match.type),
             ),
           );
         }
@@ -144,7 +155,7 @@ function compileNode(filter: AlertFilterSpec): Test {
       }
       case 'watchlist': {
         const id = filter.watchlist;
-        if (id !== undefined) tests.push((r) => r.watchlists.includes(id));
+        if (id !== undefined) tests.push((r) => r.watchlistHits.some((hit) => hit.watchlistId === id));
         break;
       }
       case 'and':

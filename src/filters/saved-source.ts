@@ -4,17 +4,14 @@
 import type { Logger } from '../logger.ts';
 import { retry } from '../pipeline/framework.ts';
 import type { SavedFilter, SavedFilterStore } from '../storage/saved-filter-store.ts';
-import { usesWatchlists } from '../storage/alert-filter.ts';
 import { compileFilterPredicate } from './predicate.ts';
-import type { FilterRecord } from './record.ts';
+import type { FilterRecord } from './predicate.ts';
 import { validateFilter } from './validate.ts';
 
 export interface DistributedFilter {
   id: string;
   /** Topic-safe and unique among the current filters: topics are <prefix>_<name>_<survey>. */
   name: string;
-  /** The filter reads watchlist hits: the caller must look them up to fill FilterRecord.watchlists. */
-  usesWatchlists: boolean;
   matches(record: FilterRecord): boolean;
 }
 
@@ -58,7 +55,6 @@ export function compileDistributedFilters(
       compiled.push({
         id: filter.id,
         name: filter.name,
-        usesWatchlists: usesWatchlists(spec),
         matches: compileFilterPredicate(spec),
       });
       names.add(filter.name);

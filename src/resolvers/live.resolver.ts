@@ -92,7 +92,7 @@ const liveAlerts = new WeakMap<LiveAlert, { baseUrl: string; alert: Alert }>();
 function liveAlertOf(event: LiveAlert, baseUrl: string): Alert {
   const cached = liveAlerts.get(event);
   if (cached !== undefined && cached.baseUrl === baseUrl) return cached.alert;
-  const alert = toAlert(event.alert, baseUrl);
+  const alert = toAlert(event.record, baseUrl);
   liveAlerts.set(event, { baseUrl, alert });
   return alert;
 }

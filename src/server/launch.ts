@@ -18,10 +18,7 @@ import { createFanoutScheduler, GRAPHQL_PATH, startServer, type FinkServer, type
 import { createClickHouseStores } from './stores.ts';
 import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
 import { createWebhookDispatcher } from './webhooks.ts';
-import { createWatchlistCache, createWatchlistMatcher } from '../pipeline/steps/watchlist.step.ts';
 import type { Producer } from 'kafkajs';
-
-const WATCHLIST_REFRESH_MS = 5000;
 
 export interface LaunchedServer {
   server: FinkServer;
@@ -50,17 +47,6 @@ export async function launchServer(
   );
   const producer = kafka.producer({ createPartitioner: CachingPartitioner });
   await producer.connect();
-  // Live alerts carry the watchlists they fall in, as the pipeline records them, so that a live filter on a
-  // watchlist selects what an archive search on it selects.
-  const watchlistCache = createWatchlistCache(stores.watchlists);
-  let matchWatchlists = createWatchlistMatcher([]);
-  const refreshWatchlists = () =>
-    watchlistCache.matcher().then(
-      (matcher) => (matchWatchlists = matcher),
-      (error: unknown) => logger.warn({ err: error }, 'watchlists not refreshed'),
-    );
-  await refreshWatchlists();
-  const refresher = setInterval(() => void refreshWatchlists(), WATCHLIST_REFRESH_MS);
   // One fan-out budget for the live feed's broadcasters and the shared subscriptions' results.
   const scheduler = createFanoutScheduler(serverConfig);
   const live = await startLiveFeed({
@@ -68,7 +54,6 @@ export async function launchServer(
     scienceTopic: pipeline.scienceTopic,
     eventsTopic: serverConfig.eventsTopic,
     groupPrefix: pipeline.groupPrefix,
-    watchlistsAt: (ra, dec) => matchWatchlists(ra, dec).map((hit) => hit.watchlistId),
     scheduler: scheduler.first,
     logger: logger.child({ module: 'live-feed' }),
   });
@@ -109,7 +94,6 @@ export async function launchServer(
     server,
     live,
     async close() {
-      clearInterval(refresher);
       await server.close();
       await webhooks.idle();
       await live.stop();

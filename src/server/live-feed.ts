@@ -1,25 +1,26 @@
-// The server's live inputs: every server instance consumes the science topic (enriched alerts from raw2science)
-// and the events topic (annotations, votes, watchlist hits, follow-up requests) with a consumer group of its own, starting at the end, so that any number
-// of instances behind a load balancer each see every live event. Decoded once here, then fanned out to the
-// subscriptions of this instance (src/server/broadcast.ts).
+// The server's live inputs: every server instance consumes the science topic (each alert's one record, from
+// raw2science) and the events topic (annotations, votes, watchlist hits, follow-up requests) with a consumer group
+// of its own, starting at the end, so that any number of instances behind a load balancer each see every live
+// event. Decoded once here, then fanned out to the subscriptions of this instance (src/server/broadcast.ts).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Kafka } from 'kafkajs';
-import type { FilterRecord } from '../filters/record.ts';
-import { filterRecordFromScience } from '../filters/record.ts';
-import type { Logger } from '../logger.ts';
-import { decodeDistributionMessage } from '../pipeline/encode/distribution.ts';
-import { runConsumerSessions } from '../pipeline/sources/consumer-sessions.ts';
-import { nightOf } from '../sky/night.ts';
-import type { AlertRecord } from '../storage/alert-store.ts';
-import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
+import type { IHeaders, Kafka } from 'kafkajs';
 import type { ServerEvent } from '../events.ts';
+import type { Logger } from '../logger.ts';
+import { decodeScienceRecord } from '../pipeline/encode/science-record.ts';
+import { runConsumerSessions } from '../pipeline/sources/consumer-sessions.ts';
+import { headerText } from '../pipeline/sources/kafka-batch-source.ts';
+import type { ScienceRecord } from '../storage/science-store.ts';
+import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
 
 export interface LiveAlert {
   /** When this server received it from Kafka (Unix ms). */
   receivedAt: number;
-  record: FilterRecord;
-  alert: AlertRecord;
+  /**
+   * The alert's one record, as raw2science computed and stored it: what live filters evaluate (watchlist hits
+   * included) and what the subscription returns.
+   */
+  record: ScienceRecord;
 }
 
 export interface LiveSources {
@@ -34,8 +35,6 @@ export interface LiveFeedOptions {
   scienceTopic: string;
   eventsTopic: string;
   groupPrefix: string;
-  /** Ids of the watchlists a position falls in (the pipeline's matcher); none when absent. */
-  watchlistsAt?: (ra: number, dec: number) => string[];
   /** Who wakes the subscriptions (the server's fan-out budget); at once when absent. */
   scheduler?: DeliveryScheduler;
   logger: Logger;
@@ -49,30 +48,9 @@ export interface LiveFeed extends LiveSources {
   readonly undecodable: number;
 }
 
-const bigintsAsStrings = (_key: string, value: unknown): unknown =>
-  typeof value === 'bigint' ? value.toString() : value;
-
-/** The GraphQL alert of a science message, with the very fields the `alerts` table stores. */
-export function liveAlertOf(
-  key: Buffer,
-  value: Buffer,
-  watchlists: string[] | ((r: FilterRecord) => string[]),
-  receivedAt: number,
-): LiveAlert {
-  const decoded = decodeDistributionMessage(key, value);
-  const record = filterRecordFromScience(decoded, []);
-  record.watchlists = typeof watchlists === 'function' ? watchlists(record) : watchlists;
-  const source = (decoded.record.candidate ?? decoded.record.diaSource ?? {}) as Record<string, unknown>;
-  const alert: AlertRecord = {
-    ...record,
-    night: nightOf(record.survey === 'lsst' ? 'lsst' : 'ztf', record.jd)
-      .toISOString()
-      .slice(0, 10),
-    features: JSON.stringify(decoded.enrichment.lcFeatures ?? {}),
-    candidate: JSON.stringify(source, bigintsAsStrings),
-    processedAt: new Date(decoded.enrichment.processedAt),
-  };
-  return { receivedAt, record, alert };
+/** The live alert of a science message. */
+export function liveAlertOf(value: Buffer, headers: IHeaders | undefined, receivedAt: number): LiveAlert {
+  return { receivedAt, record: decodeScienceRecord(value, headerText(headers)) };
 }
 
 export function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
@@ -105,15 +83,7 @@ export function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
           if (message.value === null) continue;
           try {
             if (batch.topic === scienceTopic) {
-              if (message.key === null) throw new Error('science message without its schema key');
-              alerts.publish(
-                liveAlertOf(
-                  message.key,
-                  message.value,
-                  (r) => options.watchlistsAt?.(r.ra, r.dec) ?? [],
-                  receivedAt,
-                ),
-              );
+              alerts.publish(liveAlertOf(message.value, message.headers, receivedAt));
             } else {
               events.publish(JSON.parse(message.value.toString('utf8')) as ServerEvent);
             }

@@ -96,10 +96,3 @@ export const FILTER_KEYS = [
   'or',
   'not',
 ] as const satisfies readonly (keyof AlertFilterSpec)[];
-
-/** Whether the filter reads watchlist hits anywhere (callers skip looking them up otherwise). */
-export function usesWatchlists(filter: AlertFilterSpec): boolean {
-  if (filter.watchlist !== undefined) return true;
-  const children = [...(filter.and ?? []), ...(filter.or ?? []), ...(filter.not ? [filter.not] : [])];
-  return children.some(usesWatchlists);
-}

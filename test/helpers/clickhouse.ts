@@ -18,7 +18,9 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
   const server = connectClickHouse(config, { database: null });
   const name = identifier(config.database, [config.database]);
   await runCommand(server, sql`CREATE DATABASE ${name}`);
-  const client = connectClickHouse(config);
+  // A connection per request: a test process also runs services whose CPU-bound batches block the event loop for
+  // seconds, long enough for a pooled connection to outlive the server's keep-alive before the client drops it.
+  const client = connectClickHouse(config, { keepAlive: false });
   return {
     config,
     client,

@@ -3,8 +3,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertFilterSpec, ComparisonOp, FilterField } from '../../src/storage/alert-filter.ts';
-import { compileFilterPredicate } from '../../src/filters/predicate.ts';
-import type { FilterRecord } from '../../src/filters/record.ts';
+import { compileFilterPredicate, type FilterRecord } from '../../src/filters/predicate.ts';
 import { compileFilterSql } from '../../src/storage/alert-filter-sql.ts';
 import {
   MAX_FILTER_CONDITIONS,
@@ -112,7 +111,11 @@ beforeAll(async () => {
     db.client,
     defineTable('watchlist_hits', { watchlist_id: 'String', alert_id: 'UInt64', object_id: 'String' }),
     records.flatMap((r) =>
-      r.watchlists.map((w) => ({ watchlist_id: w, alert_id: r.alertId, object_id: r.objectId })),
+      r.watchlistHits.map((hit) => ({
+        watchlist_id: hit.watchlistId,
+        alert_id: r.alertId,
+        object_id: r.objectId,
+      })),
     ),
   );
 }, 120_000);
@@ -161,7 +164,9 @@ const recordArb: fc.Arbitrary<FilterRecord> = fc
       fc.record({ catalog: fc.constantFrom(...CATALOGS), type: fc.constantFrom(...TYPES) }),
       { maxLength: 2 },
     ),
-    watchlists: fc.uniqueArray(fc.constantFrom(...WATCHLISTS), { maxLength: 2 }),
+    watchlistHits: fc
+      .uniqueArray(fc.constantFrom(...WATCHLISTS), { maxLength: 2 })
+      .map((ids) => ids.map((watchlistId) => ({ watchlistId }))),
   })
   .map(({ position, age, ...r }) => ({
     ...r,

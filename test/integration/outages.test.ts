@@ -22,6 +22,8 @@ import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { decodeDistributionMessage } from '../../src/pipeline/encode/distribution.ts';
+import { decodeScienceRecord } from '../../src/pipeline/encode/science-record.ts';
+import { headerText } from '../../src/pipeline/sources/kafka-batch-source.ts';
 import { BUILTIN_FILTERS, distributionTopic } from '../../src/pipeline/filters/builtin.ts';
 import { createKafka } from '../../src/pipeline/kafka.ts';
 import { MIGRATIONS_DIR } from '../../src/project.ts';
@@ -101,6 +103,7 @@ async function copiesOn(
   kafka: Kafka,
   admin: Admin,
   topics: string[],
+  scienceTopic: string,
 ): Promise<{ copies: Map<string, Map<string, number>>; selectedBy: Map<string, Set<string>> }> {
   const totals = new Map<string, number>();
   for (const topic of topics)
@@ -109,7 +112,7 @@ async function copiesOn(
       (await endOffsets(admin, topic)).reduce((a, b) => a + b, 0),
     );
   const copies = new Map(topics.map((topic) => [topic, new Map<string, number>()]));
-  /** Alert id -> the built-in filters that select it (from its enrichment). */
+  /** Alert id -> the built-in filters that select it (from its record on the science topic). */
   const selectedBy = new Map<string, Set<string>>();
   let left = [...totals.values()].reduce((a, b) => a + b, 0);
   const consumer = kafka.consumer({ groupId: uniqueName('outage_reader') });
@@ -118,12 +121,18 @@ async function copiesOn(
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       eachMessage: ({ topic, message }) => {
-        const decoded = decodeDistributionMessage(message.key!, message.value!);
-        const id = String(decoded.record.candid);
         const counts = copies.get(topic)!;
-        counts.set(id, (counts.get(id) ?? 0) + 1);
-        const filters = BUILTIN_FILTERS.filter((filter) => filter.matches(decoded.enrichment));
-        selectedBy.set(id, new Set(filters.map((filter) => filter.name)));
+        if (topic === scienceTopic) {
+          // The science topic carries each alert's record; the built-in filters read it.
+          const record = decodeScienceRecord(message.value!, headerText(message.headers));
+          const id = record.alertId.toString();
+          counts.set(id, (counts.get(id) ?? 0) + 1);
+          const filters = BUILTIN_FILTERS.filter((filter) => filter.matches(record));
+          selectedBy.set(id, new Set(filters.map((filter) => filter.name)));
+        } else {
+          const id = String(decodeDistributionMessage(message.key!, message.value!).record.candid);
+          counts.set(id, (counts.get(id) ?? 0) + 1);
+        }
         left--;
         return Promise.resolve();
       },
@@ -331,7 +340,12 @@ describe('a Kafka outage, then a ClickHouse outage, under a running pipeline', (
     const filterTopics = BUILTIN_FILTERS.map((filter) =>
       distributionTopic(distributionPrefix, filter.name, 'ztf'),
     );
-    const { copies, selectedBy } = await copiesOn(kafka, admin, [scienceTopic, ...filterTopics]);
+    const { copies, selectedBy } = await copiesOn(
+      kafka,
+      admin,
+      [scienceTopic, ...filterTopics],
+      scienceTopic,
+    );
     const science = copies.get(scienceTopic)!;
     expect(new Set(science.keys())).toEqual(passingIds);
     const extra: string[] = [];

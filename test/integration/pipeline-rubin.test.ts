@@ -78,9 +78,11 @@ describe('the pipeline on the 25 real Rubin alerts', () => {
     expect(cutouts.size).toBe(passing.size);
     for (const [id, row] of cutouts) {
       const alert = alerts.find((a) => String(a.diaSourceId) === id.toString())!;
-      expect(row.science).toEqual(alert.cutoutScience);
-      expect(row.template).toEqual(alert.cutoutTemplate);
-      expect(row.difference).toEqual(alert.cutoutDifference);
+      // Compared as hex: a deep equality of Buffers walks them byte by byte.
+      const hex = (buffer: Buffer | null | undefined) => (buffer == null ? '' : buffer.toString('hex'));
+      expect(hex(row.science)).toBe(hex(alert.cutoutScience));
+      expect(hex(row.template)).toBe(hex(alert.cutoutTemplate));
+      expect(hex(row.difference)).toBe(hex(alert.cutoutDifference));
     }
     const points = await queryRows<{ object_id: string; n: string }>(
       sandbox.db.client,

@@ -10,18 +10,17 @@ import {
 } from '../../src/filters/saved-source.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import { createRubinDecoder } from '../../src/pipeline/decode/rubin-avro.ts';
+import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { createDistributionEncoder } from '../../src/pipeline/encode/distribution.ts';
+import { createFinkMessageBuilder } from '../../src/pipeline/encode/fink-message.ts';
 import { BUILTIN_FILTERS } from '../../src/pipeline/filters/builtin.ts';
-import { SURVEY_HEADER, createDistributionHandler } from '../../src/pipeline/services/distribution.ts';
-import { toDistributionEnrichment, type EnrichedAlert } from '../../src/pipeline/services/science-rows.ts';
-import { computeLightCurveFeatures } from '../../src/pipeline/steps/features.step.ts';
-import type { SourceMessage } from '../../src/pipeline/sources/kafka-batch-source.ts';
+import { createDistributionHandler } from '../../src/pipeline/services/distribution.ts';
 import type { SavedFilter } from '../../src/storage/saved-filter-store.ts';
-import { realZtfAlerts } from '../helpers/alerts.ts';
+import { archiveOf, realScienceMessages, type ScienceMessage } from '../helpers/science.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const logger = createLogger({ level: 'silent' });
-const encoder = createDistributionEncoder({ brokerVersion: 'test' });
 
 function saved(name: string, definition: AlertFilterSpec, createdAt = 0, id = name): SavedFilter {
   return {
@@ -36,38 +35,12 @@ function saved(name: string, definition: AlertFilterSpec, createdAt = 0, id = na
   };
 }
 
-/** Real ZTF alerts as raw2science publishes them, with a label that a built-in filter selects. */
-function scienceMessages(count: number): { messages: SourceMessage[]; alerts: EnrichedAlert[] } {
-  const alerts = realZtfAlerts()
-    .slice(0, count)
-    .map(({ alert }, i): EnrichedAlert => ({
-      ...alert,
-      roid: 0,
-      ssName: null,
-      crossmatches: [],
-      features: computeLightCurveFeatures(alert.points),
-      classification: { label: i === 0 ? 'SN candidate' : 'Unknown', scores: [] },
-      watchlistHits: [],
-    }));
-  const messages = alerts.map((alert, i): SourceMessage => {
-    if (alert.survey !== 'ztf') throw new Error('expected a ZTF alert');
-    const { key, value } = encoder.encode({
-      writerSchemaJson: alert.schemaJson,
-      record: alert.ztf,
-      enrichment: toDistributionEnrichment(alert, new Date(0)),
-    });
-    return {
-      topic: 'science',
-      partition: 0,
-      offset: String(i),
-      key,
-      value,
-      headers: { [SURVEY_HEADER]: 'ztf' },
-      timestamp: 0,
-      receivedAt: 0,
-    };
-  });
-  return { messages, alerts };
+/** Real ZTF alerts as raw2science publishes them: the first one labelled for a built-in filter, the second a watchlist hit. */
+function scienceMessages(count: number): ScienceMessage[] {
+  return realScienceMessages(count, (_alert, i) => ({
+    classification: { label: i === 0 ? 'SN candidate' : 'Unknown', scores: [] },
+    watchlistHits: i === 1 ? [{ watchlistId: 'w1', targetLabel: 'target', distanceArcsec: 0.5 }] : [],
+  }));
 }
 
 function recordingProducer() {
@@ -83,8 +56,9 @@ function recordingProducer() {
 
 describe('distribution with saved filters', () => {
   it('publishes to the saved filters topics what their filter selects, besides the built-in ones', async () => {
-    const { messages, alerts } = scienceMessages(20);
-    const first = alerts[0]!;
+    const science = scienceMessages(20);
+    const messages = science.map((s) => s.message);
+    const first = science[0]!.record;
     const { producer, sent } = recordingProducer();
     const ensured: string[][] = [];
     const source: SavedFilterSource = {
@@ -102,12 +76,12 @@ describe('distribution with saved filters', () => {
     const handler = createDistributionHandler({
       filters: BUILTIN_FILTERS,
       savedFilters: source,
-      watchlistHits: {
-        watchlistsOf: (ids) => {
-          expect(ids).toHaveLength(messages.length);
-          return Promise.resolve(new Map([[ids[1]!.toString(), ['w1']]]));
-        },
-      },
+      archive: archiveOf(science),
+      finkMessage: createFinkMessageBuilder({
+        ztf: createZtfDecoder(),
+        rubin: createRubinDecoder({ schemaDirs: new Map() }),
+        encoder: createDistributionEncoder({ brokerVersion: 'test' }),
+      }),
       ensureTopics: (topics) => {
         ensured.push(topics);
         return Promise.resolve();

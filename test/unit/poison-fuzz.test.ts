@@ -16,6 +16,7 @@ import { rubinToAlert } from '../../src/pipeline/decode/rubin-alert.ts';
 import { createRubinDecoder, type RubinAlert } from '../../src/pipeline/decode/rubin-avro.ts';
 import { createZtfDecoder, type ZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
 import { createDistributionEncoder } from '../../src/pipeline/encode/distribution.ts';
+import { createFinkMessageBuilder } from '../../src/pipeline/encode/fink-message.ts';
 import { BUILTIN_FILTERS } from '../../src/pipeline/filters/builtin.ts';
 import { Pipeline } from '../../src/pipeline/framework.ts';
 import { createDistributionHandler } from '../../src/pipeline/services/distribution.ts';
@@ -63,8 +64,17 @@ interface Outcome {
   distributed: number;
 }
 
+const surveyDecoders = () => ({
+  ztf: createZtfDecoder(),
+  rubin: createRubinDecoder({ schemaDirs: new Map([[1000, RUBIN_SCHEMA_DIR]]) }),
+});
+const finkMessage = createFinkMessageBuilder({
+  ...surveyDecoders(),
+  encoder: createDistributionEncoder({ brokerVersion: 'fuzz' }),
+});
+
 function decoder() {
-  const rubin = createRubinDecoder({ schemaDirs: new Map([[1000, RUBIN_SCHEMA_DIR]]) });
+  const { rubin } = surveyDecoders();
   return createAlertDecoder({
     ztf: createZtfDecoder(),
     rubin: {
@@ -188,7 +198,6 @@ async function runServices(value: Buffer): Promise<Outcome> {
         return Promise.resolve();
       },
     },
-    encoder: createDistributionEncoder({ brokerVersion: 'fuzz' }),
     producer: fakeProducer(outcome.science),
     scienceTopic: 'science',
     maxRequestBytes: 1_000_000,
@@ -211,13 +220,24 @@ async function runServices(value: Buffer): Promise<Outcome> {
     offset: String(i),
     key: science.key as Buffer,
     value: science.value as Buffer,
-    headers: { 'fink-survey': String((science.headers as Record<string, string>)['fink-survey']) },
+    headers: science.headers as Record<string, string>,
     timestamp: 0,
     receivedAt: 0,
   }));
+  const archive = new Map(outcome.archived.map((row) => [`${row.survey}/${row.alertId}`, row.payload]));
   await createDistributionHandler({
     filters: BUILTIN_FILTERS,
     savedFilters: { current: () => savedFilters },
+    archive: {
+      payloads: (keys) =>
+        Promise.resolve(
+          keys.flatMap(({ survey, alertId }) => {
+            const payload = archive.get(`${survey}/${alertId}`);
+            return payload === undefined ? [] : [{ survey, alertId, payload }];
+          }),
+        ),
+    },
+    finkMessage,
     topicPrefix: 'fuzz',
     producer: fakeProducer(distributed),
     maxRequestBytes: 1_000_000,
@@ -228,7 +248,7 @@ async function runServices(value: Buffer): Promise<Outcome> {
   })(scienceMessages);
   expect(distributionLetters).toEqual([]);
   outcome.distributed = distributed.length;
-  for (const science of scienceMessages) liveAlertOf(science.key!, science.value!, [], 0);
+  for (const science of scienceMessages) liveAlertOf(science.value!, science.headers, 0);
   return outcome;
 }
 
@@ -315,8 +335,8 @@ describe('the poison corpus', { timeout: 60_000 }, () => {
     const stored = async (name: string) => {
       const outcome = await runServices(corpus.get(name)!);
       expect(outcome.science.length, name).toBe(1);
-      return liveAlertOf(outcome.science[0]!.key as Buffer, outcome.science[0]!.value as Buffer, [], 0)
-        .record;
+      const [science] = outcome.science;
+      return liveAlertOf(science!.value as Buffer, science!.headers, 0).record;
     };
     expect((await stored('ztf ra 360')).ra).toBe(0);
     for (const name of ['ztf magpsf -999', 'ztf magpsf +Infinity', 'ztf magpsf -Infinity']) {

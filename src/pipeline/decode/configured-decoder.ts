@@ -4,14 +4,15 @@ import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { createAlertDecoder, type AlertDecoder } from './alert-decoder.ts';
 import { rubinToAlert } from './rubin-alert.ts';
-import { createRubinDecoder } from './rubin-avro.ts';
+import { createRubinDecoder, type RubinDecoder } from './rubin-avro.ts';
 import { createSchemaRegistryClient } from './schema-registry.ts';
-import { createZtfDecoder } from './ztf-avro.ts';
+import { createZtfDecoder, type ZtfDecoder } from './ztf-avro.ts';
 
-export function createConfiguredDecoder({
-  pipeline,
-  sharedDir,
-}: Pick<Config, 'pipeline' | 'sharedDir'>): AlertDecoder {
+/** The survey decoders the configuration asks for (distribution decodes archived alerts with their schemas). */
+export function createSurveyDecoders({ pipeline, sharedDir }: Pick<Config, 'pipeline' | 'sharedDir'>): {
+  ztf: ZtfDecoder;
+  rubin: RubinDecoder;
+} {
   const rubin = createRubinDecoder({
     registry:
       pipeline.schemaRegistryUrl === undefined
@@ -21,8 +22,13 @@ export function createConfiguredDecoder({
       Object.entries(pipeline.rubinSchemas).map(([id, dir]) => [Number(id), path.resolve(sharedDir, dir)]),
     ),
   });
+  return { ztf: createZtfDecoder(), rubin };
+}
+
+export function createConfiguredDecoder(config: Pick<Config, 'pipeline' | 'sharedDir'>): AlertDecoder {
+  const { ztf, rubin } = createSurveyDecoders(config);
   return createAlertDecoder({
-    ztf: createZtfDecoder(),
+    ztf,
     rubin: {
       decode: async (message) => {
         const { alert, schemaJson } = await rubin.decodeWithSchema(message);

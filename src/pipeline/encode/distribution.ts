@@ -327,8 +327,8 @@ export interface DecodedDistributionMessage {
 }
 
 /**
- * A distribution-format message's schema (the key), parsed once: what distribution and the live feed read each
- * science message with.
+ * A distribution-format message's schema (the key), parsed once: what readers of the distribution topics (tests,
+ * tools) read each message with, as fink-client does.
  */
 export interface DistributionSchema {
   /**
@@ -340,11 +340,6 @@ export interface DistributionSchema {
   json: string;
   /** The whole message: the survey alert and the broker's fields. */
   decode(value: Buffer): DecodedDistributionMessage;
-  /**
-   * The broker's fields alone, for filters that read nothing else: the survey record before them (its light
-   * curve, its cutouts) is skipped over, not decoded. Half the time of decode() on real alerts, and no garbage.
-   */
-  decodeEnrichment(value: Buffer): DistributionEnrichment;
 }
 
 /** Schemas seen, by key bytes (compared with memcmp, cheaper than hashing a 20 KB string per message). */
@@ -372,7 +367,6 @@ export function decodeDistributionMessage(key: Buffer | string, value: Buffer): 
 
 function readerFor(schemaJson: string): DistributionSchema {
   const output = parseOutputSchema(schemaJson);
-  let enrichmentOnly: { type: AvroType; resolver: avsc.Resolver } | undefined;
   return {
     key: output.key,
     json: schemaJson,
@@ -390,25 +384,7 @@ function readerFor(schemaJson: string): DistributionSchema {
         brokerVersion: datum.fink_broker_version as string,
       };
     },
-    decodeEnrichment: (value) => {
-      enrichmentOnly ??= enrichmentReader(output.type);
-      const datum = enrichmentOnly.type.fromBuffer(value, enrichmentOnly.resolver) as Record<string, unknown>;
-      return enrichmentFromAvro(datum);
-    },
   };
-}
-
-/**
- * A reader schema of the output record with only the broker's fields (same record name, so Avro schema
- * resolution applies): resolving the writer schema against it skips every survey field.
- */
-function enrichmentReader(writer: AvroType): { type: AvroType; resolver: avsc.Resolver } {
-  const schema = writer.schema({ exportAttrs: true }) as { name: string; fields: { name: string }[] };
-  const fields = schema.fields.filter((field) =>
-    (DISTRIBUTION_FIELD_NAMES as readonly string[]).includes(field.name),
-  );
-  const type = parseAlertSchema(JSON.stringify({ type: 'record', name: schema.name, fields }));
-  return { type, resolver: type.createResolver(writer) };
 }
 
 function buildOutputSchema(writerSchemaJson: string): OutputSchema {

@@ -1,17 +1,18 @@
-// The built-in named filters distribution runs until saved filters (the GraphQL filter language) exist.
-// Each becomes the topics <prefix>_<name>_<survey> (fink_sn_candidates_ztf); names are Kafka-safe identifiers.
-import type { DistributionEnrichment } from '../encode/distribution.ts';
+// The built-in named filters distribution runs besides the saved ones (the GraphQL filter language), on each
+// alert's record as raw2science published it. Each becomes the topics <prefix>_<name>_<survey>
+// (fink_sn_candidates_ztf); names are Kafka-safe identifiers.
+import type { ScienceRecord } from '../../storage/science-store.ts';
 
 export interface StreamFilter {
   name: string;
   description: string;
-  matches(enrichment: DistributionEnrichment): boolean;
+  matches(record: Pick<ScienceRecord, 'label' | 'roid' | 'crossmatches'>): boolean;
 }
 
 const byClass = (name: string, description: string, classes: string[]): StreamFilter => ({
   name,
   description,
-  matches: ({ finkclass }) => classes.includes(finkclass),
+  matches: ({ label }) => classes.includes(label),
 });
 
 export const BUILTIN_FILTERS: readonly StreamFilter[] = [

@@ -1,6 +1,7 @@
 // raw2science: decodes, enriches (bounds, quality cuts, roid, cross-match, light-curve features, classification),
-// writes the science tables, then publishes each enriched alert to the science topic (the live feed and
-// distribution's input). Offsets are committed by the source only after both are acknowledged.
+// computes each stored alert's one record (toScienceRecord), writes the science tables from it, then publishes it
+// to the science topic (the live feed and distribution's input): the record alone, compact Avro, no cutouts and no
+// schema. Offsets are committed by the source only after both are acknowledged.
 //
 // No message stops it: a message that does not decode is skipped (stream2raw, which reads the same stream,
 // dead-letters it: once), an alert a stage rejects or throws for is dead-lettered with the stage and the reason,
@@ -12,8 +13,7 @@ import type { PipelineMetrics } from '../../metrics.ts';
 import type { ScienceStore } from '../../storage/science-store.ts';
 import type { Alert } from '../alert.ts';
 import type { AlertDecoder } from '../decode/alert-decoder.ts';
-import { sourceDatumOf } from '../decode/ztf-avro.ts';
-import type { DistributionEncoder } from '../encode/distribution.ts';
+import { encodeScienceRecord } from '../encode/science-record.ts';
 import { isInfrastructureError, retry, type Pipeline } from '../framework.ts';
 import { retryKafka, sendInChunks } from '../kafka.ts';
 import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
@@ -21,18 +21,12 @@ import type { BatchHandler } from '../sources/kafka-batch-source.ts';
 import type { RecordWatchlistHits } from '../watchlist-hits.ts';
 import { decodeBatch } from './decode-batch.ts';
 import { SURVEY_HEADER } from './distribution.ts';
-import {
-  toDistributionEnrichment,
-  toStoredAlert,
-  type EnrichedAlert,
-  type ProcessedAlert,
-} from './science-rows.ts';
+import { toStoredAlert, type EnrichedAlert, type ProcessedAlert } from './science-rows.ts';
 
 export interface Raw2ScienceDeps {
   decoder: AlertDecoder;
   pipeline: Pipeline<Alert, EnrichedAlert>;
   store: ScienceStore;
-  encoder: DistributionEncoder;
   producer: Producer;
   scienceTopic: string;
   /** Produce requests are split to stay under this size. */
@@ -46,18 +40,11 @@ export interface Raw2ScienceDeps {
   signal: AbortSignal;
 }
 
-interface ScienceMessage {
-  key: Buffer;
-  value: Buffer;
-  headers: Record<string, string>;
-}
-
 export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
   const {
     decoder,
     pipeline,
     store,
-    encoder,
     producer,
     scienceTopic,
     maxRequestBytes,
@@ -128,21 +115,14 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
       retryKafka({ signal, onRetry: onRetry('watchlist-hits') }),
     );
 
-    const science = stored.map(({ alert }): ScienceMessage => {
-      const { key, value } = encoder.encode({
-        writerSchemaJson: alert.schemaJson,
-        record: alert.survey === 'ztf' ? alert.ztf : alert.lsst,
-        // The stages never change the survey's record, so the bytes it was decoded from are still its encoding.
-        recordDatum: alert.survey === 'ztf' ? sourceDatumOf(alert.ztf) : undefined,
-        enrichment: toDistributionEnrichment(alert, processedAt),
-      });
-      return { key, value, headers: { [SURVEY_HEADER]: alert.survey } };
+    const science = stored.map((item) => {
+      const { record } = storedAlerts.get(item)!;
+      return encodeScienceRecord(record, { [SURVEY_HEADER]: record.survey });
     });
-    const sendAll = async () => {
-      await sendInChunks(producer, scienceTopic, science, maxRequestBytes);
-      await deadLetters.send(letters);
-    };
-    await retry(sendAll, retryKafka({ signal, onRetry: onRetry('kafka') }));
+    // Each produce request retried on its own: one that went through is not sent twice.
+    const kafkaRetry = retryKafka({ signal, onRetry: onRetry('kafka') });
+    await sendInChunks(producer, scienceTopic, science, maxRequestBytes, kafkaRetry);
+    await retry(() => deadLetters.send(letters), kafkaRetry);
 
     const now = Date.now();
     for (const letter of letters) metrics.deadLetters.inc({ reason: letter.reason });

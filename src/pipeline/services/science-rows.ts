@@ -134,23 +134,6 @@ function lcFeatures(features: LightCurveFeatures): DistributionLightCurveFeature
   };
 }
 
-export function toDistributionEnrichment(alert: EnrichedAlert, processedAt: Date): DistributionEnrichment {
-  return {
-    finkclass: alert.classification.label,
-    roid: alert.roid,
-    ssname: alert.ssName,
-    crossmatches: alert.crossmatches.map(({ catalog, sourceId, distanceArcsec, type }) => ({
-      catalog,
-      sourceId,
-      distanceArcsec,
-      type,
-    })),
-    classifierScores: alert.classification.scores,
-    lcFeatures: lcFeatures(alert.features),
-    processedAt: processedAt.getTime(),
-  };
-}
-
 /**
  * The broker's fields of the Fink-format message of an alert, from its record: what distribution appends to the
  * survey's own alert (read back from the raw archive) for the alerts a filter selects.

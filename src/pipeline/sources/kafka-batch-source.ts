@@ -401,7 +401,8 @@ function max(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
 
-function headerText(headers: IHeaders | undefined): Record<string, string> {
+/** Kafka headers as text (kafkajs gives Buffers; the last value of a repeated header). */
+export function headerText(headers: IHeaders | undefined): Record<string, string> {
   const text: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     const last = Array.isArray(value) ? value[value.length - 1] : value;

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertFilterSpec } from '../../../src/storage/alert-filter.ts';
-import { compileFilterPredicate, compileFilterTruth } from '../../../src/filters/predicate.ts';
-import type { FilterRecord } from '../../../src/filters/record.ts';
+import {
+  compileFilterPredicate,
+  compileFilterTruth,
+  type FilterRecord,
+} from '../../../src/filters/predicate.ts';
 
 const BASE: FilterRecord = {
   survey: 'ztf',
@@ -25,7 +28,7 @@ const BASE: FilterRecord = {
   rising: true,
   ssName: '',
   crossmatches: [{ catalog: 'gcvs', type: 'EA' }],
-  watchlists: ['wl-1'],
+  watchlistHits: [{ watchlistId: 'wl-1' }],
 };
 
 const NULLS: FilterRecord = {
@@ -37,7 +40,7 @@ const NULLS: FilterRecord = {
   rate: null,
   rising: null,
   crossmatches: [],
-  watchlists: [],
+  watchlistHits: [],
 };
 
 const cases: [string, AlertFilterSpec, FilterRecord, boolean | null][] = [
