@@ -375,18 +375,27 @@ function machineTicks(): [number, number] {
 interface StoredCounts {
   raw: number;
   alerts: number;
-  cutouts: number;
+  /** Bytes on disk of the database's active parts, per table (compressed, before background merges). */
+  bytesByTable: Record<string, number>;
 }
 
 async function storedCounts(config: Config): Promise<StoredCounts> {
   const client = connectClickHouse(config.clickhouse);
   try {
-    const [row] = await queryRows<{ raw: string; alerts: string; cutouts: string }>(
+    const [row] = await queryRows<{ raw: string; alerts: string }>(
       client,
-      sql`SELECT (SELECT count() FROM raw_alerts) AS raw, (SELECT count() FROM alerts) AS alerts,
-                 (SELECT count() FROM cutouts) AS cutouts`,
+      sql`SELECT (SELECT count() FROM raw_alerts) AS raw, (SELECT count() FROM alerts) AS alerts`,
     );
-    return { raw: Number(row?.raw), alerts: Number(row?.alerts), cutouts: Number(row?.cutouts) };
+    const parts = await queryRows<{ table: string; bytes: string }>(
+      client,
+      sql`SELECT table, sum(bytes_on_disk) AS bytes FROM system.parts
+          WHERE database = ${config.clickhouse.database} AND active GROUP BY table`,
+    );
+    return {
+      raw: Number(row?.raw),
+      alerts: Number(row?.alerts),
+      bytesByTable: Object.fromEntries(parts.map((p) => [p.table, Number(p.bytes)])),
+    };
   } finally {
     await client.close();
   }
@@ -461,7 +470,12 @@ function results(
         'MB/s': Math.round(mb / seconds),
         'first receipt to last stored': `${seconds.toFixed(1)} s`,
         'stored in alerts': stored.alerts,
-        'with cutouts': stored.cutouts,
+        'ClickHouse bytes on disk per alert': `${(Object.values(stored.bytesByTable).reduce((a, b) => a + b, 0) / published.alerts / 1000).toFixed(1)} KB`,
+        'largest tables (KB/alert)': Object.entries(stored.bytesByTable)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([table, bytes]) => `${table} ${(bytes / published.alerts / 1000).toFixed(1)}`)
+          .join(', '),
         'e2e / decode-only per core': `${(rate / decodePerCore).toFixed(2)} (decode ${Math.round(decodePerCore)}/s/core)`,
         ...(options.rate === 0 ? { 'publish beforehand': `${published.seconds.toFixed(0)} s` } : {}),
       },

@@ -204,8 +204,12 @@ const wsUrl = () => `${url.replace(/^http/, 'ws')}/graphql`;
 
 const LIVE = `subscription($f: AlertFilter) {
   liveAlerts(filter: $f) { receivedAt alert { alertId objectId jd band mag magErr label ra dec ndet rising } } }`;
-/** What a slow reader asks for: every alert with its whole candidate record (a few KB each). */
-const LIVE_HEAVY = `subscription { liveAlerts { receivedAt alert { alertId objectId candidate features } } }`;
+/**
+ * What a slow reader asks for: every alert with its whole candidate record three times (~10 KB each), so that
+ * its unread results outgrow the socket buffers within seconds even when a loaded machine replays slowly.
+ */
+const LIVE_HEAVY = `subscription { liveAlerts { receivedAt alert { alertId objectId candidate features
+  c2: candidate c3: candidate } } }`;
 const FILTERS: Record<string, unknown>[] = [
   {},
   { band: ['g'] },
