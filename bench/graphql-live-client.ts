@@ -10,8 +10,11 @@
 //   graphql-live-client.ts subscribers
 //     On { type: 'subscribe', ... } opens one graphql-ws client (its own WebSocket) per subscriber, subscribes
 //     each to `liveAlerts(filter)`, sends { type: 'subscribed' } when every connection is acknowledged; on
-//     { type: 'report' } sends the deliveries of measured alerts: counts per subscriber and the latency from the
-//     server's Kafka receipt (`receivedAt`) to this process's receipt, same machine clock.
+//     { type: 'counts' } answers the deliveries so far per subscriber (the benchmark polls until each has what its
+//     filter selects, or a deadline); { type: 'report' } sends the deliveries of measured alerts: counts per
+//     subscriber and the latency from the science message's Kafka timestamp (`publishedAt`: when it was
+//     produced, as raw2science does) to this process's receipt, same machine clock: the server's consumer lag
+//     included.
 import { createClient, type Client } from 'graphql-ws';
 import type { Message } from 'kafkajs';
 import WebSocket from 'ws';
@@ -75,11 +78,15 @@ export interface LiveReport {
 }
 
 export type LiveChildMessage =
-  LiveGenerated | LiveProduced | { type: 'subscribed'; seconds: number } | LiveReport;
-export type LiveParentMessage = LiveRun | LiveSubscribe | { type: 'report' };
+  | LiveGenerated
+  | LiveProduced
+  | { type: 'subscribed'; seconds: number }
+  | { type: 'counts'; counts: number[] }
+  | LiveReport;
+export type LiveParentMessage = LiveRun | LiveSubscribe | { type: 'counts' } | { type: 'report' };
 
 const LIVE_QUERY = `subscription Live($filter: AlertFilter) {
-  liveAlerts(filter: $filter) { receivedAt alert { alertId mag band } }
+  liveAlerts(filter: $filter) { publishedAt alert { alertId mag band } }
 }`;
 /** Producer tick: 10 alerts per tick at 1,000/s, so that alerts arrive spread as a stream delivers them. */
 const TICK_MS = 10;
@@ -178,7 +185,7 @@ async function runProducer(
 }
 
 interface LiveResult {
-  receivedAt: number;
+  publishedAt: number;
   alert: { alertId: string };
 }
 
@@ -186,6 +193,7 @@ function runSubscribers(): void {
   const clients: Client[] = [];
   onMessage(async (message) => {
     if (message.type === 'subscribe') await subscribe(message);
+    else if (message.type === 'counts') send({ type: 'counts', counts });
     else if (message.type === 'report') report();
   });
 
@@ -246,7 +254,7 @@ function runSubscribers(): void {
                 grown.set(latencies);
                 latencies = grown;
               }
-              latencies[deliveries++] = now - live.receivedAt;
+              latencies[deliveries++] = now - live.publishedAt;
               if (now < firstAt) firstAt = now;
               lastAt = now;
             },

@@ -19,6 +19,13 @@ export class LiveAlertType {
   @Field(() => Float, { description: 'When this server received it from Kafka (Unix ms).' })
   receivedAt!: number;
 
+  @Field(() => Float, {
+    description:
+      "When the broker published it, after its last stage (the science message's Kafka timestamp, Unix ms): " +
+      'publishedAt to your receipt is the live feed’s whole delay.',
+  })
+  publishedAt!: number;
+
   @Field(() => Alert)
   alert!: Alert;
 }
@@ -140,7 +147,11 @@ export class LiveResolver {
     @Arg('filter', () => AlertFilterInput, { nullable: true }) _filter: AlertFilterInput | null,
     @Ctx() ctx: ServerContext,
   ): LiveAlertType {
-    return { receivedAt: event.receivedAt, alert: liveAlertOf(event, ctx.baseUrl) };
+    return {
+      receivedAt: event.receivedAt,
+      publishedAt: event.publishedAt,
+      alert: liveAlertOf(event, ctx.baseUrl),
+    };
   }
 
   @Subscription(() => AnnotationAdded, {

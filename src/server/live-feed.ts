@@ -16,6 +16,8 @@ import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
 export interface LiveAlert {
   /** When this server received it from Kafka (Unix ms). */
   receivedAt: number;
+  /** When raw2science published it to the science topic (the message's Kafka timestamp, Unix ms). */
+  publishedAt: number;
   /**
    * The alert's one record, as raw2science computed and stored it: what live filters evaluate (watchlist hits
    * included) and what the subscription returns.
@@ -49,8 +51,15 @@ export interface LiveFeed extends LiveSources {
 }
 
 /** The live alert of a science message. */
-export function liveAlertOf(value: Buffer, headers: IHeaders | undefined, receivedAt: number): LiveAlert {
-  return { receivedAt, record: decodeScienceRecord(value, headerText(headers)) };
+export function liveAlertOf(
+  { value, headers, timestamp }: { value: Buffer; headers?: IHeaders | undefined; timestamp: string },
+  receivedAt: number,
+): LiveAlert {
+  return {
+    receivedAt,
+    publishedAt: Number(timestamp),
+    record: decodeScienceRecord(value, headerText(headers)),
+  };
 }
 
 export function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
@@ -83,7 +92,7 @@ export function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
           if (message.value === null) continue;
           try {
             if (batch.topic === scienceTopic) {
-              alerts.publish(liveAlertOf(message.value, message.headers, receivedAt));
+              alerts.publish(liveAlertOf({ ...message, value: message.value }, receivedAt));
             } else {
               events.publish(JSON.parse(message.value.toString('utf8')) as ServerEvent);
             }

@@ -248,7 +248,8 @@ async function runServices(value: Buffer): Promise<Outcome> {
   })(scienceMessages);
   expect(distributionLetters).toEqual([]);
   outcome.distributed = distributed.length;
-  for (const science of scienceMessages) liveAlertOf(science.value!, science.headers, 0);
+  for (const science of scienceMessages)
+    liveAlertOf({ value: science.value!, headers: science.headers, timestamp: '0' }, 0);
   return outcome;
 }
 
@@ -336,7 +337,14 @@ describe('the poison corpus', { timeout: 60_000 }, () => {
       const outcome = await runServices(corpus.get(name)!);
       expect(outcome.science.length, name).toBe(1);
       const [science] = outcome.science;
-      return liveAlertOf(science!.value as Buffer, science!.headers, 0).record;
+      return liveAlertOf(
+        {
+          value: science!.value as Buffer,
+          headers: science!.headers,
+          timestamp: '0',
+        },
+        0,
+      ).record;
     };
     expect((await stored('ztf ra 360')).ra).toBe(0);
     for (const name of ['ztf magpsf -999', 'ztf magpsf +Infinity', 'ztf magpsf -Infinity']) {
