@@ -3,7 +3,7 @@
 // type-graphql reads decorator metadata through Reflect: loaded before any decorated class is defined.
 import 'reflect-metadata';
 import { Field, InputType } from 'type-graphql';
-import type { CitationKind } from '../storage/collab-store.ts';
+import type { CitationKind } from '../storage/annotation-store.ts';
 import { CitationKindEnum } from './annotation.type.ts';
 
 @InputType({ description: 'A reference: its kind and its identifier (checked against the kind).' })

@@ -9,7 +9,7 @@ import { badInput, conflict, forbidden, notFound } from '../server/errors.ts';
 import type { ServerEvent } from '../events.ts';
 import type { Viewer } from '../server/viewer.ts';
 import { hasRole } from '../server/viewer.ts';
-import type { AnnotationRecord } from '../storage/collab-store.ts';
+import type { AnnotationRecord } from '../storage/annotation-store.ts';
 import { AnnotationInput } from './annotation.input.ts';
 import { Annotation, toAnnotation } from './annotation.type.ts';
 import { checkAnnotationInput, checkObjectId } from './annotation.validate.ts';

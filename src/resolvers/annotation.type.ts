@@ -3,7 +3,7 @@
 // type-graphql reads decorator metadata through Reflect: loaded before any decorated class is defined.
 import 'reflect-metadata';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { CITATION_KINDS, type AnnotationRecord, type CitationKind } from '../storage/collab-store.ts';
+import { CITATION_KINDS, type AnnotationRecord, type CitationKind } from '../storage/annotation-store.ts';
 import { citationUrl } from './annotation.validate.ts';
 
 /** The enum object type-graphql needs, built from the store's list so that the two never disagree. */

@@ -5,7 +5,8 @@ import DataLoader from 'dataloader';
 import type { Logger } from '../logger.ts';
 import type { EventPublisher } from '../events.ts';
 import type { Viewer } from '../server/viewer.ts';
-import type { AnnotationRecord, AnnotationStore, VoteRecord } from '../storage/collab-store.ts';
+import type { AnnotationRecord, AnnotationStore } from '../storage/annotation-store.ts';
+import type { VoteRecord, VoteStore } from '../storage/vote-store.ts';
 
 export interface CollabLoaders {
   /** Current version of every annotation of an object (retracted included), oldest first. */
@@ -20,11 +21,11 @@ export interface CollabLoaders {
 
 /**
  * The part of ServerContext (src/server/context.ts) the annotation and vote resolvers use: ServerContext
- * satisfies it once its stores hold `annotations` and its loaders `collab`.
+ * satisfies it once its stores hold `annotations` and `votes` and its loaders `collab`.
  */
 export interface CollabContext {
   viewer: Viewer | null;
-  stores: { annotations: AnnotationStore };
+  stores: { annotations: AnnotationStore; votes: VoteStore };
   loaders: { collab: CollabLoaders };
   events: EventPublisher;
   logger: Logger;
@@ -33,7 +34,7 @@ export interface CollabContext {
 /** Keys per store call: the store splits longer lists anyway, this keeps one call's answer bounded. */
 const MAX_BATCH = 1000;
 
-export function createCollabLoaders(store: AnnotationStore): CollabLoaders {
+export function createCollabLoaders(store: AnnotationStore, votes: VoteStore): CollabLoaders {
   return {
     annotationsByObject: new DataLoader(
       async (objectIds) => groupBy(objectIds, await store.byObjectIds(objectIds), (r) => r.objectId),
@@ -51,7 +52,7 @@ export function createCollabLoaders(store: AnnotationStore): CollabLoaders {
       { maxBatchSize: MAX_BATCH },
     ),
     votesByObject: new DataLoader(
-      async (objectIds) => groupBy(objectIds, await store.votesByObjectIds(objectIds), (v) => v.objectId),
+      async (objectIds) => groupBy(objectIds, await votes.byObjectIds(objectIds), (v) => v.objectId),
       { maxBatchSize: MAX_BATCH },
     ),
   };

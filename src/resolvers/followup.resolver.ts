@@ -9,12 +9,8 @@ import type { EventPublisher } from '../events.ts';
 import { toFollowupEvent, type FollowupPublisher } from '../server/followups.ts';
 import type { Viewer } from '../server/viewer.ts';
 import type { WebhookDispatcher } from '../server/webhooks.ts';
-import {
-  webhookAccepts,
-  type FollowupRequest,
-  type FollowupStore,
-  type WebhookStore,
-} from '../storage/followup-store.ts';
+import type { FollowupRequest, FollowupStore } from '../storage/followup-store.ts';
+import { webhookAccepts, type WebhookStore } from '../storage/webhook-store.ts';
 import { objectIdArg } from './arguments.ts';
 import { facilityArg, noteArg, RequestFollowupArgs } from './followup.input.ts';
 import { FollowupRequestType, toFollowupRequest } from './followup.type.ts';

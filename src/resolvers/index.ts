@@ -43,7 +43,7 @@ export interface LoaderOptions {
 export function createLoaders(stores: ServerStores, options: LoaderOptions): Loaders {
   return {
     ...createCoreLoaders(stores.alerts, options),
-    collab: createCollabLoaders(stores.annotations),
+    collab: createCollabLoaders(stores.annotations, stores.votes),
     watchlists: createWatchlistLoaders(stores.watchlists),
   };
 }

@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { Arg, Authorized, Ctx, Float, Mutation, Resolver } from 'type-graphql';
 import { badInput } from '../server/errors.ts';
-import type { VoteRecord } from '../storage/collab-store.ts';
+import type { VoteRecord } from '../storage/vote-store.ts';
 import { publish, requireViewer, wholeSeconds } from './annotation.resolver.ts';
 import { checkLabel, checkObjectId, checkText } from './annotation.validate.ts';
 import type { CollabContext } from './collab-loaders.ts';
@@ -50,7 +50,7 @@ export class VoteResolver {
       user: viewer.user,
       createdAt: wholeSeconds(),
     };
-    await ctx.stores.annotations.writeVotes([vote]);
+    await ctx.stores.votes.write([vote]);
     ctx.loaders.collab.votesByObject.clear(vote.objectId);
     await publish(ctx, { type: 'vote', objectId: vote.objectId, user: vote.user, label: vote.label });
     return toVote(vote);

@@ -2,7 +2,7 @@
 // type-graphql reads decorator metadata through Reflect: loaded before any decorated class is defined.
 import 'reflect-metadata';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import type { VoteRecord } from '../storage/collab-store.ts';
+import type { VoteRecord } from '../storage/vote-store.ts';
 import type { ConsensusResult } from './vote.consensus.ts';
 import { LABELS, listCost } from './cost.ts';
 

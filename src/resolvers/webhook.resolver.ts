@@ -5,7 +5,7 @@ import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-grap
 import type { Logger } from '../logger.ts';
 import { badInput, notFound } from '../server/errors.ts';
 import type { Viewer } from '../server/viewer.ts';
-import type { WebhookStore } from '../storage/followup-store.ts';
+import type { WebhookStore } from '../storage/webhook-store.ts';
 import { facilitiesArg, RegisterWebhookArgs, webhookSecretArg, webhookUrlArg } from './webhook.input.ts';
 import { toWebhook, Webhook } from './webhook.type.ts';
 import { listCost, OWNED_ITEMS } from './cost.ts';

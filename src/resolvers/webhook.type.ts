@@ -1,6 +1,6 @@
 // Webhooks as admins see them. The secret is write-only: never returned.
 import { Field, ObjectType } from 'type-graphql';
-import type { Webhook as WebhookRecord } from '../storage/followup-store.ts';
+import type { Webhook as WebhookRecord } from '../storage/webhook-store.ts';
 
 @ObjectType({ description: 'An endpoint follow-up requests are POSTed to, signed with its secret.' })
 export class Webhook {

@@ -5,17 +5,14 @@ import { ClickHouseAlertStore } from '../storage/alert-store.ts';
 import type { CatalogInfo } from '../storage/catalog-store.ts';
 import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
 import type { ClickHouseClient } from '../storage/clickhouse.ts';
-import { ClickHouseAnnotationStore, type AnnotationStore } from '../storage/collab-store.ts';
+import { ClickHouseAnnotationStore, type AnnotationStore } from '../storage/annotation-store.ts';
 import { createArchiveCutoutStore } from '../pipeline/archive-cutouts.ts';
 import type { AlertDecoder } from '../pipeline/decode/alert-decoder.ts';
 import type { CutoutStore } from '../storage/cutout-store.ts';
 import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
-import {
-  ClickHouseFollowupStore,
-  ClickHouseWebhookStore,
-  type FollowupStore,
-  type WebhookStore,
-} from '../storage/followup-store.ts';
+import { ClickHouseVoteStore, type VoteStore } from '../storage/vote-store.ts';
+import { ClickHouseFollowupStore, type FollowupStore } from '../storage/followup-store.ts';
+import { ClickHouseWebhookStore, type WebhookStore } from '../storage/webhook-store.ts';
 import { ClickHouseSavedFilterStore, type SavedFilterStore } from '../storage/saved-filter-store.ts';
 import { ClickHouseTokenStore, type TokenStore } from '../storage/token-store.ts';
 import { ClickHouseWatchlistStore, type WatchlistStore } from '../storage/watchlist-store.ts';
@@ -28,6 +25,7 @@ export interface ServerStores {
   cutouts: CutoutStore;
   tokens: TokenStore;
   annotations: AnnotationStore;
+  votes: VoteStore;
   watchlists: WatchlistStore;
   followups: FollowupStore;
   webhooks: WebhookStore;
@@ -48,6 +46,7 @@ export function createClickHouseStores(client: ClickHouseClient, decoder: AlertD
     cutouts: createArchiveCutoutStore(new ClickHouseRawAlertStore(client), decoder),
     tokens: new ClickHouseTokenStore(client),
     annotations: new ClickHouseAnnotationStore(client),
+    votes: new ClickHouseVoteStore(client),
     watchlists: new ClickHouseWatchlistStore(client),
     followups: new ClickHouseFollowupStore(client),
     webhooks: new ClickHouseWebhookStore(client),

@@ -142,3 +142,28 @@ function stringLiteral(value: string): string {
   // Other control characters pass as they are: inside quotes the server reads them as plain bytes.
   return `'${value.replace(/[\\'\0\b\f\n\r\t]/g, (ch) => ESCAPES[ch] ?? ch)}'`;
 }
+
+/**
+ * Reads by a list of string ids in statements of at most `perQuery` ids each, the ids bound as `IN (a, b, ...)`
+ * (ClickHouse 18.16 refuses `IN [array]`); duplicates are read once.
+ */
+export async function readInChunks<T>(
+  ids: readonly string[],
+  perQuery: number,
+  read: (list: Sql) => Promise<T[]>,
+): Promise<T[]> {
+  const unique = [...new Set(ids)];
+  const out: T[] = [];
+  for (let start = 0; start < unique.length; start += perQuery) {
+    const chunk = unique.slice(start, start + perQuery);
+    out.push(
+      ...(await read(
+        join(
+          chunk.map((id) => sql`${id}`),
+          ', ',
+        ),
+      )),
+    );
+  }
+  return out;
+}

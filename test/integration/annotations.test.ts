@@ -18,7 +18,8 @@ import {
   ClickHouseAnnotationStore,
   type AnnotationRecord,
   type AnnotationStore,
-} from '../../src/storage/collab-store.ts';
+} from '../../src/storage/annotation-store.ts';
+import { ClickHouseVoteStore, type VoteStore } from '../../src/storage/vote-store.ts';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/clickhouse.ts';
 import { uniqueName } from '../helpers/context.ts';
 
@@ -97,10 +98,12 @@ function record(overrides: Partial<AnnotationRecord> = {}): AnnotationRecord {
 describe('ClickHouseAnnotationStore', () => {
   let db: TestDatabase;
   let store: ClickHouseAnnotationStore;
+  let votes: ClickHouseVoteStore;
 
   beforeAll(async () => {
     db = await createMigratedDatabase('collab');
     store = new ClickHouseAnnotationStore(db.client);
+    votes = new ClickHouseVoteStore(db.client);
   });
   afterAll(async () => {
     await db.drop();
@@ -148,7 +151,7 @@ describe('ClickHouseAnnotationStore', () => {
 
   it('keeps one current vote per user per object', async () => {
     const at = new Date('2024-02-01T00:00:00Z');
-    await store.writeVotes([
+    await votes.write([
       { objectId: 'ZTF21votes', user: 'alice', label: 'AGN', confidence: 0.3, comment: null, createdAt: at },
       {
         objectId: 'ZTF21votes',
@@ -159,7 +162,7 @@ describe('ClickHouseAnnotationStore', () => {
         createdAt: at,
       },
     ]);
-    await store.writeVotes([
+    await votes.write([
       {
         objectId: 'ZTF21votes',
         user: 'alice',
@@ -169,7 +172,7 @@ describe('ClickHouseAnnotationStore', () => {
         createdAt: at,
       },
     ]);
-    expect(await store.votesByObjectIds(['ZTF21votes', 'ZTF21novotes'])).toEqual([
+    expect(await votes.byObjectIds(['ZTF21votes', 'ZTF21novotes'])).toEqual([
       {
         objectId: 'ZTF21votes',
         user: 'alice',
@@ -193,6 +196,7 @@ describe('ClickHouseAnnotationStore', () => {
 describe('annotation and vote resolvers', () => {
   let db: TestDatabase;
   let store: AnnotationStore;
+  let votes: VoteStore;
   let schema: GraphQLSchema;
   const events: ServerEvent[] = [];
   /** Store calls by method, to see the loaders batch. */
@@ -200,17 +204,20 @@ describe('annotation and vote resolvers', () => {
 
   beforeAll(async () => {
     db = await createMigratedDatabase('collab_gql');
-    const real = new ClickHouseAnnotationStore(db.client);
-    store = new Proxy(real, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          calls.set(String(name), (calls.get(String(name)) ?? 0) + 1);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    /** Counts each call of a store's methods under `prefix`. */
+    const counted = <T extends object>(real: T, prefix: string): T =>
+      new Proxy(real, {
+        get(target, name, receiver) {
+          const value: unknown = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            calls.set(`${prefix}${String(name)}`, (calls.get(`${prefix}${String(name)}`) ?? 0) + 1);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    store = counted(new ClickHouseAnnotationStore(db.client), '');
+    votes = counted(new ClickHouseVoteStore(db.client), 'votes.');
     schema = await buildSchema({
       resolvers: [AnnotationResolver, ObjectAnnotationsResolver, VoteResolver, TestObjectResolver],
       authChecker,
@@ -229,8 +236,8 @@ describe('annotation and vote resolvers', () => {
   ): Promise<ExecutionResult<T>> {
     const contextValue: CollabContext = {
       viewer: who,
-      stores: { annotations: store },
-      loaders: { collab: createCollabLoaders(store) },
+      stores: { annotations: store, votes },
+      loaders: { collab: createCollabLoaders(store, votes) },
       events: {
         publish: (published) => {
           events.push(...published);
@@ -515,6 +522,6 @@ describe('annotation and vote resolvers', () => {
     );
     expect(result.errors).toBeUndefined();
     expect(result.data!['b']!.annotations).toHaveLength(1);
-    expect(Object.fromEntries(calls)).toEqual({ byObjectIds: 1, history: 1, votesByObjectIds: 1 });
+    expect(Object.fromEntries(calls)).toEqual({ byObjectIds: 1, history: 1, 'votes.byObjectIds': 1 });
   });
 });

@@ -22,7 +22,8 @@ import {
   type WebhookDispatcher,
 } from '../../src/server/webhooks.ts';
 import type { Role, Viewer } from '../../src/server/viewer.ts';
-import { ClickHouseFollowupStore, ClickHouseWebhookStore } from '../../src/storage/followup-store.ts';
+import { ClickHouseFollowupStore } from '../../src/storage/followup-store.ts';
+import { ClickHouseWebhookStore } from '../../src/storage/webhook-store.ts';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/clickhouse.ts';
 import { connectedProducer, consumeMessages, createTestTopic, testKafka } from '../helpers/kafka.ts';
 import { waitFor } from '../helpers/wait.ts';

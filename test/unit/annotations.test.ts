@@ -8,7 +8,7 @@ import {
 } from '../../src/resolvers/annotation.validate.ts';
 import { computeConsensus } from '../../src/resolvers/vote.consensus.ts';
 import { checkVote } from '../../src/resolvers/vote.resolver.ts';
-import type { CitationKind } from '../../src/storage/collab-store.ts';
+import type { CitationKind } from '../../src/storage/annotation-store.ts';
 
 function thrown(action: () => unknown): GraphQLError {
   try {

@@ -1,11 +1,10 @@
-// Annotations and community votes on objects (migrations/0004_auth_annotations.sql).
+// Annotations on objects (migrations/0004_auth_annotations.sql); votes have a store of their own (vote-store.ts).
 //
 // Annotations are versioned: every edit or retraction is a new row (version + 1) and the history stays.
 // The current state is each annotation's highest version, read with argMax(.., version) per annotation, which
-// does not depend on merges and ignores a retried insert's duplicate row. Votes keep one current row per
-// (object, user), the one with the highest version.
+// does not depend on merges and ignores a retried insert's duplicate row.
 import { queryRows, runCommand, type ClickHouseClient } from './clickhouse.ts';
-import { join, sql, type Sql } from './sql.ts';
+import { join, readInChunks, sql, type Sql } from './sql.ts';
 
 export const CITATION_KINDS = ['DOI', 'ADS', 'ATEL', 'TNS', 'URL'] as const;
 export type CitationKind = (typeof CITATION_KINDS)[number];
@@ -39,17 +38,6 @@ export interface AnnotationChange {
   written: AnnotationRecord | null;
 }
 
-/** A user's current vote on an object's classification. */
-export interface VoteRecord {
-  objectId: string;
-  user: string;
-  label: string;
-  /** 0 to 1. */
-  confidence: number;
-  comment: string | null;
-  createdAt: Date;
-}
-
 export interface AnnotationStore {
   /** The current version of every annotation of these objects, retracted ones included, oldest first. */
   byObjectIds(objectIds: readonly string[]): Promise<AnnotationRecord[]>;
@@ -57,8 +45,6 @@ export interface AnnotationStore {
   byIds(annotationIds: readonly string[]): Promise<AnnotationRecord[]>;
   /** Every version of these annotations, by annotation then version. */
   history(annotationIds: readonly string[]): Promise<AnnotationRecord[]>;
-  /** The current vote of every user on these objects. */
-  votesByObjectIds(objectIds: readonly string[]): Promise<VoteRecord[]>;
   /** Writes annotation versions (a version already written is replaced, not duplicated). */
   writeAnnotations(records: readonly AnnotationRecord[]): Promise<void>;
   /**
@@ -71,8 +57,6 @@ export interface AnnotationStore {
     annotationId: string,
     change: (current: AnnotationRecord | undefined) => AnnotationRecord | null,
   ): Promise<AnnotationChange>;
-  /** Writes votes; each replaces its user's previous vote on the object. */
-  writeVotes(votes: readonly VoteRecord[]): Promise<void>;
 }
 
 interface AnnotationRow {
@@ -90,21 +74,10 @@ interface AnnotationRow {
   first_created_at: number;
 }
 
-interface VoteRow {
-  object_id: string;
-  user_name: string;
-  label: string;
-  confidence: number;
-  comment: string;
-  created_at: number;
-}
-
 /** Values per IN list: keeps each statement small. */
 const MAX_IDS_PER_QUERY = 1000;
 
 export class ClickHouseAnnotationStore implements AnnotationStore {
-  /** Vote versions are microseconds, kept increasing within this process when the clock repeats. */
-  private lastVoteVersion = 0n;
   /** The change of each annotation under way: the next one of the same annotation waits for it. */
   private readonly changing = new Map<string, Promise<unknown>>();
 
@@ -157,36 +130,6 @@ export class ClickHouseAnnotationStore implements AnnotationStore {
       .sort((a, b) => a.annotationId.localeCompare(b.annotationId) || a.version - b.version);
   }
 
-  async votesByObjectIds(objectIds: readonly string[]): Promise<VoteRecord[]> {
-    const rows = await this.chunked(objectIds, (list) =>
-      queryRows<VoteRow>(
-        this.client,
-        sql`SELECT object_id, user_name, l_label AS label, l_confidence AS confidence, l_comment AS comment,
-                   l_created_at AS created_at
-            FROM (
-              SELECT object_id, user_name,
-                     argMax(label, version) AS l_label,
-                     argMax(confidence, version) AS l_confidence,
-                     argMax(comment, version) AS l_comment,
-                     toUnixTimestamp(argMax(created_at, version)) AS l_created_at
-              FROM votes
-              WHERE object_id IN (${list})
-              GROUP BY object_id, user_name
-            )`,
-      ),
-    );
-    return rows
-      .map((row): VoteRecord => ({
-        objectId: row.object_id,
-        user: row.user_name,
-        label: row.label,
-        confidence: Number(row.confidence),
-        comment: row.comment === '' ? null : row.comment,
-        createdAt: new Date(Number(row.created_at) * 1000),
-      }))
-      .sort((a, b) => a.objectId.localeCompare(b.objectId) || a.user.localeCompare(b.user));
-  }
-
   async writeAnnotations(records: readonly AnnotationRecord[]): Promise<void> {
     if (records.length === 0) return;
     const values = records.map(
@@ -229,42 +172,8 @@ export class ClickHouseAnnotationStore implements AnnotationStore {
     return run;
   }
 
-  async writeVotes(votes: readonly VoteRecord[]): Promise<void> {
-    if (votes.length === 0) return;
-    const values = votes.map(
-      (v) =>
-        sql`(${v.objectId}, ${v.user}, ${v.label}, ${v.confidence}, ${v.comment ?? ''}, ${v.createdAt},
-             ${this.nextVoteVersion()})`,
-    );
-    await runCommand(
-      this.client,
-      sql`INSERT INTO votes (object_id, user_name, label, confidence, comment, created_at, version)
-          VALUES ${join(values, ', ')}`,
-    );
-  }
-
-  private nextVoteVersion(): bigint {
-    const micros = BigInt(Date.now()) * 1000n;
-    this.lastVoteVersion = micros > this.lastVoteVersion ? micros : this.lastVoteVersion + 1n;
-    return this.lastVoteVersion;
-  }
-
-  private async chunked<T>(ids: readonly string[], read: (list: Sql) => Promise<T[]>): Promise<T[]> {
-    const unique = [...new Set(ids)];
-    const out: T[] = [];
-    for (let start = 0; start < unique.length; start += MAX_IDS_PER_QUERY) {
-      const chunk = unique.slice(start, start + MAX_IDS_PER_QUERY);
-      // ClickHouse 18.16 refuses `IN [array]`: the ids go in as a bound list, IN ('a', 'b', ...).
-      out.push(
-        ...(await read(
-          join(
-            chunk.map((id) => sql`${id}`),
-            ', ',
-          ),
-        )),
-      );
-    }
-    return out;
+  private chunked<T>(ids: readonly string[], read: (list: Sql) => Promise<T[]>): Promise<T[]> {
+    return readInChunks(ids, MAX_IDS_PER_QUERY, read);
   }
 }
 
