@@ -12,7 +12,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config.ts';
 import { MIGRATIONS_DIR } from '../project.ts';
 import { issueToken, USER_NAME_PATTERN } from '../server/auth.ts';
-import { ROLES, type Role } from '../server/viewer.ts';
+import { ROLES, type Role } from '../resolvers/viewer.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
 import { migrate } from '../storage/migrations.ts';
 import { ClickHouseTokenStore, type TokenInfo } from '../storage/token-store.ts';

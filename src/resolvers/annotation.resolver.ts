@@ -5,10 +5,10 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { badInput, conflict, forbidden, notFound } from '../server/errors.ts';
+import { badInput, conflict, forbidden, notFound } from './errors.ts';
 import type { ServerEvent } from '../events.ts';
-import type { Viewer } from '../server/viewer.ts';
-import { hasRole } from '../server/viewer.ts';
+import type { Viewer } from './viewer.ts';
+import { hasRole } from './viewer.ts';
 import type { AnnotationRecord } from '../storage/annotation-store.ts';
 import { AnnotationInput } from './annotation.input.ts';
 import { Annotation, toAnnotation } from './annotation.type.ts';

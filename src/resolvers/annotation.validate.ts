@@ -1,6 +1,6 @@
 // What an annotation may contain, checked before anything is written. Each failure is BAD_USER_INPUT naming
 // the argument as the client wrote it (`input.citations[1].value`), so a form can point at the field.
-import { badInput } from '../server/errors.ts';
+import { badInput } from './errors.ts';
 import type { Citation, CitationKind } from '../storage/annotation-store.ts';
 
 export const ANNOTATION_LIMITS = {

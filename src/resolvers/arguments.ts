@@ -2,7 +2,7 @@
 // wrote it, so a notebook user sees which value to fix.
 import type { ServerConfig } from '../config.ts';
 import { FilterError, validateFilter } from '../filters/validate.ts';
-import { badInput } from '../server/errors.ts';
+import { badInput } from './errors.ts';
 import type { AlertFilterSpec } from '../storage/alert-filter.ts';
 
 const UINT64_MAX = 2n ** 64n - 1n;

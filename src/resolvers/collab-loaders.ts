@@ -4,7 +4,7 @@
 import DataLoader from 'dataloader';
 import type { Logger } from '../logger.ts';
 import type { EventPublisher } from '../events.ts';
-import type { Viewer } from '../server/viewer.ts';
+import type { Viewer } from './viewer.ts';
 import type { AnnotationRecord, AnnotationStore } from '../storage/annotation-store.ts';
 import type { VoteRecord, VoteStore } from '../storage/vote-store.ts';
 
@@ -20,7 +20,7 @@ export interface CollabLoaders {
 }
 
 /**
- * The part of ServerContext (src/server/context.ts) the annotation and vote resolvers use: ServerContext
+ * The part of ServerContext (src/resolvers/context.ts) the annotation and vote resolvers use: ServerContext
  * satisfies it once its stores hold `annotations` and `votes` and its loaders `collab`.
  */
 export interface CollabContext {

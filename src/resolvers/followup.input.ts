@@ -1,6 +1,6 @@
 // Arguments of requestFollowup and their checks (BAD_USER_INPUT naming the argument).
 import { ArgsType, Field } from 'type-graphql';
-import { badInput } from '../server/errors.ts';
+import { badInput } from './errors.ts';
 import type { FollowupPriority } from '../storage/followup-store.ts';
 import { FollowupPriorityEnum } from './followup.type.ts';
 

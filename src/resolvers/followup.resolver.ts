@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Logger } from '../logger.ts';
 import type { EventPublisher } from '../events.ts';
-import { toFollowupEvent, type FollowupPublisher } from '../server/followups.ts';
-import type { Viewer } from '../server/viewer.ts';
-import type { WebhookDispatcher } from '../server/webhooks.ts';
+import { toFollowupEvent, type FollowupPublisher } from './services.ts';
+import type { Viewer } from './viewer.ts';
+import type { WebhookDispatcher } from './services.ts';
 import type { FollowupRequest, FollowupStore } from '../storage/followup-store.ts';
 import { webhookAccepts, type WebhookStore } from '../storage/webhook-store.ts';
 import { objectIdArg } from './arguments.ts';
@@ -17,7 +17,7 @@ import { FollowupRequestType, toFollowupRequest } from './followup.type.ts';
 import { listCost, OWNED_ITEMS } from './cost.ts';
 
 /**
- * The part of ServerContext (src/server/context.ts) the follow-up and webhook resolvers use: ServerContext
+ * The part of ServerContext (src/resolvers/context.ts) the follow-up and webhook resolvers use: ServerContext
  * satisfies it once its stores hold `followups` and `webhooks`, and it carries `followups` (a FollowupPublisher
  * over the server's producer) and `webhooks` (one WebhookDispatcher per server).
  */

@@ -1,8 +1,8 @@
 // The schema: every resolver class, the auth checker, and the per-request loaders the resolvers share.
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { authChecker } from '../server/auth.ts';
-import type { ServerStores } from '../server/stores.ts';
+import { authChecker } from './auth-checker.ts';
+import type { ServerStores } from './stores.ts';
 import { AnnotationResolver, ObjectAnnotationsResolver } from './annotation.resolver.ts';
 import { createCollabLoaders, type CollabLoaders } from './collab-loaders.ts';
 import { FollowupResolver } from './followup.resolver.ts';

@@ -4,10 +4,10 @@
 // (src/server/shared-subscriptions.ts), so it runs once per alert, not once per browser.
 import { Arg, Ctx, Field, Float, Int, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
 import { compileFilterPredicate } from '../filters/predicate.ts';
-import type { ServerContext } from '../server/context.ts';
-import { badInput } from '../server/errors.ts';
+import type { ServerContext } from './context.ts';
+import { badInput } from './errors.ts';
 import type { ServerEvent } from '../events.ts';
-import type { LiveAlert } from '../server/live-feed.ts';
+import type { LiveAlert } from './live-sources.ts';
 import { Alert } from './alert.type.ts';
 import { filterArg } from './arguments.ts';
 import { AlertFilterInput } from './filter.input.ts';

@@ -1,4 +1,4 @@
-// DataLoaders, built per request (see src/server/context.ts): every field that needs an object's light curve,
+// DataLoaders, built per request (see src/resolvers/context.ts): every field that needs an object's light curve,
 // alerts or classifications in one operation is served by one query per kind, whatever the number of objects.
 import DataLoader from 'dataloader';
 import type {

@@ -1,6 +1,6 @@
 // Storage records -> GraphQL shapes. 64-bit ids become decimal strings here and nowhere else.
 import type { AlertRecord, ClassificationRecord, ObjectRecord } from '../storage/alert-store.ts';
-import { cutoutPath } from '../server/cutout-routes.ts';
+import { cutoutPath } from './cutout-path.ts';
 import type { CutoutKind } from '../storage/cutout-store.ts';
 import type { Alert, CutoutLink, CutoutLinks } from './alert.type.ts';
 import type { AstroObject } from './object.type.ts';

@@ -1,7 +1,7 @@
 // Alerts and objects by id (single and bulk), and what an object carries: light curve, alerts, classification
 // history, cross-matches, cutouts. Every field goes through the request's DataLoaders (no N+1).
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import type { ServerContext } from '../server/context.ts';
+import type { ServerContext } from './context.ts';
 import { alertIdArg, idListArg, objectIdArg } from './arguments.ts';
 import { Alert, CutoutLinks } from './alert.type.ts';
 import { cutoutLinks, toAlert, toAstroObject, toClassifications } from './mappers.ts';

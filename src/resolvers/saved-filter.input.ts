@@ -2,7 +2,7 @@
 // argument (`name`, `filter.or[2].cone.radiusArcsec`).
 import { ArgsType, Field } from 'type-graphql';
 import { BUILTIN_FILTERS } from '../pipeline/filters/builtin.ts';
-import { badInput } from '../server/errors.ts';
+import { badInput } from './errors.ts';
 import { AlertFilterInput } from './filter.input.ts';
 
 /** A distributed filter's name is part of its topic names: Kafka-safe, and short enough for any prefix. */

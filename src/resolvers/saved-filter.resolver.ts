@@ -5,8 +5,8 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { badInput, forbidden, notFound } from '../server/errors.ts';
-import { hasRole, type Viewer } from '../server/viewer.ts';
+import { badInput, forbidden, notFound } from './errors.ts';
+import { hasRole, type Viewer } from './viewer.ts';
 import type { SavedFilter as SavedFilterRecord, SavedFilterStore } from '../storage/saved-filter-store.ts';
 import { filterArg } from './arguments.ts';
 import { CreateSavedFilterArgs, UpdateSavedFilterArgs, savedFilterName } from './saved-filter.input.ts';

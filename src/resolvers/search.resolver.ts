@@ -2,8 +2,8 @@
 // distributed filter uses, compiled to SQL. Pages are keyset cursors over (jd, alertId), newest first, so a page
 // costs the same however deep the client has paged, and alerts stored meanwhile never shift later pages.
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import type { ServerContext } from '../server/context.ts';
-import { badInput } from '../server/errors.ts';
+import type { ServerContext } from './context.ts';
+import { badInput } from './errors.ts';
 import type { SearchCursor } from '../storage/alert-store.ts';
 import { Alert } from './alert.type.ts';
 import { pageSizeArg, filterArg } from './arguments.ts';

@@ -14,8 +14,8 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import type { ServerContext } from '../server/context.ts';
-import { badInput } from '../server/errors.ts';
+import type { ServerContext } from './context.ts';
+import { badInput } from './errors.ts';
 import { coneArgs, finiteArg, pageSizeArg } from './arguments.ts';
 import { toAstroObject } from './mappers.ts';
 import { AstroObject } from './object.type.ts';

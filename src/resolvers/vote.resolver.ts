@@ -2,7 +2,7 @@
 // type-graphql reads decorator metadata through Reflect: loaded before any decorated class is defined.
 import 'reflect-metadata';
 import { Arg, Authorized, Ctx, Float, Mutation, Resolver } from 'type-graphql';
-import { badInput } from '../server/errors.ts';
+import { badInput } from './errors.ts';
 import type { VoteRecord } from '../storage/vote-store.ts';
 import { publish, requireViewer, wholeSeconds } from './annotation.resolver.ts';
 import { checkLabel, checkObjectId, checkText } from './annotation.validate.ts';

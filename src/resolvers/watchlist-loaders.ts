@@ -3,7 +3,7 @@
 import DataLoader from 'dataloader';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { hasRole, type Viewer } from '../server/viewer.ts';
+import { hasRole, type Viewer } from './viewer.ts';
 import type { Watchlist, WatchlistStore, WatchlistTarget } from '../storage/watchlist-store.ts';
 
 export interface WatchlistLoaders {
@@ -16,7 +16,7 @@ export interface WatchlistLoaders {
 }
 
 /**
- * The part of ServerContext (src/server/context.ts) the watchlist resolvers use: ServerContext satisfies it once
+ * The part of ServerContext (src/resolvers/context.ts) the watchlist resolvers use: ServerContext satisfies it once
  * its stores hold `watchlists` and its loaders `watchlists`.
  */
 export interface WatchlistContext {

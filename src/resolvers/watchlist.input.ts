@@ -1,7 +1,7 @@
 // Arguments of createWatchlist / updateWatchlist, and their checks. Each failure is BAD_USER_INPUT naming the
 // argument as the client wrote it (`targets[12].radiusArcsec`).
 import { ArgsType, Field, Float, InputType } from 'type-graphql';
-import { badInput } from '../server/errors.ts';
+import { badInput } from './errors.ts';
 import { WATCHLIST_LIMITS, type WatchlistTarget } from '../storage/watchlist-store.ts';
 
 @InputType({ description: 'A position to watch.' })

@@ -15,8 +15,8 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import { badInput, forbidden, notFound } from '../server/errors.ts';
-import type { Viewer } from '../server/viewer.ts';
+import { badInput, forbidden, notFound } from './errors.ts';
+import type { Viewer } from './viewer.ts';
 import type { HitCursor, Watchlist as WatchlistRecord } from '../storage/watchlist-store.ts';
 import { pageSizeArg } from './arguments.ts';
 import { AstroObject } from './object.type.ts';

@@ -1,6 +1,6 @@
 // Arguments of registerWebhook and their checks (BAD_USER_INPUT naming the argument).
 import { ArgsType, Field } from 'type-graphql';
-import { badInput } from '../server/errors.ts';
+import { badInput } from './errors.ts';
 import { facilityArg } from './followup.input.ts';
 
 export const MIN_SECRET_LENGTH = 16;

@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Logger } from '../logger.ts';
-import { badInput, notFound } from '../server/errors.ts';
-import type { Viewer } from '../server/viewer.ts';
+import { badInput, notFound } from './errors.ts';
+import type { Viewer } from './viewer.ts';
 import type { WebhookStore } from '../storage/webhook-store.ts';
 import { facilitiesArg, RegisterWebhookArgs, webhookSecretArg, webhookUrlArg } from './webhook.input.ts';
 import { toWebhook, Webhook } from './webhook.type.ts';

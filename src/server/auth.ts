@@ -1,14 +1,13 @@
-// API tokens: their format, how a request's token becomes a Viewer, and type-graphql's role check.
+// API tokens: their format and how a request's token becomes a Viewer (the role check of `@Authorized` fields is
+// src/resolvers/auth-checker.ts).
 //
 // A token is `fink_<id>_<secret>`: <id> (16 hex digits) finds the stored row, <secret> (32 random bytes,
 // base64url) is checked against the SHA-256 stored for it with a constant-time comparison. The token itself is
 // shown once, when it is created, and never stored or logged.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AuthCheckerFn } from 'type-graphql';
 import type { TokenRecord, TokenStore } from '../storage/token-store.ts';
-import type { ServerContext } from './context.ts';
-import { forbidden, unauthenticated } from './errors.ts';
-import { hasRole, ROLES, type Role, type Viewer } from './viewer.ts';
+import { unauthenticated } from '../resolvers/errors.ts';
+import { ROLES, type Role, type Viewer } from '../resolvers/viewer.ts';
 
 export const TOKEN_PREFIX = 'fink_';
 const TOKEN_PATTERN = /^fink_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -163,19 +162,3 @@ export function createAuthenticator(tokens: TokenStore, options: AuthenticatorOp
     return { user: record.user, role: record.role, tokenId: record.id };
   };
 }
-
-/**
- * type-graphql's check for `@Authorized('annotator')`: roles are ordered (reader < annotator < admin), so the
- * least of the listed roles is what the viewer needs; no roles listed means any viewer. Throws our errors, so
- * clients see UNAUTHENTICATED / FORBIDDEN rather than type-graphql's generic message.
- */
-export const authChecker: AuthCheckerFn<ServerContext, Role> = ({ context, info }, roles) => {
-  const viewer = context.viewer;
-  if (viewer === null) throw unauthenticated(`${info.fieldName} needs an API token`);
-  if (roles.length === 0) return true;
-  const needed = ROLES.find((role) => roles.includes(role));
-  // A role name the code does not know (a typo in a decorator) grants nothing.
-  if (needed === undefined) throw forbidden(`${info.fieldName} is not available`);
-  if (!hasRole(viewer, needed)) throw forbidden(`${info.fieldName} needs the ${needed} role`);
-  return true;
-};

@@ -15,13 +15,10 @@ import { gzipSync } from 'node:zlib';
 import type { Logger } from '../logger.ts';
 import { StorageError } from '../storage/clickhouse.ts';
 import { CUTOUT_KINDS, type CutoutKind, type CutoutStore } from '../storage/cutout-store.ts';
+import { CUTOUT_FORMATS, CUTOUT_PATH_PREFIX as PREFIX, type CutoutFormat } from '../resolvers/cutout-path.ts';
 import { renderCutoutPng } from './cutout-image.ts';
 import { FitsError, fitsBytes, isGzipped, parseFitsImage } from './fits.ts';
 
-export const CUTOUT_FORMATS = ['fits', 'fits.gz', 'png'] as const;
-export type CutoutFormat = (typeof CUTOUT_FORMATS)[number];
-
-const PREFIX = '/cutouts/';
 /** Bumped whenever the PNG rendering changes, so that cached images are fetched again. */
 const PNG_RENDERER_VERSION = 'zscale1';
 const CACHE_FOREVER = 'public, max-age=31536000, immutable';
@@ -32,11 +29,6 @@ const CONTENT_TYPES: Record<CutoutFormat, string> = {
   'fits.gz': 'application/gzip',
   png: 'image/png',
 };
-
-/** The path of a cutout endpoint, relative to the server's base URL (which has no trailing slash). */
-export function cutoutPath(alertId: bigint, kind: CutoutKind, format: CutoutFormat): string {
-  return `${PREFIX}${alertId}/${kind}.${format}`;
-}
 
 export interface CutoutHandlerDeps {
   store: CutoutStore;

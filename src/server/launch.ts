@@ -15,7 +15,7 @@ import { createKafkaFollowupPublisher } from './followups.ts';
 import { createGraphiqlHandler } from './graphiql.ts';
 import { startLiveFeed, type LiveFeed } from './live-feed.ts';
 import { createFanoutScheduler, GRAPHQL_PATH, startServer, type FinkServer, type Route } from './server.ts';
-import { createClickHouseStores } from './stores.ts';
+import { createClickHouseStores } from '../resolvers/stores.ts';
 import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
 import { createWebhookDispatcher } from './webhooks.ts';
 import type { Producer } from 'kafkajs';

@@ -1,7 +1,7 @@
 // The server's live inputs: every server instance consumes the science topic (each alert's one record, from
 // raw2science) and the events topic (annotations, votes, watchlist hits, follow-up requests) with a consumer group
 // of its own, starting at the end, so that any number of instances behind a load balancer each see every live
-// event. Decoded once here, then fanned out to the subscriptions of this instance (src/server/broadcast.ts).
+// event. Decoded once here, then fanned out to the subscriptions of this instance (src/util/broadcast.ts).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { IHeaders, Kafka } from 'kafkajs';
@@ -10,27 +10,8 @@ import type { Logger } from '../logger.ts';
 import { decodeScienceRecord } from '../pipeline/encode/science-record.ts';
 import { runConsumerSessions } from '../pipeline/sources/consumer-sessions.ts';
 import { headerText } from '../pipeline/sources/kafka-batch-source.ts';
-import type { ScienceRecord } from '../storage/science-store.ts';
-import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
-
-export interface LiveAlert {
-  /** When this server received it from Kafka (Unix ms). */
-  receivedAt: number;
-  /** When raw2science published it to the science topic (the message's Kafka timestamp, Unix ms). */
-  publishedAt: number;
-  /**
-   * The alert's one record, as raw2science computed and stored it: what live filters evaluate (watchlist hits
-   * included) and what the subscription returns.
-   */
-  record: ScienceRecord;
-}
-
-export interface LiveSources {
-  alerts: Broadcaster<LiveAlert>;
-  events: Broadcaster<ServerEvent>;
-  /** Filter evaluations of live subscriptions (one per distinct subscription per alert). */
-  counters: { filterEvaluations: number };
-}
+import type { LiveAlert, LiveSources } from '../resolvers/live-sources.ts';
+import { Broadcaster, type DeliveryScheduler } from '../util/broadcast.ts';
 
 export interface LiveFeedOptions {
   kafka: Kafka;

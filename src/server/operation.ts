@@ -29,7 +29,7 @@ import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { StorageError } from '../storage/errors.ts';
 import { QueryScope, runInQueryScope, scopeEnded } from '../storage/query-scope.ts';
-import { USER_ERROR_CODES } from './errors.ts';
+import { USER_ERROR_CODES } from '../resolvers/errors.ts';
 import { checkDocumentShape, costError, createCostAnalyzer } from './limits.ts';
 import { checkStringArguments } from './strings.ts';
 

@@ -20,16 +20,16 @@ import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { createLoaders, type Loaders } from '../resolvers/index.ts';
 import { tokenFromConnectionParams, type Authenticator } from './auth.ts';
-import { TurnScheduler, type DeliveryScheduler } from './broadcast.ts';
+import { TurnScheduler, type DeliveryScheduler } from '../util/broadcast.ts';
 import { ConnectionRegistry, REVOKED_CLOSE_CODE, startRevocationSweep } from './connections.ts';
-import type { ServerContext } from './context.ts';
+import type { ServerContext } from '../resolvers/context.ts';
 import type { EventPublisher } from '../events.ts';
-import type { LiveSources } from './live-feed.ts';
+import type { LiveSources } from '../resolvers/live-sources.ts';
 import { createOperationGate, maskFormattedError, type OperationGate } from './operation.ts';
 import { Admission, requestWeight, type Admitted, type Refused } from './rate-limits.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from './shared-subscriptions.ts';
-import type { ServerServices, ServerStores } from './stores.ts';
-import type { Viewer } from './viewer.ts';
+import type { ServerServices, ServerStores } from '../resolvers/stores.ts';
+import type { Viewer } from '../resolvers/viewer.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Results waiting for one subscriber before its connection is closed as a slow consumer. */

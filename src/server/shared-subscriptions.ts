@@ -15,8 +15,8 @@ import {
   type FieldNode,
 } from 'graphql';
 import { runInQueryScope, type QueryScope } from '../storage/query-scope.ts';
-import { Broadcaster, type DeliveryScheduler } from './broadcast.ts';
-import type { ServerContext } from './context.ts';
+import { Broadcaster, type DeliveryScheduler } from '../util/broadcast.ts';
+import type { ServerContext } from '../resolvers/context.ts';
 
 export interface SharedSubscriptionsOptions {
   userScopedFields: ReadonlySet<string>;

@@ -22,7 +22,7 @@ import {
   type SelectionSetNode,
   type GraphQLError,
 } from 'graphql';
-import { badInput } from './errors.ts';
+import { badInput } from '../resolvers/errors.ts';
 
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;

@@ -18,31 +18,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
-
-export interface WebhookTarget {
-  id: string;
-  url: string;
-  secret: string;
-}
-
-export interface DeliveryResult {
-  webhookId: string;
-  deliveryId: string;
-  ok: boolean;
-  attempts: number;
-  /** HTTP status of the last attempt; null when it never got one (network error or timeout). */
-  status: number | null;
-}
-
-export interface WebhookDispatcher {
-  /**
-   * POSTs `payload` (serialised once: every webhook gets the same bytes) to each webhook concurrently. Never
-   * rejects: failures are logged and reported in the results. Callers that must not wait do `void dispatch(...)`.
-   */
-  dispatch(webhooks: readonly WebhookTarget[], payload: { type: string }): Promise<DeliveryResult[]>;
-  /** Resolves when every delivery started so far has finished (graceful shutdown, tests). */
-  idle(): Promise<void>;
-}
+import type { DeliveryResult, WebhookDispatcher, WebhookTarget } from '../resolvers/services.ts';
 
 export interface WebhookDispatcherDeps {
   /** Defaults to the global fetch (tests pass their own). */

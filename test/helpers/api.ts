@@ -9,7 +9,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import { issueToken } from '../../src/server/auth.ts';
 import { launchServer, type LaunchedServer } from '../../src/server/launch.ts';
-import type { Role } from '../../src/server/viewer.ts';
+import type { Role } from '../../src/resolvers/viewer.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
 import { ClickHouseTokenStore } from '../../src/storage/token-store.ts';

@@ -11,9 +11,9 @@ import { AnnotationResolver, ObjectAnnotationsResolver } from '../../src/resolve
 import { createCollabLoaders, type CollabContext } from '../../src/resolvers/collab-loaders.ts';
 import { AstroObject } from '../../src/resolvers/object.type.ts';
 import { VoteResolver } from '../../src/resolvers/vote.resolver.ts';
-import { authChecker } from '../../src/server/auth.ts';
+import { authChecker } from '../../src/resolvers/auth-checker.ts';
 import type { ServerEvent } from '../../src/events.ts';
-import type { Role, Viewer } from '../../src/server/viewer.ts';
+import type { Role, Viewer } from '../../src/resolvers/viewer.ts';
 import {
   ClickHouseAnnotationStore,
   type AnnotationRecord,

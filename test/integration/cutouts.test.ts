@@ -12,7 +12,8 @@ import { createArchiveCutoutStore } from '../../src/pipeline/archive-cutouts.ts'
 import type { Alert } from '../../src/pipeline/alert.ts';
 import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-decoder.ts';
 import { encodeZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
-import { cutoutPath, createCutoutHandler } from '../../src/server/cutout-routes.ts';
+import { cutoutPath } from '../../src/resolvers/cutout-path.ts';
+import { createCutoutHandler } from '../../src/server/cutout-routes.ts';
 import { StorageError } from '../../src/storage/clickhouse.ts';
 import type { CutoutStore, StoredCutouts } from '../../src/storage/cutout-store.ts';
 import { ClickHouseRawAlertStore, type RawAlertRow } from '../../src/storage/raw-store.ts';

@@ -13,15 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
 import { FollowupResolver, type FollowupContext } from '../../src/resolvers/followup.resolver.ts';
 import { WebhookResolver } from '../../src/resolvers/webhook.resolver.ts';
-import { authChecker } from '../../src/server/auth.ts';
+import { authChecker } from '../../src/resolvers/auth-checker.ts';
 import type { EventPublisher, ServerEvent } from '../../src/events.ts';
 import { createKafkaFollowupPublisher } from '../../src/server/followups.ts';
-import {
-  createWebhookDispatcher,
-  verifySignature,
-  type WebhookDispatcher,
-} from '../../src/server/webhooks.ts';
-import type { Role, Viewer } from '../../src/server/viewer.ts';
+import { createWebhookDispatcher, verifySignature } from '../../src/server/webhooks.ts';
+import { type WebhookDispatcher } from '../../src/resolvers/services.ts';
+import type { Role, Viewer } from '../../src/resolvers/viewer.ts';
 import { ClickHouseFollowupStore } from '../../src/storage/followup-store.ts';
 import { ClickHouseWebhookStore } from '../../src/storage/webhook-store.ts';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/clickhouse.ts';

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.ts';
 import { buildFinkSchema } from '../../src/resolvers/index.ts';
 import { startServer } from '../../src/server/server.ts';
 import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-decoder.ts';
-import { createClickHouseStores } from '../../src/server/stores.ts';
+import { createClickHouseStores } from '../../src/resolvers/stores.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
 import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';

@@ -15,9 +15,9 @@ import { createWatchlistHitRecorder } from '../../src/pipeline/watchlist-hits.ts
 import { AstroObject } from '../../src/resolvers/object.type.ts';
 import { createWatchlistLoaders, type WatchlistContext } from '../../src/resolvers/watchlist-loaders.ts';
 import { ObjectWatchlistsResolver, WatchlistResolver } from '../../src/resolvers/watchlist.resolver.ts';
-import { authChecker } from '../../src/server/auth.ts';
+import { authChecker } from '../../src/resolvers/auth-checker.ts';
 import type { WatchlistHitEvent } from '../../src/events.ts';
-import type { Role, Viewer } from '../../src/server/viewer.ts';
+import type { Role, Viewer } from '../../src/resolvers/viewer.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
 import {

@@ -1,7 +1,6 @@
 import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
-  authChecker,
   createAuthenticator,
   generateToken,
   hashSecret,
@@ -12,8 +11,9 @@ import {
   tokenFromConnectionParams,
   TokenRequestError,
 } from '../../../src/server/auth.ts';
-import type { ServerContext } from '../../../src/server/context.ts';
-import type { Role, Viewer } from '../../../src/server/viewer.ts';
+import { authChecker } from '../../../src/resolvers/auth-checker.ts';
+import type { ServerContext } from '../../../src/resolvers/context.ts';
+import type { Role, Viewer } from '../../../src/resolvers/viewer.ts';
 import type { TokenInfo, TokenRecord, TokenStore } from '../../../src/storage/token-store.ts';
 
 /** An in-memory TokenStore that counts reads. */

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { Broadcaster, TurnScheduler } from '../../../src/server/broadcast.ts';
+import { Broadcaster, TurnScheduler } from '../../../src/util/broadcast.ts';
 
 describe('TurnScheduler', () => {
   it('runs at most its budget of tasks per event-loop turn, in order', async () => {

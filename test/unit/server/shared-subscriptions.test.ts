@@ -1,7 +1,7 @@
 import { buildSchema, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { Broadcaster } from '../../../src/server/broadcast.ts';
-import type { ServerContext } from '../../../src/server/context.ts';
+import { Broadcaster } from '../../../src/util/broadcast.ts';
+import type { ServerContext } from '../../../src/resolvers/context.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from '../../../src/server/shared-subscriptions.ts';
 import { currentQueryScope, QueryScope } from '../../../src/storage/query-scope.ts';
 

@@ -16,8 +16,8 @@ import { ClickHouseWebhookStore, type WebhookStore } from '../storage/webhook-st
 import { ClickHouseSavedFilterStore, type SavedFilterStore } from '../storage/saved-filter-store.ts';
 import { ClickHouseTokenStore, type TokenStore } from '../storage/token-store.ts';
 import { ClickHouseWatchlistStore, type WatchlistStore } from '../storage/watchlist-store.ts';
-import type { FollowupPublisher } from './followups.ts';
-import type { WebhookDispatcher } from './webhooks.ts';
+import type { FollowupPublisher } from './services.ts';
+import type { WebhookDispatcher } from './services.ts';
 
 export interface ServerStores {
   alerts: AlertStore;

@@ -2,12 +2,12 @@
 // operation. Loaders are per request so that batching and caching never leak between users.
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Loaders } from '../resolvers/index.ts';
+import type { Loaders } from './index.ts';
 import type { EventPublisher } from '../events.ts';
-import type { FollowupPublisher } from './followups.ts';
-import type { LiveSources } from './live-feed.ts';
+import type { FollowupPublisher } from './services.ts';
+import type { LiveSources } from './live-sources.ts';
 import type { ServerStores } from './stores.ts';
-import type { WebhookDispatcher } from './webhooks.ts';
+import type { WebhookDispatcher } from './services.ts';
 import type { Viewer } from './viewer.ts';
 
 export interface ServerContext {
