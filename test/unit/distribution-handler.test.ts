@@ -161,6 +161,19 @@ describe('the distribution handler', () => {
     for (const { record } of expected) expect(published.has(record.alertId.toString())).toBe(true);
   });
 
+  it('reads an alert that comes twice in a batch once, and publishes both copies without waiting', async () => {
+    const [selected] = scienceMessages().filter((s) => s.record.label === 'SN candidate');
+    const archive = archiveOf([selected!]);
+    let sent = 0;
+    // The default wait for missing alerts is a minute: a handler that waited would time the test out.
+    await handlerWith((request) => ((sent += request.messages.length), Promise.resolve()), [selected!], {
+      archive,
+    })([selected!.message, { ...selected!.message, offset: '1' }]);
+    expect(archive.reads).toBe(1);
+    // Each copy to each topic that selects it: at least once, as the science topic held it twice.
+    expect(sent).toBe(2 * BUILTIN_FILTERS.filter((filter) => filter.matches(selected!.record)).length);
+  });
+
   it('dead-letters what is not a science record of this version, and goes on', async () => {
     const science = scienceMessages().slice(0, 8);
     const letters: DeadLetter[] = [];

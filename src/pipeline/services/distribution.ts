@@ -85,20 +85,28 @@ export function createDistributionHandler(deps: DistributionDeps): BatchHandler 
 
   /** The archived bytes of the selected alerts; those still missing after archiveWaitMs are absent. */
   async function readArchive(selected: readonly Selected[]): Promise<Map<string, Buffer>> {
+    // An alert may come twice in a batch (a replay, a duplicate upstream): each is read once.
+    const wanted = new Map(
+      selected.map(({ record }) => [
+        archiveKey(record.survey, record.alertId),
+        { survey: record.survey, alertId: record.alertId },
+      ]),
+    );
     const found = new Map<string, Buffer>();
     const deadline = Date.now() + archiveWaitMs;
-    for (;;) {
-      const missing = selected.filter(({ record }) => !found.has(archiveKey(record.survey, record.alertId)));
+    for (let attempt = 0; ; attempt++) {
+      const missing = [...wanted].filter(([key]) => !found.has(key)).map(([, key]) => key);
       if (missing.length === 0) return found;
-      const keys = missing.map(({ record }) => ({ survey: record.survey, alertId: record.alertId }));
+      if (attempt > 0) {
+        if (Date.now() >= deadline || signal.aborted) return found;
+        await delay(ARCHIVE_POLL_MS, undefined, { signal }).catch(() => undefined);
+      }
       for (const { survey, alertId, payload } of await retry(
-        () => deps.archive.payloads(keys),
+        () => deps.archive.payloads(missing),
         storageRetry,
       )) {
         found.set(archiveKey(survey, alertId), payload);
       }
-      if (found.size === selected.length || Date.now() >= deadline || signal.aborted) return found;
-      await delay(ARCHIVE_POLL_MS, undefined, { signal }).catch(() => undefined);
     }
   }
 
