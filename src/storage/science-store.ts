@@ -51,6 +51,12 @@ export interface ScoreEntry {
   classifier: string;
   version: string;
   score: number | null;
+  /** The model's file in the fink-science wheel (snn_models/snn_snia_vs_nonia/model.pt); '' without a model. */
+  modelFile: string;
+  /** SHA-256 of that file as shipped; '' without a model. */
+  modelSha256: string;
+  /** The fink-science release of the model; '' for a classifier that is not Fink's (a heuristic plugin). */
+  finkScienceVersion: string;
 }
 
 /** A catalogue counterpart within the catalogue's radius. */
@@ -155,7 +161,10 @@ export const CROSSMATCHES = defineTable('crossmatches', {
 });
 export type CrossmatchRow = RowOfTable<typeof CROSSMATCHES>;
 
-/** One row per classifier score, and one (classifier 'fink') for the final label, each with its version. */
+/**
+ * One row per classifier score, and one (classifier 'fink') for the final label, each with its version and the
+ * provenance of its model (migrations/0011: '' for the label row, a heuristic, and rows written before).
+ */
 export const CLASSIFICATIONS = defineTable('classifications', {
   survey: 'String',
   alertId: ['alert_id', 'UInt64'],
@@ -166,6 +175,9 @@ export const CLASSIFICATIONS = defineTable('classifications', {
   label: 'String',
   score: 'Nullable(Float64)',
   processedAt: ['processed_at', 'DateTime'],
+  modelFile: ['model_file', 'String'],
+  modelSha256: ['model_sha256', 'String'],
+  finkScienceVersion: ['fink_science_version', 'String'],
 });
 export type ClassificationRow = RowOfTable<typeof CLASSIFICATIONS>;
 
@@ -224,10 +236,11 @@ export function scienceRows(stored: readonly StoredAlert[]): ScienceRows {
       version: brokerVersion,
       label: record.label,
       score: null,
+      modelFile: '',
+      modelSha256: '',
+      finkScienceVersion: '',
     });
-    for (const { classifier, version, score } of scores) {
-      rows.classifications.push({ ...provenance, classifier, version, label: '', score });
-    }
+    for (const score of scores) rows.classifications.push({ ...provenance, ...score, label: '' });
     const objectRow: ObjectRow = {
       survey,
       objectId,

@@ -67,7 +67,9 @@ export async function createApiSandbox(prefix: string, options: ApiSandboxOption
     const passing = new Set<string>();
     for (const payload of payloads) {
       const { candid, candidate } = decoder.decode(payload);
-      if (candidate.rb !== null && candidate.rb >= 0.55 && candidate.nbad === 0) passing.add(String(candid));
+      if (candidate.rb !== null && candidate.rb >= 0.55 && candidate.nbad === 0 && candidate.fid !== 3) {
+        passing.add(String(candid));
+      }
     }
     const archived = new Set(payloads.map((payload) => String(decoder.decode(payload).candid)));
     // stream2raw archives the alerts (their cutouts are served from there), raw2science stores the science.

@@ -10,6 +10,7 @@ import { ensureTopics } from '../../src/pipeline/kafka.ts';
 import type { StoredCutouts } from '../../src/storage/cutout-store.ts';
 import { ClickHouseRawAlertStore } from '../../src/storage/raw-store.ts';
 import { createMigratedDatabase, type TestDatabase } from './clickhouse.ts';
+import { finkModels } from './fink-models.ts';
 import { testConfig, uniqueName } from './context.ts';
 import { connectedProducer, testKafka } from './kafka.ts';
 import { waitFor } from './wait.ts';
@@ -60,6 +61,8 @@ export async function createPipelineSandbox(
     db,
     upstream,
     async start(service) {
+      // raw2science scores with Fink's models: installed once when missing, as `fink start raw2science` does.
+      if (service === 'raw2science') await finkModels();
       const controller = new AbortController();
       let ready = false;
       const done = runServiceIn({

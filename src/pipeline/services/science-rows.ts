@@ -80,11 +80,16 @@ export function toScienceRecord(
     partition: message.partition,
     offset: BigInt(message.offset),
     processedAt: wholeSeconds(processedAt),
-    scores: alert.classification.scores.map(({ classifier, version, score }) => ({
-      classifier,
-      version,
-      score,
-    })),
+    scores: alert.classification.scores.map(
+      ({ classifier, version, score, modelFile, modelSha256, finkScienceVersion }) => ({
+        classifier,
+        version,
+        score,
+        modelFile,
+        modelSha256,
+        finkScienceVersion,
+      }),
+    ),
     crossmatches: alert.crossmatches.map(({ catalog, sourceId, distanceArcsec, type }) => ({
       catalog,
       sourceId,
