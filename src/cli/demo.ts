@@ -58,6 +58,11 @@ export function sharedCatalogs(sharedDir: string): CatalogFileRequest[] {
   ];
 }
 
+/** What the demo loads (the integration tests too): the shared catalogs, then the fink-science wheel's. */
+export function demoCatalogs(config: Pick<Config, 'sharedDir' | 'models'>): CatalogFileRequest[] {
+  return [...sharedCatalogs(config.sharedDir), ...finkWheelCatalogs(wheelCatalogDir(config))];
+}
+
 const PIPELINE = ['stream2raw', 'raw2science', 'distribution', 'checkstream', 'server'];
 
 export async function runDemo(base: Config): Promise<void> {
@@ -74,10 +79,7 @@ export async function runDemo(base: Config): Promise<void> {
   );
   // raw2science scores alerts with Fink's models, and the wheel that holds them ships Fink's catalogs too.
   await ensureModelsInstalled(config);
-  for (const catalog of [
-    ...sharedCatalogs(config.sharedDir),
-    ...finkWheelCatalogs(wheelCatalogDir(config)),
-  ]) {
+  for (const catalog of demoCatalogs(config)) {
     const { rows, seconds } = await loadCatalogFile(config, catalog);
     console.log(`catalog ${catalog.name}: ${rows} sources loaded in ${seconds.toFixed(1)} s`);
   }

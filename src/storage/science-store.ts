@@ -66,6 +66,8 @@ export interface CrossmatchEntry {
   distanceArcsec: number;
   /** The catalogue's own class of the counterpart; null when it has none. */
   type: string | null;
+  /** The catalogue's type overrides the label, as SIMBAD's does in Fink (its type is Fink's cdsxmatch). */
+  overriding: boolean;
 }
 
 /** A watchlist target the alert fell within. */
@@ -226,8 +228,17 @@ export function scienceRows(stored: readonly StoredAlert[]): ScienceRows {
     for (const point of points) {
       rows.lightcurve.push({ ...point, survey, objectId, sourceId: point.sourceId ?? 0n });
     }
-    for (const match of crossmatches) {
-      rows.crossmatches.push({ survey, alertId, objectId, jd, ...match, type: match.type ?? '' });
+    for (const { catalog, sourceId, distanceArcsec, type } of crossmatches) {
+      rows.crossmatches.push({
+        survey,
+        alertId,
+        objectId,
+        jd,
+        catalog,
+        sourceId,
+        distanceArcsec,
+        type: type ?? '',
+      });
     }
     const provenance = { survey, alertId, objectId, jd, processedAt };
     rows.classifications.push({

@@ -2,8 +2,6 @@
 // (and the shared catalogs), with topics of its own; plus small HTTP and WebSocket clients.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadCatalogFile } from '../../src/cli/catalog-command.ts';
-import { sharedCatalogs } from '../../src/cli/demo.ts';
 import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
@@ -62,7 +60,7 @@ export async function createApiSandbox(prefix: string, options: ApiSandboxOption
   };
   const payloads = readAll(ztfAlertFiles());
   if (options.withAlerts) {
-    for (const catalog of sharedCatalogs(config.sharedDir)) await loadCatalogFile(config, catalog);
+    await pipeline.loadDemoCatalogs();
     const decoder = createZtfDecoder();
     const passing = new Set<string>();
     for (const payload of payloads) {

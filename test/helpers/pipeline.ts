@@ -1,6 +1,8 @@
 // Runs the real pipeline services in this process against a fresh database and fresh topics, so that each test
 // sees only its own alerts; stops them at the end.
 import { readFileSync } from 'node:fs';
+import { loadCatalogFile } from '../../src/cli/catalog-command.ts';
+import { demoCatalogs } from '../../src/cli/demo.ts';
 import { runServiceIn } from '../../src/cli/run.ts';
 import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -19,6 +21,8 @@ export interface PipelineSandbox {
   config: Config;
   db: TestDatabase;
   upstream: string;
+  /** Loads the catalogs the demo loads (shared, then the fink-science wheel's) into this sandbox's database. */
+  loadDemoCatalogs(): Promise<void>;
   /** Starts a service in this process; resolves once it joined its consumer group. */
   start(service: 'stream2raw' | 'raw2science' | 'distribution'): Promise<void>;
   publish(values: Buffer[]): Promise<void>;
@@ -60,6 +64,11 @@ export async function createPipelineSandbox(
     config,
     db,
     upstream,
+    async loadDemoCatalogs() {
+      // The wheel's catalogs come with the models.
+      await finkModels();
+      for (const catalog of demoCatalogs(config)) await loadCatalogFile(config, catalog);
+    },
     async start(service) {
       // raw2science scores with Fink's models: installed once when missing, as `fink start raw2science` does.
       if (service === 'raw2science') await finkModels();

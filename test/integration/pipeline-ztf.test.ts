@@ -4,12 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINK_ZTF_SCORES } from '../../src/pipeline/classifiers/fink/index.ts';
 import { ztfToAlert } from '../../src/pipeline/decode/ztf-alert.ts';
 import { createZtfDecoder, type ZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
+import { brokerPackageVersion } from '../../src/pipeline/encode/distribution.ts';
 import { decodeScienceRecord } from '../../src/pipeline/encode/science-record.ts';
 import { headerText } from '../../src/pipeline/sources/kafka-batch-source.ts';
 import { distributionTopic } from '../../src/pipeline/filters/builtin.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
-import { finkClientPython, runReader, type ReaderLine } from '../helpers/fink-client.ts';
+import {
+  FINK_DISTRIBUTION_FIELDS,
+  finkClientPython,
+  runReader,
+  type ReaderLine,
+} from '../helpers/fink-client.ts';
 import { FINK_SCIENCE_VERSION, parityReference } from '../helpers/fink-models.ts';
 import { consumeMessages, testKafka } from '../helpers/kafka.ts';
 import { createPipelineSandbox, readAll, type PipelineSandbox } from '../helpers/pipeline.ts';
@@ -37,6 +43,8 @@ beforeAll(async () => {
     }
   }
   sandbox = await createPipelineSandbox('ztf');
+  // As the demo: the shared catalogs and the fink-science wheel's (VSX, 4LAC, Mangrove), Fink's models.
+  await sandbox.loadDemoCatalogs();
   await sandbox.start('stream2raw');
   await sandbox.start('raw2science');
   await sandbox.start('distribution');
@@ -219,6 +227,8 @@ describe('the pipeline on the 611 real ZTF alerts', () => {
       String(expected.length),
       '--timeout',
       '90',
+      '--require-fields',
+      FINK_DISTRIBUTION_FIELDS.join(','),
     ]);
     expect(result.code, result.stderr).toBe(0);
     const alerts = result.stdout
@@ -234,5 +244,49 @@ describe('the pipeline on the 611 real ZTF alerts', () => {
       }))
       .sort((a, b) => a.id.localeCompare(b.id));
     expect(got).toEqual(expected.map((row) => ({ ...row, roid: 3 })));
+
+    // Fink's fields, by Fink's names and values (fink-client's distribution schema 2.7): what a consumer written
+    // for Fink reads. Scores as stored; catalog types as cross-matched; nalerthist from the alert's photometry.
+    const scores = await queryRows<{ id: string; classifier: string; score: number | null }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, classifier, score FROM classifications FINAL
+          WHERE classifier != 'fink' AND alert_id IN (SELECT alert_id FROM alerts FINAL WHERE roid = 3)`,
+    );
+    const matches = await queryRows<{ id: string; catalog: string; type: string }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, catalog, type FROM crossmatches FINAL
+          WHERE alert_id IN (SELECT alert_id FROM alerts FINAL WHERE roid = 3)`,
+    );
+    const stored = (id: string, classifier: string) =>
+      scores.find((row) => row.id === id && row.classifier === classifier)?.score ?? null;
+    const catalogType = (id: string, catalog: string) =>
+      matches.find((row) => row.id === id && row.catalog === catalog)?.type || 'Unknown';
+    for (const alert of alerts) {
+      const id = String(alert.candid);
+      const source = byCandid.get(id)!;
+      const detections = [source.candidate, ...(source.prv_candidates ?? [])].filter(
+        (c) => c.magpsf !== null,
+      ).length;
+      expect(alert, id).toMatchObject({
+        cdsxmatch: 'Unknown',
+        DR3Name: null,
+        Plx: null,
+        e_Plx: null,
+        gcvs: catalogType(id, 'gcvs'),
+        vsx: catalogType(id, 'vsx'),
+        roid: 3,
+        rf_snia_vs_nonia: stored(id, 'rf_snia_vs_nonia'),
+        snn_snia_vs_nonia: stored(id, 'snn_snia_vs_nonia'),
+        snn_sn_vs_all: stored(id, 'snn_sn_vs_all'),
+        mulens: stored(id, 'mulens'),
+        nalerthist: detections,
+        rf_kn_vs_nonkn: stored(id, 'rf_kn_vs_nonkn'),
+        fink_broker_version: brokerPackageVersion(),
+        fink_science_version: FINK_SCIENCE_VERSION,
+      });
+      // Fink's scores are numbers on the wire for every alert it classifies.
+      expect(typeof alert.snn_snia_vs_nonia).toBe('number');
+      expect(alert.nalerthist).toBeGreaterThan(0);
+    }
   }, 600_000);
 });
