@@ -194,7 +194,8 @@ describe('archive queries', () => {
     const found = data!.solarSystemObjects as { ssName: string }[];
     expect(found.length).toBeGreaterThan(0);
     const catalogs = data!.catalogs as { name: string; rows: number }[];
-    expect(catalogs.map((c) => c.name).sort()).toEqual(['3hsp', 'gcvs', 'spicy']);
+    // The demo's catalogs: the shared ones and the fink-science wheel's.
+    expect(catalogs.map((c) => c.name).sort()).toEqual(['3hsp', 'gcvs', 'mangrove', 'spicy', 'vsx', 'x4lac']);
     for (const catalog of catalogs) expect(catalog.rows).toBeGreaterThan(1000);
   });
 
