@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installConfiguredModels } from '../../../src/cli/models-command.ts';
+import { ensureModelsInstalled, installConfiguredModels } from '../../../src/cli/models-command.ts';
 import { listInstalledFiles } from '../../../src/models/install.ts';
 import { runServiceIn } from '../../../src/cli/run.ts';
 import { createLogger } from '../../../src/logger.ts';
@@ -135,5 +135,14 @@ describe('raw2science without the models', () => {
     const err = await startRaw2Science(cacheDir);
     expect(err).toBeInstanceOf(ModelFilesError);
     expect(String(err)).toMatch(/snn_snia_vs_nonia\.json is corrupt .*fink models install/);
+  });
+});
+
+describe('ensureModelsInstalled (fink start raw2science, fink demo, fink test)', () => {
+  it('does nothing and says nothing when the models are installed and intact', async () => {
+    await finkModels();
+    const lines: string[] = [];
+    await ensureModelsInstalled(testConfig(), (line) => lines.push(line));
+    expect(lines).toEqual([]);
   });
 });
