@@ -143,7 +143,7 @@ const FINK_FIELD_TYPES = [
 
 /** The fields of FinkFields (roid and fink_broker_version come from elsewhere in the enrichment). */
 const FINK_FIELD_KEYS = FINK_FIELD_TYPES.map(([name]) => name).filter(
-  (name): name is keyof FinkFields & string => name !== 'roid' && name !== 'fink_broker_version',
+  (name): name is keyof FinkFields => name !== 'roid' && name !== 'fink_broker_version',
 );
 
 /** This broker's fields after Fink's. */
