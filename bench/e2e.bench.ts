@@ -35,6 +35,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Partitioners, type Admin, type Message, type Producer } from 'kafkajs';
 import { generateSyntheticAlerts } from '../datasim/synthetic.ts';
 import { loadCatalogFile } from '../src/cli/catalog-command.ts';
+import { ensureModelsInstalled } from '../src/cli/models-command.ts';
 import { sharedCatalogs } from '../src/cli/demo.ts';
 import { Supervisor } from '../src/cli/supervisor.ts';
 import { loadConfig, type Config } from '../src/config.ts';
@@ -116,6 +117,8 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
   await admin.connect();
   try {
     await migrate(config.clickhouse, MIGRATIONS_DIR);
+    // raw2science scores with Fink's models: installed first when missing (it refuses to start without them).
+    await ensureModelsInstalled(config);
     for (const catalog of sharedCatalogs(config.sharedDir)) await loadCatalogFile(config, catalog);
     await ensureTopics(kafka, topics, config.kafka.defaultPartitions);
     const producer = kafka.producer({

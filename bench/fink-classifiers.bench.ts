@@ -19,6 +19,12 @@ import { rfSniaScore } from '../src/pipeline/classifiers/fink/rf-snia.ts';
 import { loadSnnModel, snnScoreZtf } from '../src/pipeline/classifiers/fink/snn.ts';
 import type { SnnModelJson } from '../src/pipeline/classifiers/fink/snn.ts';
 import { createZtfDecoder } from '../src/pipeline/decode/ztf-avro.ts';
+import type { Alert } from '../src/pipeline/alert.ts';
+import { Pipeline } from '../src/pipeline/framework.ts';
+import { createClassificationStep } from '../src/pipeline/steps/classification.step.ts';
+import { createFeaturesStep } from '../src/pipeline/steps/features.step.ts';
+import { createQualityCutsStep } from '../src/pipeline/steps/quality.step.ts';
+import { createRoidStep } from '../src/pipeline/steps/roid.step.ts';
 import { ztfToAlert } from '../src/pipeline/decode/ztf-alert.ts';
 import { realZtfFiles } from './decode.bench.ts';
 import { envInteger } from './env.ts';
@@ -114,6 +120,28 @@ export async function finkClassifiersBenchmark(): Promise<BenchmarkResult[]> {
   const inputs = decoded.map(({ alert, schemaJson }) => ({ alert: ztfToAlert(alert, schemaJson), roid: 0 }));
   const whole = await cpuPerAlert(n, rounds, () => fink.classify(inputs));
 
+  // The stage as raw2science runs it: on the alerts its earlier stages keep (quality cuts, roid, features), in
+  // batches of the configured size, provenance and label included.
+  const batchSize = config.pipeline.batchMaxMessages;
+  const prepared = (
+    await Pipeline.start<Alert>()
+      .step(createQualityCutsStep())
+      .step(createRoidStep())
+      .step(createFeaturesStep())
+      .run(inputs.map(({ alert }) => alert))
+  ).flatMap((result) => (result.kind === 'ok' ? [{ ...result.value, crossmatches: [] }] : []));
+  const stage = createClassificationStep({ fink: await createFinkClassifiers(models), heuristics: [] });
+  // The configured batch size, and small batches (a quiet stream) where the per-batch costs show.
+  const stageUs = new Map<number, number>();
+  for (const size of [...new Set([batchSize, 50])]) {
+    stageUs.set(
+      size,
+      await cpuPerAlert(prepared.length, rounds, async () => {
+        for (let i = 0; i < prepared.length; i += size) await stage(prepared.slice(i, i + size));
+      }),
+    );
+  }
+
   const what = `${n} real ZTF alerts x ${rounds}, one core, CPU time per alert`;
   return [
     ...Object.entries(micro).map(([name, us]) => ({
@@ -124,5 +152,11 @@ export async function finkClassifiersBenchmark(): Promise<BenchmarkResult[]> {
       name: `fink classifiers: classify() of every module, batch of ${n} (${what})`,
       figures: { 'µs/alert': Math.round(whole), 'alerts/s/core': Math.round(1e6 / whole) },
     },
+    ...[...stageUs].map(([size, us]) => ({
+      name:
+        `fink classifiers: raw2science's classification stage on the ${prepared.length} alerts passing the ` +
+        `cuts, batches of ${size} (x ${rounds}, one core, CPU time per stored alert)`,
+      figures: { 'µs/alert': Math.round(us), 'alerts/s/core': Math.round(1e6 / us) },
+    })),
   ];
 }

@@ -26,6 +26,9 @@ import { hpxOf } from '../src/sky/healpix.ts';
 import { queryRows, runCommand, type ClickHouseClient } from '../src/storage/clickhouse.ts';
 import { insertRows } from '../src/storage/row-binary.ts';
 import { defineTable, type RowOfTable } from '../src/storage/table.ts';
+
+/** Provenance of the made-up scores (the benchmark measures reads, not models). */
+const BENCH_MODEL = { modelFile: 'bench/model', modelSha256: '0'.repeat(64), finkScienceVersion: '7.4.0' };
 import { sql, type Sql } from '../src/storage/sql.ts';
 
 export interface FillOptions {
@@ -343,8 +346,8 @@ export function* liveMessages(seed: number, count: number): Generator<LiveMessag
           classification: {
             label,
             scores: [
-              { classifier: 'sn_candidate', version: '0.1.0', score: rng.next() },
-              { classifier: 'kilonova', version: '0.1.0', score: rng.next() * 0.2 },
+              { classifier: 'snn_sn_vs_all', version: '7.4.0', score: rng.next(), ...BENCH_MODEL },
+              { classifier: 'rf_kn_vs_nonkn', version: '7.4.0', score: rng.next() * 0.2, ...BENCH_MODEL },
             ],
           },
           watchlistHits: [],

@@ -120,8 +120,11 @@ const pipelineSchema = z
       .min(1024)
       .default(1024 * 1024),
     maxStringLength: z.number().int().min(16).default(1024),
-    /** Classifier plugins whose scores are stored and feed the label (see src/pipeline/classifiers). */
-    classifiers: z.array(z.string()).default(['snia_early', 'sn_candidate', 'kilonova', 'microlensing']),
+    /**
+     * Optional heuristic classifier plugins run besides Fink's classifiers (src/pipeline/classifiers/builtin.ts:
+     * heuristic_snia_early, heuristic_sn_candidate, heuristic_kilonova, heuristic_microlensing); none by default.
+     */
+    heuristicClassifiers: z.array(z.string()).default([]),
     /** Prometheus metrics: service i listens on metricsPort + i (0 disables). */
     metricsPort: z.number().int().min(0).max(65535).default(19100),
   })

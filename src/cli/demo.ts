@@ -10,8 +10,14 @@ import { buildDashboard } from '../server/dashboard.ts';
 import { connectClickHouse, queryRows } from '../storage/clickhouse.ts';
 import { migrate } from '../storage/migrations.ts';
 import { sql } from '../storage/sql.ts';
-import { loadCatalogFile, type CatalogFileRequest } from './catalog-command.ts';
+import {
+  finkWheelCatalogs,
+  loadCatalogFile,
+  wheelCatalogDir,
+  type CatalogFileRequest,
+} from './catalog-command.ts';
 import { formatStreamStatus, watchStream } from './checkstream.ts';
+import { ensureModelsInstalled } from './models-command.ts';
 import { formatServiceTable, showServices, startService } from './lifecycle.ts';
 import { Supervisor, waitUntil } from './supervisor.ts';
 import { formatTable } from './table.ts';
@@ -52,6 +58,11 @@ export function sharedCatalogs(sharedDir: string): CatalogFileRequest[] {
   ];
 }
 
+/** What the demo loads (the integration tests too): the shared catalogs, then the fink-science wheel's. */
+export function demoCatalogs(config: Pick<Config, 'sharedDir' | 'models'>): CatalogFileRequest[] {
+  return [...sharedCatalogs(config.sharedDir), ...finkWheelCatalogs(wheelCatalogDir(config))];
+}
+
 const PIPELINE = ['stream2raw', 'raw2science', 'distribution', 'checkstream', 'server'];
 
 export async function runDemo(base: Config): Promise<void> {
@@ -66,7 +77,9 @@ export async function runDemo(base: Config): Promise<void> {
   console.log(
     `migrations: ${migrations.applied.length} applied, ${migrations.skipped.length} already applied`,
   );
-  for (const catalog of sharedCatalogs(config.sharedDir)) {
+  // raw2science scores alerts with Fink's models, and the wheel that holds them ships Fink's catalogs too.
+  await ensureModelsInstalled(config);
+  for (const catalog of demoCatalogs(config)) {
     const { rows, seconds } = await loadCatalogFile(config, catalog);
     console.log(`catalog ${catalog.name}: ${rows} sources loaded in ${seconds.toFixed(1)} s`);
   }

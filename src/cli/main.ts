@@ -8,7 +8,7 @@ import { createLogger } from '../logger.ts';
 import { createKafka } from '../pipeline/kafka.ts';
 import { formatStreamStatus, watchStream } from './checkstream.ts';
 import { registerCatalogCommands } from './catalog-command.ts';
-import { registerModelsCommands } from './models-command.ts';
+import { ensureModelsInstalled, registerModelsCommands } from './models-command.ts';
 import { registerTokenCommands } from './token-command.ts';
 import { configOption } from './options.ts';
 import { runDemo } from './demo.ts';
@@ -65,6 +65,8 @@ program
     );
     const resolved = config(options, { simulator });
     const topics = [resolved.simulator.topic, resolved.simulator.rubinTopic];
+    // raw2science scores alerts with Fink's models: installed first when missing (once, with progress).
+    if (service === 'raw2science') await ensureModelsInstalled(resolved);
     await startService(
       service,
       options.simulator === true ? config(options, { simulator, pipeline: { topics } }) : resolved,

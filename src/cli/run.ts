@@ -7,7 +7,9 @@ import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, serveMetrics, type PipelineMetrics } from '../metrics.ts';
 import { SURVEYS, type Alert } from '../pipeline/alert.ts';
+import { openInstalledModels } from '../models/manifest.ts';
 import { resolveClassifiers } from '../pipeline/classifiers/builtin.ts';
+import { createFinkClassifiers } from '../pipeline/classifiers/fink/index.ts';
 import { createConfiguredDecoder, createSurveyDecoders } from '../pipeline/decode/configured-decoder.ts';
 import { brokerPackageVersion, createDistributionEncoder } from '../pipeline/encode/distribution.ts';
 import { createFinkMessageBuilder } from '../pipeline/encode/fink-message.ts';
@@ -314,6 +316,14 @@ function ingestLimits({ pipeline }: Config): IngestLimits {
 
 async function runRaw2Science(context: RunContext): Promise<void> {
   const { config, logger, signal } = context;
+  // Before anything connects: missing or corrupt model files stop the service with the command that repairs them.
+  const fink = await createFinkClassifiers(
+    await openInstalledModels(config.models.cacheDir, config.models.finkScienceVersion),
+  );
+  logger.info(
+    { finkScienceVersion: fink.finkScienceVersion, kilonova: fink.kilonovaInstalled },
+    "Fink's classifiers loaded",
+  );
   const clickhouse = connectClickHouse(config.clickhouse, PIPELINE_CLICKHOUSE);
   const catalogs = new ClickHouseCatalogStore(clickhouse);
   const watchlists = new ClickHouseWatchlistStore(clickhouse);
@@ -323,7 +333,12 @@ async function runRaw2Science(context: RunContext): Promise<void> {
     .step(createRoidStep())
     .batch(createCrossmatchStep({ catalogs }))
     .step(createFeaturesStep())
-    .step(createClassificationStep({ classifiers: resolveClassifiers(config.pipeline.classifiers) }))
+    .batch(
+      createClassificationStep({
+        fink,
+        heuristics: resolveClassifiers(config.pipeline.heuristicClassifiers),
+      }),
+    )
     .batch(createWatchlistStep({ watchlists: createWatchlistCache(watchlists) }));
   try {
     await runPipelineService(context, config.pipeline.topics, ({ producer, metrics }) =>

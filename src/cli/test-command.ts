@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../project.ts';
 import { buildDashboard } from '../server/dashboard.ts';
 import { ensureChromium } from './install.ts';
 import { startService, stopService } from './lifecycle.ts';
+import { ensureModelsInstalled } from './models-command.ts';
 
 const INFRASTRUCTURE = ['clickhouse', 'kafka'];
 
@@ -18,6 +19,8 @@ export async function runTests(config: Config, vitestArgs: string[]): Promise<nu
     for (const service of INFRASTRUCTURE) {
       if ((await startService(service, config)) === 'started') started.push(service);
     }
+    // The pipeline tests score alerts with Fink's models: installed once here, not raced by test workers.
+    await ensureModelsInstalled(config);
     if (runsBrowserTests(vitestArgs)) {
       // The browser tests drive Debian's Chromium over the built dashboard (rebuilt only when web/ changed).
       ensureChromium();

@@ -70,7 +70,16 @@ export function toClassifications(rows: readonly ClassificationRecord[]): Classi
       processedAt: (final ?? first).processedAt.toISOString(),
       scores: alertRows
         .filter((row) => row.classifier !== FINAL_CLASSIFIER)
-        .map(({ classifier, version, label, score }) => ({ classifier, version, label, score })),
+        .map((row) => ({
+          classifier: row.classifier,
+          version: row.version,
+          label: row.label,
+          score: row.score,
+          // '' in the table (rows without a model, rows older than the columns) is null in the API.
+          modelFile: row.modelFile || null,
+          modelSha256: row.modelSha256 || null,
+          finkScienceVersion: row.finkScienceVersion || null,
+        })),
     });
   }
   return result.sort((a, b) => a.jd - b.jd);

@@ -63,8 +63,27 @@ export class ClassifierScore {
   @Field(() => String)
   label!: string;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Null when the classifier did not apply, failed, or its model is not installed. Probabilities in [0, 1], ' +
+      "except anomaly_score (Fink's isolation-forest score: lower is more anomalous).",
+  })
   score!: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The model's file in the fink-science wheel (e.g. snn_models/snn_snia_vs_nonia/model.pt); null when no " +
+      'trained model made the score (a heuristic plugin, the final label).',
+  })
+  modelFile!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the model file as shipped in the wheel.' })
+  modelSha256!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The fink-science release the model comes from.' })
+  finkScienceVersion!: string | null;
 }
 
 @ObjectType({ description: 'The classification of one alert: the final label and every score.' })

@@ -384,6 +384,9 @@ const CLASSIFICATION_FIELDS = [
   'label',
   'score',
   'processedAt',
+  'modelFile',
+  'modelSha256',
+  'finkScienceVersion',
 ] as const;
 const CROSSMATCH_FIELDS = [
   'alertId',

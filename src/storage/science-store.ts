@@ -51,6 +51,12 @@ export interface ScoreEntry {
   classifier: string;
   version: string;
   score: number | null;
+  /** The model's file in the fink-science wheel (snn_models/snn_snia_vs_nonia/model.pt); '' without a model. */
+  modelFile: string;
+  /** SHA-256 of that file as shipped; '' without a model. */
+  modelSha256: string;
+  /** The fink-science release of the model; '' for a classifier that is not Fink's (a heuristic plugin). */
+  finkScienceVersion: string;
 }
 
 /** A catalogue counterpart within the catalogue's radius. */
@@ -60,6 +66,8 @@ export interface CrossmatchEntry {
   distanceArcsec: number;
   /** The catalogue's own class of the counterpart; null when it has none. */
   type: string | null;
+  /** The catalogue's type overrides the label, as SIMBAD's does in Fink (its type is Fink's cdsxmatch). */
+  overriding: boolean;
 }
 
 /** A watchlist target the alert fell within. */
@@ -155,7 +163,10 @@ export const CROSSMATCHES = defineTable('crossmatches', {
 });
 export type CrossmatchRow = RowOfTable<typeof CROSSMATCHES>;
 
-/** One row per classifier score, and one (classifier 'fink') for the final label, each with its version. */
+/**
+ * One row per classifier score, and one (classifier 'fink') for the final label, each with its version and the
+ * provenance of its model (migrations/0011: '' for the label row, a heuristic, and rows written before).
+ */
 export const CLASSIFICATIONS = defineTable('classifications', {
   survey: 'String',
   alertId: ['alert_id', 'UInt64'],
@@ -166,6 +177,9 @@ export const CLASSIFICATIONS = defineTable('classifications', {
   label: 'String',
   score: 'Nullable(Float64)',
   processedAt: ['processed_at', 'DateTime'],
+  modelFile: ['model_file', 'String'],
+  modelSha256: ['model_sha256', 'String'],
+  finkScienceVersion: ['fink_science_version', 'String'],
 });
 export type ClassificationRow = RowOfTable<typeof CLASSIFICATIONS>;
 
@@ -214,8 +228,17 @@ export function scienceRows(stored: readonly StoredAlert[]): ScienceRows {
     for (const point of points) {
       rows.lightcurve.push({ ...point, survey, objectId, sourceId: point.sourceId ?? 0n });
     }
-    for (const match of crossmatches) {
-      rows.crossmatches.push({ survey, alertId, objectId, jd, ...match, type: match.type ?? '' });
+    for (const { catalog, sourceId, distanceArcsec, type } of crossmatches) {
+      rows.crossmatches.push({
+        survey,
+        alertId,
+        objectId,
+        jd,
+        catalog,
+        sourceId,
+        distanceArcsec,
+        type: type ?? '',
+      });
     }
     const provenance = { survey, alertId, objectId, jd, processedAt };
     rows.classifications.push({
@@ -224,10 +247,11 @@ export function scienceRows(stored: readonly StoredAlert[]): ScienceRows {
       version: brokerVersion,
       label: record.label,
       score: null,
+      modelFile: '',
+      modelSha256: '',
+      finkScienceVersion: '',
     });
-    for (const { classifier, version, score } of scores) {
-      rows.classifications.push({ ...provenance, classifier, version, label: '', score });
-    }
+    for (const score of scores) rows.classifications.push({ ...provenance, ...score, label: '' });
     const objectRow: ObjectRow = {
       survey,
       objectId,

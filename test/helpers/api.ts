@@ -2,8 +2,6 @@
 // (and the shared catalogs), with topics of its own; plus small HTTP and WebSocket clients.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadCatalogFile } from '../../src/cli/catalog-command.ts';
-import { sharedCatalogs } from '../../src/cli/demo.ts';
 import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
@@ -62,12 +60,14 @@ export async function createApiSandbox(prefix: string, options: ApiSandboxOption
   };
   const payloads = readAll(ztfAlertFiles());
   if (options.withAlerts) {
-    for (const catalog of sharedCatalogs(config.sharedDir)) await loadCatalogFile(config, catalog);
+    await pipeline.loadDemoCatalogs();
     const decoder = createZtfDecoder();
     const passing = new Set<string>();
     for (const payload of payloads) {
       const { candid, candidate } = decoder.decode(payload);
-      if (candidate.rb !== null && candidate.rb >= 0.55 && candidate.nbad === 0) passing.add(String(candid));
+      if (candidate.rb !== null && candidate.rb >= 0.55 && candidate.nbad === 0 && candidate.fid !== 3) {
+        passing.add(String(candid));
+      }
     }
     const archived = new Set(payloads.map((payload) => String(decoder.decode(payload).candid)));
     // stream2raw archives the alerts (their cutouts are served from there), raw2science stores the science.

@@ -9,6 +9,28 @@ const INTEROP_DIR = path.join(PROJECT_ROOT, 'test', 'interop');
 export const REQUIREMENTS = path.join(INTEROP_DIR, 'requirements.txt');
 const READER = path.join(INTEROP_DIR, 'fink_client_read.py');
 
+/**
+ * The fields Fink appends to a ZTF alert on its distribution topics (fink-client 12.3.0,
+ * schemas/distribution_schema_fink_ztf_2.7_3.10.1.avsc), in its order: consumer code written for Fink reads them.
+ */
+export const FINK_DISTRIBUTION_FIELDS = [
+  'cdsxmatch',
+  'DR3Name',
+  'Plx',
+  'e_Plx',
+  'gcvs',
+  'vsx',
+  'roid',
+  'rf_snia_vs_nonia',
+  'snn_snia_vs_nonia',
+  'snn_sn_vs_all',
+  'mulens',
+  'nalerthist',
+  'rf_kn_vs_nonkn',
+  'fink_broker_version',
+  'fink_science_version',
+] as const;
+
 /** One alert as fink_client_read.py prints it. */
 export interface ReaderLine {
   topic: string;

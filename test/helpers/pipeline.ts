@@ -1,6 +1,8 @@
 // Runs the real pipeline services in this process against a fresh database and fresh topics, so that each test
 // sees only its own alerts; stops them at the end.
 import { readFileSync } from 'node:fs';
+import { loadCatalogFile } from '../../src/cli/catalog-command.ts';
+import { demoCatalogs } from '../../src/cli/demo.ts';
 import { runServiceIn } from '../../src/cli/run.ts';
 import type { Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -10,6 +12,7 @@ import { ensureTopics } from '../../src/pipeline/kafka.ts';
 import type { StoredCutouts } from '../../src/storage/cutout-store.ts';
 import { ClickHouseRawAlertStore } from '../../src/storage/raw-store.ts';
 import { createMigratedDatabase, type TestDatabase } from './clickhouse.ts';
+import { finkModels } from './fink-models.ts';
 import { testConfig, uniqueName } from './context.ts';
 import { connectedProducer, testKafka } from './kafka.ts';
 import { waitFor } from './wait.ts';
@@ -18,6 +21,8 @@ export interface PipelineSandbox {
   config: Config;
   db: TestDatabase;
   upstream: string;
+  /** Loads the catalogs the demo loads (shared, then the fink-science wheel's) into this sandbox's database. */
+  loadDemoCatalogs(): Promise<void>;
   /** Starts a service in this process; resolves once it joined its consumer group. */
   start(service: 'stream2raw' | 'raw2science' | 'distribution'): Promise<void>;
   publish(values: Buffer[]): Promise<void>;
@@ -59,7 +64,14 @@ export async function createPipelineSandbox(
     config,
     db,
     upstream,
+    async loadDemoCatalogs() {
+      // The wheel's catalogs come with the models.
+      await finkModels();
+      for (const catalog of demoCatalogs(config)) await loadCatalogFile(config, catalog);
+    },
     async start(service) {
+      // raw2science scores with Fink's models: installed once when missing, as `fink start raw2science` does.
+      if (service === 'raw2science') await finkModels();
       const controller = new AbortController();
       let ready = false;
       const done = runServiceIn({

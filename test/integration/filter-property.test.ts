@@ -100,6 +100,7 @@ beforeAll(async () => {
         sourceId: `s${k}`,
         distanceArcsec: 1,
         type: m.type,
+        overriding: false,
       })),
       watchlistHits: [],
       brokerVersion: 'test',

@@ -13,6 +13,7 @@ import type { ZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
 import { createDistributionEncoder } from '../../src/pipeline/encode/distribution.ts';
 import type {
   DistributionEnrichment,
+  FinkFields,
   DistributionLightCurveFeatures,
 } from '../../src/pipeline/encode/distribution.ts';
 import { ensureTopics } from '../../src/pipeline/kafka.ts';
@@ -164,16 +165,48 @@ function hasSolarSystemName(alert: ZtfAlert): boolean {
 
 const FINK_CLASSES = ['SN candidate', 'Early SN Ia candidate', 'Variable star', 'YSO candidate', 'Unknown'];
 
+const MODEL = { modelFile: 'snn_models/snn_snia_vs_nonia/model.pt', modelSha256: 'a1'.repeat(32) };
+const score = (
+  classifier: string,
+  value: number | null,
+): DistributionEnrichment['classifierScores'][number] => ({
+  classifier,
+  version: '7.4.0',
+  score: value,
+  ...MODEL,
+  finkScienceVersion: '7.4.0',
+});
+
+/** Fink's fields of a made-up enrichment: every one set, except what needs Gaia DR3. */
+function finkFields(i: number, snn: number | null): FinkFields {
+  return {
+    cdsxmatch: i % 4 === 0 ? 'RRLyr' : 'Unknown',
+    DR3Name: null,
+    Plx: null,
+    e_Plx: null,
+    gcvs: i % 5 === 0 ? 'EA' : 'Unknown',
+    vsx: 'Unknown',
+    rf_snia_vs_nonia: 0,
+    snn_snia_vs_nonia: snn,
+    snn_sn_vs_all: snn === null ? null : snn / 2,
+    mulens: 0,
+    nalerthist: i + 1,
+    rf_kn_vs_nonkn: i % 2 === 0 ? null : 0.013 * i,
+    fink_science_version: '7.4.0',
+  };
+}
+
 /** A made-up but plausible enrichment; the light-curve features are computed from the alert's own history. */
 function enrichmentFor(alert: ZtfAlert, i: number): DistributionEnrichment {
   const processedAt = 1_700_000_000_000 + i * 1_234;
   if (hasSolarSystemName(alert)) {
     return {
+      fink: finkFields(i, null),
       finkclass: 'Solar System MPC',
       roid: 3,
       ssname: alert.candidate.ssnamenr,
       crossmatches: [],
-      classifierScores: [{ classifier: 'snn_snia_vs_nonia', version: '2.1.0', score: null }],
+      classifierScores: [score('snn_snia_vs_nonia', null)],
       lcFeatures: lightCurveFeatures(ztfToAlert(alert, '').points),
       processedAt,
     };
@@ -199,15 +232,24 @@ function enrichmentFor(alert: ZtfAlert, i: number): DistributionEnrichment {
       },
     );
   }
+  const snn = alert.candidate.drb ?? alert.candidate.rb;
   return {
+    fink: finkFields(i, snn),
     finkclass,
     roid: i % 3 === 0 ? null : 0,
     ssname: null,
     crossmatches,
     classifierScores: [
-      { classifier: 'snn_snia_vs_nonia', version: '2.1.0', score: alert.candidate.drb ?? alert.candidate.rb },
-      { classifier: 'rf_kn_vs_nonkn', version: '1.0', score: i % 2 === 0 ? null : 0.013 * i },
-      { classifier: 'early_sn_ia', version: '1.3', score: 1 / (i + 3) },
+      score('snn_snia_vs_nonia', snn),
+      score('rf_kn_vs_nonkn', i % 2 === 0 ? null : 0.013 * i),
+      {
+        classifier: 'heuristic_snia_early',
+        version: '1.3.0',
+        score: 1 / (i + 3),
+        modelFile: '',
+        modelSha256: '',
+        finkScienceVersion: '',
+      },
     ],
     lcFeatures: finkclass === 'Unknown' ? null : lightCurveFeatures(ztfToAlert(alert, '').points),
     processedAt,
@@ -254,6 +296,20 @@ function lightCurveFeatures(points: PhotometryPoint[]): DistributionLightCurveFe
 function expectedBrokerFields(e: DistributionEnrichment): Record<string, unknown> {
   const f = e.lcFeatures;
   return {
+    // Fink's fields, by Fink's names (fink-client's distribution schema 2.7).
+    cdsxmatch: e.fink.cdsxmatch,
+    DR3Name: e.fink.DR3Name,
+    Plx: e.fink.Plx,
+    e_Plx: e.fink.e_Plx,
+    gcvs: e.fink.gcvs,
+    vsx: e.fink.vsx,
+    rf_snia_vs_nonia: e.fink.rf_snia_vs_nonia,
+    snn_snia_vs_nonia: e.fink.snn_snia_vs_nonia,
+    snn_sn_vs_all: e.fink.snn_sn_vs_all,
+    mulens: e.fink.mulens,
+    nalerthist: e.fink.nalerthist,
+    rf_kn_vs_nonkn: e.fink.rf_kn_vs_nonkn,
+    fink_science_version: e.fink.fink_science_version,
     finkclass: e.finkclass,
     roid: e.roid,
     ssname: e.ssname,
@@ -267,6 +323,9 @@ function expectedBrokerFields(e: DistributionEnrichment): Record<string, unknown
       classifier: s.classifier,
       version: s.version,
       score: s.score,
+      model_file: s.modelFile,
+      model_sha256: s.modelSha256,
+      fink_science_version: s.finkScienceVersion,
     })),
     lc_features:
       f === null

@@ -67,7 +67,7 @@ describe('alerts and objects', () => {
       `query($id: String!) { object(objectId: $id) {
          objectId lightCurve { jd band kind mag limitMag }
          lightCurveByBand { band detections { jd } upperLimits { jd } }
-         classification { label scores { classifier version score } }
+         classification { label scores { classifier version score modelFile modelSha256 finkScienceVersion } }
          classificationHistory { alertId label version }
          alerts { alertId } } }`,
       { id: busiest!.object_id },
@@ -78,7 +78,15 @@ describe('alerts and objects', () => {
       lightCurveByBand: { detections: unknown[]; upperLimits: unknown[] }[];
       alerts: { alertId: string }[];
       classificationHistory: unknown[];
-      classification: { scores: { version: string }[] };
+      classification: {
+        scores: {
+          classifier: string;
+          version: string;
+          modelFile: string | null;
+          modelSha256: string | null;
+          finkScienceVersion: string | null;
+        }[];
+      };
     };
     expect(object.lightCurve).toHaveLength(Number(busiest!.n));
     const perBand = object.lightCurveByBand.reduce(
@@ -89,7 +97,16 @@ describe('alerts and objects', () => {
     expect(object.alerts.map((a) => a.alertId).sort()).toEqual(alerts.map((a) => a.id).sort());
     expect(object.classificationHistory).toHaveLength(alerts.length);
     expect(object.classification.scores.length).toBeGreaterThan(0);
-    for (const score of object.classification.scores) expect(score.version).not.toBe('');
+    for (const score of object.classification.scores) {
+      expect(score.version).not.toBe('');
+      // Every Fink score names its model, its SHA-256 and its release (kilonova's only with kndetect installed).
+      expect(score.finkScienceVersion).toBe('7.4.0');
+      if (score.modelFile === null) {
+        expect(score.classifier).toBe('rf_kn_vs_nonkn');
+        continue;
+      }
+      expect(score.modelSha256).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 
   it('returns objects in bulk in the order asked, leaving unknown ids out', async () => {
@@ -177,7 +194,8 @@ describe('archive queries', () => {
     const found = data!.solarSystemObjects as { ssName: string }[];
     expect(found.length).toBeGreaterThan(0);
     const catalogs = data!.catalogs as { name: string; rows: number }[];
-    expect(catalogs.map((c) => c.name).sort()).toEqual(['3hsp', 'gcvs', 'spicy']);
+    // The demo's catalogs: the shared ones and the fink-science wheel's.
+    expect(catalogs.map((c) => c.name).sort()).toEqual(['3hsp', 'gcvs', 'mangrove', 'spicy', 'vsx', 'x4lac']);
     for (const catalog of catalogs) expect(catalog.rows).toBeGreaterThan(1000);
   });
 

@@ -1,14 +1,22 @@
 // The whole pipeline on the 611 real ZTF alerts: stream2raw + raw2science + distribution against the real broker
 // and server, checked against what the alert files themselves contain.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FINK_ZTF_SCORES } from '../../src/pipeline/classifiers/fink/index.ts';
 import { ztfToAlert } from '../../src/pipeline/decode/ztf-alert.ts';
 import { createZtfDecoder, type ZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
+import { brokerPackageVersion } from '../../src/pipeline/encode/distribution.ts';
 import { decodeScienceRecord } from '../../src/pipeline/encode/science-record.ts';
 import { headerText } from '../../src/pipeline/sources/kafka-batch-source.ts';
 import { distributionTopic } from '../../src/pipeline/filters/builtin.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
-import { finkClientPython, runReader, type ReaderLine } from '../helpers/fink-client.ts';
+import {
+  FINK_DISTRIBUTION_FIELDS,
+  finkClientPython,
+  runReader,
+  type ReaderLine,
+} from '../helpers/fink-client.ts';
+import { FINK_SCIENCE_VERSION, parityReference } from '../helpers/fink-models.ts';
 import { consumeMessages, testKafka } from '../helpers/kafka.ts';
 import { createPipelineSandbox, readAll, type PipelineSandbox } from '../helpers/pipeline.ts';
 import { ztfAlertFiles } from '../helpers/shared-data.ts';
@@ -17,7 +25,7 @@ import { waitFor } from '../helpers/wait.ts';
 let sandbox: PipelineSandbox;
 /** Distinct alerts by candid, as decoded from the files (three candids come twice upstream). */
 const byCandid = new Map<string, ZtfAlert>();
-/** The candids that pass Fink's quality cuts (rb >= 0.55 and nbad == 0). */
+/** The candids that pass Fink's quality cuts (rb >= 0.55, nbad == 0, not the i band). */
 const passing = new Set<string>();
 /** Messages whose alert passes the cuts: more than `passing`, as three candids were sent twice. */
 let passingMessages = 0;
@@ -28,13 +36,15 @@ beforeAll(async () => {
   for (const payload of payloads) {
     const alert = decoder.decode(payload);
     byCandid.set(alert.candid.toString(), alert);
-    const { rb, nbad } = alert.candidate;
-    if (rb !== null && rb >= 0.55 && nbad === 0) {
+    const { rb, nbad, fid } = alert.candidate;
+    if (rb !== null && rb >= 0.55 && nbad === 0 && fid !== 3) {
       passing.add(alert.candid.toString());
       passingMessages++;
     }
   }
   sandbox = await createPipelineSandbox('ztf');
+  // As the demo: the shared catalogs and the fink-science wheel's (VSX, 4LAC, Mangrove), Fink's models.
+  await sandbox.loadDemoCatalogs();
   await sandbox.start('stream2raw');
   await sandbox.start('raw2science');
   await sandbox.start('distribution');
@@ -107,23 +117,67 @@ describe('the pipeline on the 611 real ZTF alerts', () => {
     }
   });
 
-  it('records the label and every classifier score with its provenance', async () => {
-    const classifiers = sandbox.config.pipeline.classifiers;
-    const rows = await queryRows<{ id: string; labels: string; scores: string; versions: string[] }>(
+  it("records the label and every one of Fink's scores with its model's provenance", async () => {
+    const rows = await queryRows<{
+      id: string;
+      classifier: string;
+      version: string;
+      label: string;
+      model_file: string;
+      model_sha256: string;
+      fink_science_version: string;
+    }>(
       sandbox.db.client,
-      sql`SELECT toString(alert_id) AS id, countIf(classifier = 'fink') AS labels,
-                 countIf(classifier != 'fink') AS scores, groupUniqArray(version) AS versions
-          FROM classifications FINAL GROUP BY alert_id`,
+      sql`SELECT toString(alert_id) AS id, classifier, version, label, model_file, model_sha256,
+                 fink_science_version
+          FROM classifications FINAL ORDER BY id, classifier`,
     );
-    expect(rows).toHaveLength(passing.size);
-    for (const row of rows) {
-      expect(Number(row.labels)).toBe(1);
-      expect(Number(row.scores)).toBe(classifiers.length);
+    const byAlert = new Map<string, typeof rows>();
+    for (const row of rows) byAlert.set(row.id, [...(byAlert.get(row.id) ?? []), row]);
+    expect(new Set(byAlert.keys())).toEqual(passing);
+    for (const [id, alertRows] of byAlert) {
       expect(
-        row.versions.filter((v) => v.length === 0),
-        JSON.stringify(row),
-      ).toEqual([]);
+        alertRows.filter((r) => r.classifier === 'fink'),
+        id,
+      ).toHaveLength(1);
+      const scores = alertRows.filter((r) => r.classifier !== 'fink');
+      expect(scores.map((r) => r.classifier).sort()).toEqual([...FINK_ZTF_SCORES].sort());
+      for (const score of scores) {
+        expect(score.version, JSON.stringify(score)).toBe(FINK_SCIENCE_VERSION);
+        expect(score.fink_science_version).toBe(FINK_SCIENCE_VERSION);
+        // The kilonova forest comes from kndetect (models.kndetectDir), which a fresh machine does not have.
+        if (score.classifier === 'rf_kn_vs_nonkn' && score.model_file === '') continue;
+        expect(score.model_file, JSON.stringify(score)).toMatch(/\S/);
+        expect(score.model_sha256).toMatch(/^[0-9a-f]{64}$/);
+      }
     }
+  });
+
+  it('stores the scores and the label fink-science 7.4.0 computes (the parity fixture) for every stored alert', async () => {
+    const reference = parityReference();
+    const rows = await queryRows<{ id: string; classifier: string; label: string; score: number | null }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, classifier, label, score FROM classifications FINAL`,
+    );
+    expect(new Set(rows.map((r) => r.id))).toEqual(passing);
+    const off: string[] = [];
+    for (const row of rows) {
+      const ref = reference.get(row.id);
+      if (ref === undefined) throw new Error(`alert ${row.id} is not in the parity fixture`);
+      if (row.classifier === 'fink') {
+        // Without kndetect's forest the kilonova flag cannot rise: those alerts' labels are not comparable.
+        if (row.label !== ref.finkclass && !(ref.rf_kn_vs_nonkn > 0.5)) {
+          off.push(`${row.id} label: ${row.label} vs ${ref.finkclass}`);
+        }
+        continue;
+      }
+      const theirs = ref[row.classifier as (typeof FINK_ZTF_SCORES)[number]];
+      if (row.classifier === 'rf_kn_vs_nonkn' && row.score === null) continue;
+      if (row.score === null || Math.abs(row.score - theirs) > 1e-4) {
+        off.push(`${row.id} ${row.classifier}: ${row.score} vs ${theirs}`);
+      }
+    }
+    expect(off).toEqual([]);
   });
 
   it('flags known solar-system objects (roid 3) with their name', async () => {
@@ -173,6 +227,8 @@ describe('the pipeline on the 611 real ZTF alerts', () => {
       String(expected.length),
       '--timeout',
       '90',
+      '--require-fields',
+      FINK_DISTRIBUTION_FIELDS.join(','),
     ]);
     expect(result.code, result.stderr).toBe(0);
     const alerts = result.stdout
@@ -188,5 +244,49 @@ describe('the pipeline on the 611 real ZTF alerts', () => {
       }))
       .sort((a, b) => a.id.localeCompare(b.id));
     expect(got).toEqual(expected.map((row) => ({ ...row, roid: 3 })));
+
+    // Fink's fields, by Fink's names and values (fink-client's distribution schema 2.7): what a consumer written
+    // for Fink reads. Scores as stored; catalog types as cross-matched; nalerthist from the alert's photometry.
+    const scores = await queryRows<{ id: string; classifier: string; score: number | null }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, classifier, score FROM classifications FINAL
+          WHERE classifier != 'fink' AND alert_id IN (SELECT alert_id FROM alerts FINAL WHERE roid = 3)`,
+    );
+    const matches = await queryRows<{ id: string; catalog: string; type: string }>(
+      sandbox.db.client,
+      sql`SELECT toString(alert_id) AS id, catalog, type FROM crossmatches FINAL
+          WHERE alert_id IN (SELECT alert_id FROM alerts FINAL WHERE roid = 3)`,
+    );
+    const stored = (id: string, classifier: string) =>
+      scores.find((row) => row.id === id && row.classifier === classifier)?.score ?? null;
+    const catalogType = (id: string, catalog: string) =>
+      matches.find((row) => row.id === id && row.catalog === catalog)?.type || 'Unknown';
+    for (const alert of alerts) {
+      const id = String(alert.candid);
+      const source = byCandid.get(id)!;
+      const detections = [source.candidate, ...(source.prv_candidates ?? [])].filter(
+        (c) => c.magpsf !== null,
+      ).length;
+      expect(alert, id).toMatchObject({
+        cdsxmatch: 'Unknown',
+        DR3Name: null,
+        Plx: null,
+        e_Plx: null,
+        gcvs: catalogType(id, 'gcvs'),
+        vsx: catalogType(id, 'vsx'),
+        roid: 3,
+        rf_snia_vs_nonia: stored(id, 'rf_snia_vs_nonia'),
+        snn_snia_vs_nonia: stored(id, 'snn_snia_vs_nonia'),
+        snn_sn_vs_all: stored(id, 'snn_sn_vs_all'),
+        mulens: stored(id, 'mulens'),
+        nalerthist: detections,
+        rf_kn_vs_nonkn: stored(id, 'rf_kn_vs_nonkn'),
+        fink_broker_version: brokerPackageVersion(),
+        fink_science_version: FINK_SCIENCE_VERSION,
+      });
+      // Fink's scores are numbers on the wire for every alert it classifies.
+      expect(typeof alert.snn_snia_vs_nonia).toBe('number');
+      expect(alert.nalerthist).toBeGreaterThan(0);
+    }
   }, 600_000);
 });

@@ -16,8 +16,12 @@ JSON has no 64-bit integers, bytes or NaN, so the alert is written with these ru
     - datetimes (timestamp-millis fields) are integer milliseconds since the Unix epoch.
 Everything else fink-client or its dependencies print goes to stderr.
 
+With --require-fields a,b,c every alert must carry those top-level fields (a consumer written for Fink's
+topics reads them by name, e.g. alert["snn_snia_vs_nonia"]); the first alert without one ends the run.
+
 Exit status: 0 when `--count` alerts arrived before `--timeout`; 2 when fink_client cannot be imported;
-3 when fewer alerts arrived; 4 when the consumer reports an error. The reason is on stderr.
+3 when fewer alerts arrived; 4 when the consumer reports an error; 5 when an alert lacks a required field.
+The reason is on stderr.
 """
 
 import argparse
@@ -73,6 +77,11 @@ def parse_args(argv):
     parser.add_argument("--count", required=True, type=int, help="alerts to read before exiting")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for them all")
     parser.add_argument("--survey", default="ztf", choices=["ztf", "lsst"])
+    parser.add_argument(
+        "--require-fields",
+        default="",
+        help="comma-separated top-level fields every alert must carry (exit 5 otherwise)",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,6 +101,7 @@ def main(argv):
     # group.id is read under this exact key (fink_client.consumer._get_kafka_config); no username/password
     # means no SASL settings, i.e. PLAINTEXT. auto.offset.reset=earliest is fink-client's own default.
     config = {"bootstrap.servers": args.bootstrap, "group.id": args.group}
+    required = [field for field in args.require_fields.split(",") if field]
     deadline = time.monotonic() + args.timeout
     received = 0
     consumer = AlertConsumer(args.topic, config, survey=args.survey)
@@ -103,6 +113,9 @@ def main(argv):
             topic, alert, key = consumer.poll(timeout=min(remaining, 1.0))
             if alert is None:
                 continue
+            missing = [field for field in required if field not in alert]
+            if missing:
+                fail(f"alert {alert.get('candid')} from {topic} lacks {', '.join(missing)}", 5)
             line = {
                 "topic": topic,
                 "key_sha256": hashlib.sha256(key.encode("utf8")).hexdigest(),

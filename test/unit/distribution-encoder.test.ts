@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import avsc from 'avsc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readAvroContainerHeader } from '../../src/pipeline/decode/avro-container.ts';
+import { BIGINT_LONG } from '../../src/pipeline/decode/bigint-long.ts';
 import { createZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
 import type { ZtfAlert } from '../../src/pipeline/decode/ztf-avro.ts';
 import {
@@ -10,7 +11,7 @@ import {
   createDistributionEncoder,
   decodeDistributionMessage,
 } from '../../src/pipeline/encode/distribution.ts';
-import type { DistributionEnrichment } from '../../src/pipeline/encode/distribution.ts';
+import type { DistributionEnrichment, FinkFields } from '../../src/pipeline/encode/distribution.ts';
 import { ztfAlertFiles } from '../helpers/shared-data.ts';
 
 interface RealAlert {
@@ -18,7 +19,30 @@ interface RealAlert {
   alert: ZtfAlert;
 }
 
+const MODEL = {
+  modelFile: 'snn_models/snn_snia_vs_nonia/model.pt',
+  modelSha256: 'ef'.repeat(32),
+  finkScienceVersion: '7.4.0',
+};
+
+const FINK: FinkFields = {
+  cdsxmatch: 'Unknown',
+  DR3Name: null,
+  Plx: null,
+  e_Plx: null,
+  gcvs: 'EA',
+  vsx: 'Unknown',
+  rf_snia_vs_nonia: 0,
+  snn_snia_vs_nonia: 0.87,
+  snn_sn_vs_all: 0.25,
+  mulens: 0,
+  nalerthist: 7,
+  rf_kn_vs_nonkn: null,
+  fink_science_version: '7.4.0',
+};
+
 const ENRICHMENT: DistributionEnrichment = {
+  fink: FINK,
   finkclass: 'SN candidate',
   roid: 0,
   ssname: null,
@@ -27,8 +51,15 @@ const ENRICHMENT: DistributionEnrichment = {
     { catalog: 'simbad', sourceId: 'Gaia DR3 2063452876012364416', distanceArcsec: 1.2, type: null },
   ],
   classifierScores: [
-    { classifier: 'snn_snia_vs_nonia', version: '2.1.0', score: 0.87 },
-    { classifier: 'rf_kn_vs_nonkn', version: '1.0', score: null },
+    { classifier: 'snn_snia_vs_nonia', version: '7.4.0', score: 0.87, ...MODEL },
+    {
+      classifier: 'heuristic_kilonova',
+      version: '1.0.0',
+      score: null,
+      modelFile: '',
+      modelSha256: '',
+      finkScienceVersion: '',
+    },
   ],
   lcFeatures: {
     ndetG: 3,
@@ -49,6 +80,18 @@ const ENRICHMENT: DistributionEnrichment = {
 };
 
 const SSO_ENRICHMENT: DistributionEnrichment = {
+  fink: {
+    ...FINK,
+    cdsxmatch: null,
+    gcvs: null,
+    vsx: null,
+    rf_snia_vs_nonia: null,
+    snn_snia_vs_nonia: null,
+    snn_sn_vs_all: null,
+    mulens: null,
+    nalerthist: null,
+    fink_science_version: null,
+  },
   finkclass: 'Solar System MPC',
   roid: 3,
   ssname: '12345',
@@ -132,6 +175,57 @@ describe('createDistributionEncoder', () => {
     expect(schema.name).toMatch(/(^|\.)fink_[A-Za-z]+$/);
     // A strict parser takes it as is: ZTF 3.3's union defaults that do not match the first branch are gone.
     expect(() => avsc.Type.forSchema(schema as avsc.Schema)).not.toThrow();
+  });
+
+  it("carries Fink's fields with Fink's names, order and types (fink-client's distribution schema 2.7)", () => {
+    // schemas/distribution_schema_fink_ztf_2.7_3.10.1.avsc of astrolabsoftware/fink-client: the fields Fink
+    // appends to the ZTF alert, in its order, each a union with null listed second and no default.
+    const fink = [
+      ['cdsxmatch', 'string'],
+      ['DR3Name', 'string'],
+      ['Plx', 'float'],
+      ['e_Plx', 'float'],
+      ['gcvs', 'string'],
+      ['vsx', 'string'],
+      ['roid', 'int'],
+      ['rf_snia_vs_nonia', 'double'],
+      ['snn_snia_vs_nonia', 'double'],
+      ['snn_sn_vs_all', 'double'],
+      ['mulens', 'double'],
+      ['nalerthist', 'int'],
+      ['rf_kn_vs_nonkn', 'double'],
+      ['fink_broker_version', 'string'],
+      ['fink_science_version', 'string'],
+    ];
+    const { writerSchemaJson, alert } = v402[0]!;
+    const { key, value } = createDistributionEncoder({ brokerVersion: '0.1.0' }).encode({
+      writerSchemaJson,
+      record: alert,
+      enrichment: ENRICHMENT,
+    });
+    const schema = JSON.parse(key.toString('utf8')) as { fields: { name: string; type: unknown }[] };
+    const surveyCount = (JSON.parse(writerSchemaJson) as { fields: unknown[] }).fields.length;
+    const added = schema.fields.slice(surveyCount, surveyCount + fink.length);
+    expect(added.map((f) => [f.name, f.type])).toEqual(fink.map(([name, type]) => [name, [type, 'null']]));
+    // A plain reader of the schema (fastavro in fink-client, avsc here) sees Fink's values by Fink's names.
+    const datum = avsc.Type.forSchema(schema as avsc.Schema, {
+      wrapUnions: false,
+      registry: { long: BIGINT_LONG },
+    }).fromBuffer(value) as Record<string, unknown>;
+    expect(datum).toMatchObject({
+      cdsxmatch: 'Unknown',
+      DR3Name: null,
+      Plx: null,
+      gcvs: 'EA',
+      vsx: 'Unknown',
+      roid: 0,
+      snn_snia_vs_nonia: 0.87,
+      snn_sn_vs_all: 0.25,
+      rf_kn_vs_nonkn: null,
+      nalerthist: 7,
+      fink_broker_version: '0.1.0',
+      fink_science_version: '7.4.0',
+    });
   });
 
   it('builds the output schema once per writer schema and reuses its key', () => {

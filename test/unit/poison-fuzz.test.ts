@@ -9,7 +9,8 @@ import { compileDistributedFilters } from '../../src/filters/saved-source.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMetrics, type PipelineMetrics } from '../../src/metrics.ts';
 import type { Alert } from '../../src/pipeline/alert.ts';
-import { resolveClassifiers } from '../../src/pipeline/classifiers/builtin.ts';
+import { BUILTIN_CLASSIFIERS, resolveClassifiers } from '../../src/pipeline/classifiers/builtin.ts';
+import { createFinkClassifiers } from '../../src/pipeline/classifiers/fink/index.ts';
 import { createAlertDecoder } from '../../src/pipeline/decode/alert-decoder.ts';
 import { BOUNDS_REASONS, DEFAULT_INGEST_LIMITS } from '../../src/pipeline/decode/bounds.ts';
 import { rubinToAlert } from '../../src/pipeline/decode/rubin-alert.ts';
@@ -49,6 +50,7 @@ import {
   type RubinSeeds,
   type ZtfSeed,
 } from '../helpers/poison.ts';
+import { finkModels } from '../helpers/fink-models.ts';
 
 const logger = createLogger({ level: 'silent' });
 const signal = new AbortController().signal;
@@ -127,9 +129,11 @@ const pipeline = Pipeline.start<Alert>()
     }),
   )
   .step(createFeaturesStep())
-  .step(
+  .batch(
     createClassificationStep({
-      classifiers: resolveClassifiers(['snia_early', 'sn_candidate', 'kilonova', 'microlensing']),
+      // Fink's real classifiers: poison must not get past them either.
+      fink: await createFinkClassifiers(await finkModels()),
+      heuristics: resolveClassifiers(Object.keys(BUILTIN_CLASSIFIERS)),
     }),
   )
   .batch(createWatchlistStep({ watchlists: { matcher: () => Promise.resolve(watchlistMatcher) } }));

@@ -11,6 +11,7 @@ import {
 import { toScienceRecord, type EnrichedAlert } from '../../src/pipeline/services/science-rows.ts';
 import { computeLightCurveFeatures } from '../../src/pipeline/steps/features.step.ts';
 import type { Alert } from '../../src/pipeline/alert.ts';
+import { NO_MODEL } from '../../src/pipeline/classifiers/classifier.ts';
 import { ALERTS, type ScienceRecord } from '../../src/storage/science-store.ts';
 import { realRubinAlerts, realZtfAlerts } from '../helpers/alerts.ts';
 
@@ -50,8 +51,15 @@ function enrich(alert: Alert, i: number): EnrichedAlert {
     classification: {
       label: i % 2 ? 'SN candidate' : 'Unknown',
       scores: [
-        { classifier: 'snn_sn_vs_all', version: 'model.pt@abc', score: i % 5 === 0 ? null : 0.25 },
-        { classifier: 'mulens', version: '7.4.0', score: 0.75 },
+        {
+          classifier: 'snn_sn_vs_all',
+          version: '7.4.0',
+          score: i % 5 === 0 ? null : 0.25,
+          modelFile: 'snn_models/snn_sn_vs_all/model.pt',
+          modelSha256: 'ab'.repeat(32),
+          finkScienceVersion: '7.4.0',
+        },
+        { classifier: 'heuristic_kilonova', version: '1.0.0', score: 0.75, ...NO_MODEL },
       ],
     },
     watchlistHits: i % 7 === 0 ? [{ watchlistId: 'w1', targetLabel: 'M31', distanceArcsec: 2.5 }] : [],
@@ -71,6 +79,23 @@ describe('the science record on the wire', () => {
     });
   });
 
+  it("carries every score's provenance: model file, its SHA-256, fink-science version", () => {
+    const alert = realZtfAlerts()[1]!.alert;
+    const original = record(enrich(alert, 1));
+    const { value, headers } = encodeScienceRecord(original);
+    expect(decodeScienceRecord(value, headers).scores).toEqual([
+      {
+        classifier: 'snn_sn_vs_all',
+        version: '7.4.0',
+        score: 0.25,
+        modelFile: 'snn_models/snn_sn_vs_all/model.pt',
+        modelSha256: 'ab'.repeat(32),
+        finkScienceVersion: '7.4.0',
+      },
+      { classifier: 'heuristic_kilonova', version: '1.0.0', score: 0.75, ...NO_MODEL },
+    ]);
+  });
+
   it('is small: no cutouts, no schema', () => {
     const alert = realZtfAlerts()[0]!.alert;
     const { key, value } = encodeScienceRecord(record(enrich(alert, 0)));
@@ -81,8 +106,9 @@ describe('the science record on the wire', () => {
     const alert = realZtfAlerts()[0]!.alert;
     const { value, headers } = encodeScienceRecord(record(enrich(alert, 0)));
     expect(() => decodeScienceRecord(value, {})).toThrow(ScienceRecordError);
-    expect(() => decodeScienceRecord(value, { [RECORD_HEADER]: 'science-record/0' })).toThrow(
-      /not a science-record\/1/,
+    // Version 1 had scores without their model's provenance: read as version 2, it would misread.
+    expect(() => decodeScienceRecord(value, { [RECORD_HEADER]: 'science-record/1' })).toThrow(
+      /not a science-record\/2/,
     );
     expect(() => decodeScienceRecord(value.subarray(0, 20), headers)).toThrow(ScienceRecordError);
   });

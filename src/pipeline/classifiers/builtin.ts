@@ -1,10 +1,11 @@
-// Built-in classifiers: hand-written heuristics over the light-curve features and a few survey fields.
+// Heuristic classifier plugins: hand-written rules over the light-curve features and a few survey fields. Optional
+// (config `pipeline.heuristicClassifiers`, none by default): the pipeline scores and labels alerts with Fink's
+// trained classifiers (src/pipeline/classifiers/fink); these may run besides them, their scores stored under
+// heuristic_* names.
 //
-// These are NOT trained models and make no claim to Fink's performance. Fink scores alerts with machine-learned
-// classifiers (SuperNNova, random forests on sigmoid/Bazin fits, LIA for microlensing, a kilonova random forest);
-// these heuristics encode the astrophysical expectations those models learn (young and rising, blue, off a
-// star, SN-like or very fast evolution, symmetric lensing bump) with hand-picked thresholds, so that the
-// pipeline has honest, explainable scores until real models are plugged in through the same interface.
+// These are NOT trained models and make no claim to Fink's performance: they encode the astrophysical
+// expectations Fink's models learn (young and rising, blue, off a star, SN-like or very fast evolution, symmetric
+// lensing bump) with hand-picked thresholds.
 // Each documents its rule; every threshold is a named number in it.
 //
 // Shared vocabulary:
@@ -81,7 +82,7 @@ const RISE_FROM_LIMIT_ONLY = 0.5;
  * - null when the light curve says nothing about rising (one detection, no deeper limit before it).
  */
 export const SNIA_EARLY: Classifier = {
-  name: 'snia_early',
+  name: 'heuristic_snia_early',
   version: '1.0.0',
   survey: 'both',
   inputs: [
@@ -117,7 +118,7 @@ export const SNIA_EARLY: Classifier = {
  * - null without a rate (no band with two detections in the alert history).
  */
 export const SN_CANDIDATE: Classifier = {
-  name: 'sn_candidate',
+  name: 'heuristic_sn_candidate',
   version: '1.0.0',
   survey: 'both',
   inputs: [
@@ -151,7 +152,7 @@ export const SN_CANDIDATE: Classifier = {
  * - null without a rate.
  */
 export const KILONOVA: Classifier = {
-  name: 'kilonova',
+  name: 'heuristic_kilonova',
   version: '1.0.0',
   survey: 'both',
   inputs: [
@@ -186,7 +187,7 @@ export const KILONOVA: Classifier = {
  * short ones only.
  */
 export const MICROLENSING: Classifier = {
-  name: 'microlensing',
+  name: 'heuristic_microlensing',
   version: '1.0.0',
   survey: 'both',
   inputs: ['roid', 'features.bands', 'ztf.candidate.sgscore1', 'ztf.candidate.distpsnr1'],
@@ -216,7 +217,7 @@ export const MICROLENSING: Classifier = {
   },
 };
 
-/** The built-in classifiers by name: what `pipeline.classifiers` in the config may list. */
+/** The built-in classifiers by name: what `pipeline.heuristicClassifiers` in the config may list. */
 export const BUILTIN_CLASSIFIERS: Readonly<Record<string, Classifier>> = Object.freeze({
   [SNIA_EARLY.name]: SNIA_EARLY,
   [SN_CANDIDATE.name]: SN_CANDIDATE,
@@ -233,10 +234,11 @@ export function resolveClassifiers(
   return names.map((name) => {
     if (!Object.hasOwn(registry, name)) {
       throw new Error(
-        `unknown classifier '${name}' in pipeline.classifiers; known: ${Object.keys(registry).join(', ')}`,
+        `unknown classifier '${name}' in pipeline.heuristicClassifiers; known: ${Object.keys(registry).join(', ')}`,
       );
     }
-    if (seen.has(name)) throw new Error(`classifier '${name}' is listed twice in pipeline.classifiers`);
+    if (seen.has(name))
+      throw new Error(`classifier '${name}' is listed twice in pipeline.heuristicClassifiers`);
     seen.add(name);
     return registry[name]!;
   });

@@ -37,7 +37,16 @@ export interface ClassifierScore {
   classifier: string;
   version: string;
   score: number | null;
+  /** The model file in the fink-science wheel (e.g. snn_models/snn_snia_vs_nonia/model.pt); '' without one. */
+  modelFile: string;
+  /** SHA-256 of that file as shipped in the wheel; '' without a model. */
+  modelSha256: string;
+  /** The fink-science release the model comes from; '' for a classifier that is not Fink's. */
+  finkScienceVersion: string;
 }
+
+/** The provenance fields of a score that no trained model made (the heuristic plugins). */
+export const NO_MODEL = { modelFile: '', modelSha256: '', finkScienceVersion: '' } as const;
 
 export function appliesTo(classifier: Classifier, survey: Survey): boolean {
   const target = classifier.survey ?? 'both';

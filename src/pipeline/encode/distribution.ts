@@ -8,7 +8,12 @@
 //   ("New (>= 2023/01): full schema") and Spark's to_avro of the row struct in the value column.
 //
 // The output schema = the survey's alert record, every field as the survey wrote it, followed by the fields this
-// broker adds (DISTRIBUTION_FIELDS). It is built once per distinct writer schema and cached, because every
+// broker adds (DISTRIBUTION_FIELDS): first Fink's own, with Fink's names and types, in the order of the ZTF
+// distribution schema fink-client 12.3.0 ships (schemas/distribution_schema_fink_ztf_2.7_3.10.1.avsc: cdsxmatch,
+// DR3Name, Plx, e_Plx, gcvs, vsx, roid, rf_snia_vs_nonia, snn_snia_vs_nonia, snn_sn_vs_all, mulens, nalerthist,
+// rf_kn_vs_nonkn, fink_broker_version, fink_science_version; each a ["<type>", "null"] union), so consumer code
+// written for Fink's topics reads ours unchanged; then this broker's extras (finkclass, ssname, crossmatches,
+// classifier_scores with provenance, lc_features, processed_at). It is built once per distinct writer schema and cached, because every
 // message of a topic repeats it (8-23 KB for ZTF) and parsing costs milliseconds while encoding costs microseconds.
 //
 // Avro longs are bigints throughout (parseAlertSchema's long type): ZTF candid, pid and objectidps* exceed 2^53.
@@ -37,6 +42,37 @@ export interface DistributionClassifierScore {
   version: string;
   /** Probability-like score in [0, 1]; null when the classifier did not apply (too few points, wrong band). */
   score: number | null;
+  /** The model's file in the fink-science wheel; '' without a model (a heuristic). */
+  modelFile: string;
+  /** SHA-256 of that file as shipped; '' without a model. */
+  modelSha256: string;
+  /** The fink-science release of the model; '' for a classifier that is not Fink's. */
+  finkScienceVersion: string;
+}
+
+/**
+ * Fink's fields, named as Fink's distribution schema names them (wire names, not camelCase: they are Fink's
+ * contract). Null where Fink has a value this broker cannot compute: DR3Name, Plx, e_Plx need Gaia DR3, which
+ * is not loaded; a score is null on a survey it does not apply to.
+ */
+export interface FinkFields {
+  /** SIMBAD type of the counterpart ('Unknown' without one): here, an overriding catalog's type. */
+  cdsxmatch: string | null;
+  DR3Name: string | null;
+  Plx: number | null;
+  e_Plx: number | null;
+  /** GCVS type within 1.5" ('Unknown' without one). */
+  gcvs: string | null;
+  /** VSX type within 1.5" ('Unknown' without one). */
+  vsx: string | null;
+  rf_snia_vs_nonia: number | null;
+  snn_snia_vs_nonia: number | null;
+  snn_sn_vs_all: number | null;
+  mulens: number | null;
+  /** Detections the alert carries (candidate + prv_candidates, negative ones included). */
+  nalerthist: number | null;
+  rf_kn_vs_nonkn: number | null;
+  fink_science_version: string | null;
 }
 
 /**
@@ -68,8 +104,10 @@ export interface DistributionLightCurveFeatures {
   rising: boolean | null;
 }
 
-/** What this broker adds to a survey alert before distributing it. Plain data, camelCase; see DISTRIBUTION_FIELDS. */
+/** What this broker adds to a survey alert before distributing it. Plain data; see DISTRIBUTION_FIELDS. */
 export interface DistributionEnrichment {
+  /** Fink's fields, with Fink's names. */
+  fink: FinkFields;
   /** Fink's summary class: 'SN candidate', 'Solar System MPC', 'Unknown', ... */
   finkclass: string;
   /** Fink's asteroid flag (0 = not an asteroid ... 3 = known MPC object); null when not computed. */
@@ -84,16 +122,44 @@ export interface DistributionEnrichment {
   processedAt: number;
 }
 
-/** Names of the top-level fields the broker appends; a survey schema already using one of them is refused. */
-export const DISTRIBUTION_FIELD_NAMES = [
+/** Fink's fields in the order and with the Avro types of fink-client's distribution schema 2.7 (ZTF 3.10.1). */
+const FINK_FIELD_TYPES = [
+  ['cdsxmatch', 'string'],
+  ['DR3Name', 'string'],
+  ['Plx', 'float'],
+  ['e_Plx', 'float'],
+  ['gcvs', 'string'],
+  ['vsx', 'string'],
+  ['roid', 'int'],
+  ['rf_snia_vs_nonia', 'double'],
+  ['snn_snia_vs_nonia', 'double'],
+  ['snn_sn_vs_all', 'double'],
+  ['mulens', 'double'],
+  ['nalerthist', 'int'],
+  ['rf_kn_vs_nonkn', 'double'],
+  ['fink_broker_version', 'string'],
+  ['fink_science_version', 'string'],
+] as const;
+
+/** The fields of FinkFields (roid and fink_broker_version come from elsewhere in the enrichment). */
+const FINK_FIELD_KEYS = FINK_FIELD_TYPES.map(([name]) => name).filter(
+  (name): name is keyof FinkFields => name !== 'roid' && name !== 'fink_broker_version',
+);
+
+/** This broker's fields after Fink's. */
+const EXTRA_FIELD_NAMES = [
   'finkclass',
-  'roid',
   'ssname',
   'crossmatches',
   'classifier_scores',
   'lc_features',
-  'fink_broker_version',
   'processed_at',
+] as const;
+
+/** Names of the top-level fields the broker appends; a survey schema already using one of them is refused. */
+export const DISTRIBUTION_FIELD_NAMES = [
+  ...FINK_FIELD_TYPES.map(([name]) => name),
+  ...EXTRA_FIELD_NAMES,
 ] as const;
 
 /** Namespace of the record types the broker adds: fully qualified, so no survey namespace can capture them. */
@@ -121,10 +187,11 @@ const LC_FEATURE_FIELDS = [
   ['rising', 'rising', nullable('boolean'), 'latest detection brighter than the previous one in its band'],
 ] as const satisfies readonly (readonly [string, keyof DistributionLightCurveFeatures, unknown, string])[];
 
-/** The fields appended to the survey's alert record, in this order. Field names are the wire (snake_case) names. */
+/** The fields appended to the survey's alert record, in this order. Field names are the wire names. */
 const DISTRIBUTION_FIELDS: readonly Record<string, unknown>[] = [
+  // Fink's: ["<type>", "null"] without a default, exactly as in Fink's schema.
+  ...FINK_FIELD_TYPES.map(([name, type]) => ({ name, type: [type, 'null'] })),
   { name: 'finkclass', type: 'string', doc: "Fink's summary classification of the alert" },
-  { name: 'roid', ...nullable('int'), doc: 'Fink asteroid flag (0 = none ... 3 = known MPC object)' },
   { name: 'ssname', ...nullable('string'), doc: 'solar-system object the alert was matched to' },
   {
     name: 'crossmatches',
@@ -154,6 +221,17 @@ const DISTRIBUTION_FIELDS: readonly Record<string, unknown>[] = [
           { name: 'classifier', type: 'string' },
           { name: 'version', type: 'string' },
           { name: 'score', ...nullable('double') },
+          {
+            name: 'model_file',
+            type: 'string',
+            doc: "the model's file in the fink-science wheel; '' without one",
+          },
+          { name: 'model_sha256', type: 'string', doc: "SHA-256 of that file; '' without a model" },
+          {
+            name: 'fink_science_version',
+            type: 'string',
+            doc: "the model's fink-science release; '' if none",
+          },
         ],
       },
     },
@@ -170,7 +248,6 @@ const DISTRIBUTION_FIELDS: readonly Record<string, unknown>[] = [
     }),
     doc: "light-curve summary over the alert's history",
   },
-  { name: 'fink_broker_version', type: 'string', doc: 'version of the broker that produced this message' },
   {
     name: 'processed_at',
     type: { type: 'long', logicalType: 'timestamp-millis' },
@@ -454,6 +531,7 @@ function enrichmentToAvro(
 ): Record<string, unknown> {
   const features = enrichment.lcFeatures;
   return {
+    ...enrichment.fink,
     finkclass: enrichment.finkclass,
     roid: enrichment.roid,
     ssname: enrichment.ssname,
@@ -467,6 +545,9 @@ function enrichmentToAvro(
       classifier: score.classifier,
       version: score.version,
       score: score.score,
+      model_file: score.modelFile,
+      model_sha256: score.modelSha256,
+      fink_science_version: score.finkScienceVersion,
     })),
     lc_features:
       features === null
@@ -481,7 +562,14 @@ interface AvroEnrichment {
   roid: number | null;
   ssname: string | null;
   crossmatches: { catalog: string; source_id: string; distance_arcsec: number; type: string | null }[];
-  classifier_scores: { classifier: string; version: string; score: number | null }[];
+  classifier_scores: {
+    classifier: string;
+    version: string;
+    score: number | null;
+    model_file: string;
+    model_sha256: string;
+    fink_science_version: string;
+  }[];
   lc_features: Record<string, number | boolean | null> | null;
   processed_at: bigint | number;
 }
@@ -490,6 +578,9 @@ function enrichmentFromAvro(datum: Record<string, unknown>): DistributionEnrichm
   const avro = datum as unknown as AvroEnrichment;
   const features = avro.lc_features;
   return {
+    fink: Object.fromEntries(
+      FINK_FIELD_KEYS.map((key) => [key, datum[key] ?? null]),
+    ) as unknown as FinkFields,
     finkclass: avro.finkclass,
     roid: avro.roid,
     ssname: avro.ssname,
@@ -503,6 +594,9 @@ function enrichmentFromAvro(datum: Record<string, unknown>): DistributionEnrichm
       classifier: score.classifier,
       version: score.version,
       score: score.score,
+      modelFile: score.model_file,
+      modelSha256: score.model_sha256,
+      finkScienceVersion: score.fink_science_version,
     })),
     lcFeatures:
       features === null

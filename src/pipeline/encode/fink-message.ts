@@ -2,6 +2,7 @@
 // the raw archive keeps it (its bytes as received) and the broker's fields from the alert's record. Distribution
 // rebuilds only the alerts it publishes, so the science topic never carries cutouts or schemas.
 import type { ScienceRecord } from '../../storage/science-store.ts';
+import { nalerthist, ztfLightCurve } from '../classifiers/fink/photometry.ts';
 import type { RubinDecoder } from '../decode/rubin-avro.ts';
 import { sourceDatumOf, type ZtfDecoder } from '../decode/ztf-avro.ts';
 import { enrichmentOfRecord } from '../services/science-rows.ts';
@@ -21,9 +22,9 @@ export function createFinkMessageBuilder({
   encoder,
 }: FinkMessageBuilderDeps): FinkMessageBuilder {
   return async function finkMessage(record, payload) {
-    const enrichment = enrichmentOfRecord(record);
     if (record.survey === 'ztf') {
       const { alert, schemaJson } = ztf.decodeWithSchema(payload);
+      const enrichment = enrichmentOfRecord(record, nalerthist(ztfLightCurve(alert)));
       // The archived bytes hold the alert's datum: copied into the message, not encoded again.
       return encoder.encode({
         writerSchemaJson: schemaJson,
@@ -33,6 +34,10 @@ export function createFinkMessageBuilder({
       });
     }
     const { alert, schemaJson } = await rubin.decodeWithSchema(payload);
-    return encoder.encode({ writerSchemaJson: schemaJson, record: alert, enrichment });
+    return encoder.encode({
+      writerSchemaJson: schemaJson,
+      record: alert,
+      enrichment: enrichmentOfRecord(record),
+    });
   };
 }

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../../project.ts';
 import type { ScienceRecord } from '../../storage/science-store.ts';
 import { BIGINT_LONG } from '../decode/bigint-long.ts';
 
-export const SCIENCE_RECORD_VERSION = 1;
+export const SCIENCE_RECORD_VERSION = 2;
 /** Header of every science message: `science-record/<version>`. */
 export const RECORD_HEADER = 'fink-record';
 const RECORD_HEADER_VALUE = `science-record/${SCIENCE_RECORD_VERSION}`;

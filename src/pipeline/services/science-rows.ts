@@ -1,10 +1,14 @@
 // The one record of an enriched alert (ScienceRecord): computed once, here, after the last stage, and carried
 // everywhere: the tables store it (src/storage/science-store.ts builds their rows), the science topic carries it.
-import type { DistributionEnrichment, DistributionLightCurveFeatures } from '../encode/distribution.ts';
+import type {
+  DistributionEnrichment,
+  DistributionLightCurveFeatures,
+  FinkFields,
+} from '../encode/distribution.ts';
 import type { Alert } from '../alert.ts';
 import { hpxOf } from '../../sky/healpix.ts';
 import { nightOf } from '../../sky/night.ts';
-import type { ClassificationFields } from '../steps/classification.step.ts';
+import { cdsxmatchOf, type ClassificationFields } from '../steps/classification.step.ts';
 import type { Crossmatch } from '../steps/crossmatch.step.ts';
 import type { FeaturesFields, LightCurveFeatures } from '../steps/features.step.ts';
 import type { RoidFields } from '../steps/roid.step.ts';
@@ -80,16 +84,22 @@ export function toScienceRecord(
     partition: message.partition,
     offset: BigInt(message.offset),
     processedAt: wholeSeconds(processedAt),
-    scores: alert.classification.scores.map(({ classifier, version, score }) => ({
-      classifier,
-      version,
-      score,
-    })),
-    crossmatches: alert.crossmatches.map(({ catalog, sourceId, distanceArcsec, type }) => ({
+    scores: alert.classification.scores.map(
+      ({ classifier, version, score, modelFile, modelSha256, finkScienceVersion }) => ({
+        classifier,
+        version,
+        score,
+        modelFile,
+        modelSha256,
+        finkScienceVersion,
+      }),
+    ),
+    crossmatches: alert.crossmatches.map(({ catalog, sourceId, distanceArcsec, type, overriding }) => ({
       catalog,
       sourceId,
       distanceArcsec,
       type,
+      overriding,
     })),
     watchlistHits: alert.watchlistHits.map(({ watchlistId, targetLabel, distanceArcsec }) => ({
       watchlistId,
@@ -134,12 +144,49 @@ function lcFeatures(features: LightCurveFeatures): DistributionLightCurveFeature
   };
 }
 
+/** A Fink score of the record by name; null when the alert has none (another survey, a model not installed). */
+function scoreOf(record: ScienceRecord, classifier: string): number | null {
+  return record.scores.find((s) => s.classifier === classifier)?.score ?? null;
+}
+
+/** The type of the record's match in a catalog, Fink's 'Unknown' without one. */
+function catalogType(record: ScienceRecord, catalog: string): string {
+  return record.crossmatches.find((m) => m.catalog === catalog)?.type ?? 'Unknown';
+}
+
+/**
+ * Fink's fields of the message (fink-client's distribution schema 2.7): the scores, the catalog types, the
+ * versions. `nalerthist` comes from the survey alert (distribution has it, the record does not carry it).
+ */
+export function finkFieldsOfRecord(record: ScienceRecord, nalerthist: number | null): FinkFields {
+  return {
+    cdsxmatch: cdsxmatchOf(record.crossmatches),
+    // Gaia DR3 is not among the loaded catalogs.
+    DR3Name: null,
+    Plx: null,
+    e_Plx: null,
+    gcvs: catalogType(record, 'gcvs'),
+    vsx: catalogType(record, 'vsx'),
+    rf_snia_vs_nonia: scoreOf(record, 'rf_snia_vs_nonia'),
+    snn_snia_vs_nonia: scoreOf(record, 'snn_snia_vs_nonia'),
+    snn_sn_vs_all: scoreOf(record, 'snn_sn_vs_all'),
+    mulens: scoreOf(record, 'mulens'),
+    nalerthist,
+    rf_kn_vs_nonkn: scoreOf(record, 'rf_kn_vs_nonkn'),
+    fink_science_version: record.scores.find((s) => s.finkScienceVersion !== '')?.finkScienceVersion ?? null,
+  };
+}
+
 /**
  * The broker's fields of the Fink-format message of an alert, from its record: what distribution appends to the
  * survey's own alert (read back from the raw archive) for the alerts a filter selects.
  */
-export function enrichmentOfRecord(record: ScienceRecord): DistributionEnrichment {
+export function enrichmentOfRecord(
+  record: ScienceRecord,
+  nalerthist: number | null = null,
+): DistributionEnrichment {
   return {
+    fink: finkFieldsOfRecord(record, nalerthist),
     finkclass: record.label,
     roid: record.roid,
     ssname: record.ssName === '' ? null : record.ssName,

@@ -1,13 +1,29 @@
-// Runs the enabled classifiers, keeps every score with its provenance, and labels the alert the way Fink does.
+// Classifies every alert of a batch: Fink's trained classifiers (fink-science 7.4.0, src/pipeline/classifiers/fink)
+// score it, with each score's provenance (model file, its SHA-256, fink-science version), and its label is Fink's
+// (fink-filters extract_fink_classification, src/pipeline/classifiers/fink/label.ts) on those scores. A batch
+// step: the anomaly forests (onnxruntime) run once per batch.
 //
-// The label follows extract_fink_classification_ (fink-filters, fink_filters/classification.py; fink-broker
-// carried the same function in fink_broker/classification.py before). Labels are applied in this order, a
+// ZTF: the label is Fink's `finkclass`. Its `cdsxmatch` (SIMBAD's type in Fink) is the type of the nearest match
+// of an "overriding" catalog (an operator's SIMBAD export, `fink catalog load --overriding`), 'Unknown' without
+// one: SIMBAD itself is not reachable from the pipeline.
+// Rubin: Fink computes no label for Rubin here (fink-filters' rules are ZTF's); its scores are stored (SuperNNova
+// snnSnVsOthers_score) and the label comes from labelOf below: roid, tracklet, an overriding catalog's type, and
+// the optional heuristic plugins when enabled.
+//
+// The heuristic plugins (src/pipeline/classifiers/builtin.ts, `pipeline.heuristicClassifiers`, none by default)
+// run after Fink's; their scores are stored next to Fink's, named heuristic_*, and feed only labelOf (Rubin).
+//
+// Failures: a classifier that throws or answers something that is not a score (NaN, infinite; outside [0, 1] for
+// a heuristic) for one alert leaves that alert's score null, counted in fink_classifier_failures_total; the
+// alert goes on. When Fink's batch call throws, each alert is classified alone, so one alert cannot null the
+// scores of the others.
+//
+// labelOf follows extract_fink_classification_ for the heuristic scores. Labels are applied in this order, a
 // later one replacing an earlier one:
-//
-//   Microlensing candidate   microlensing score > threshold            counts towards ambiguity
-//   SN candidate             sn_candidate score > threshold            counts towards ambiguity
-//   Early SN Ia candidate    snia_early score > threshold
-//   Kilonova candidate       kilonova score > threshold
+//   Microlensing candidate   heuristic_microlensing score > threshold  counts towards ambiguity
+//   SN candidate             heuristic_sn_candidate score > threshold  counts towards ambiguity
+//   Early SN Ia candidate    heuristic_snia_early score > threshold
+//   Kilonova candidate       heuristic_kilonova score > threshold
 //   Solar System candidate   roid == 2                                 counts towards ambiguity
 //   Tracklet                 alert.tracklet == true
 //   Solar System MPC         roid == 3                                 counts towards ambiguity
@@ -16,13 +32,7 @@
 // an "overriding" catalog matched (Fink: np.where(f_simbad, cdsxmatch, classification), SIMBAD overriding even
 // Ambiguous); 'Unknown' when nothing applies.
 //
-// Thresholds taken from Fink's filters: its machine-learned scores pass at > 0.5 (SuperNNova, random forest,
-// kilonova in filter_sn_candidates, filter_early_sn_candidates, filter_kn_candidates), which is our default
-// `threshold` (strictly greater, as in Fink). Fink's microlensing filter passes at mulens > 0, because LIA's
-// score is non-zero only when both bands favour lensing; our microlensing heuristic has no such property, so
-// it uses the common threshold. The other cuts of Fink's filters (ndethist, age, roid != 3, not near a star)
-// live inside the built-in classifiers, which return 0 when they fail. Fink's filters also require drb > 0.5,
-// classtar > 0.4 and a SIMBAD type in an allowed list; the quality cuts and the override play those roles here.
+// A heuristic flags its label when its score is > `threshold` (0.5, strictly greater, as Fink's filters).
 //
 // Tracklet: Fink tags alerts lying on a satellite or debris streak found across the alerts of one exposure
 // (fink-broker tracklet_identification, label 'TRCK_...'). Nothing in a ZTF alert says so on its own, so this
@@ -31,10 +41,12 @@
 // Override: Fink overrides with any SIMBAD type except 'Unknown', 'Transient', 'Fail*' (cross-match failures)
 // and 'Galaxy*' (a host, not the transient: fink-filters issue #120), see filter_simbad_candidates. Which
 // catalogs override is the cross-match stage's `overriding` flag; which of their types do is `overridingTypes`.
-import { appliesTo } from '../classifiers/classifier.ts';
+import { appliesTo, NO_MODEL } from '../classifiers/classifier.ts';
 import type { Classifier, ClassifierInput, ClassifierScore } from '../classifiers/classifier.ts';
+import { FINK_ZTF_SCORES } from '../classifiers/fink/index.ts';
+import type { FinkClassifierInput, FinkClassifiers, ScoreSet } from '../classifiers/fink/index.ts';
 import { ok } from '../framework.ts';
-import type { Step } from '../framework.ts';
+import type { BatchStep } from '../framework.ts';
 
 /** The part of a cross-match this stage reads (the cross-match stage writes more). */
 export interface CrossmatchForLabel {
@@ -52,7 +64,10 @@ export type ClassificationInput = ClassifierInput & {
 
 export interface Classification {
   label: string;
-  /** One entry per enabled classifier, in config order; score null when it did not apply or failed. */
+  /**
+   * Fink's scores for the alert's survey, then one per heuristic plugin in config order; score null when the
+   * classifier did not apply or failed.
+   */
   scores: ClassifierScore[];
   /** Classifiers that failed on this alert (their score is null), counted by the service; absent when none. */
   failures?: ClassifierFailure[];
@@ -76,8 +91,10 @@ export const FINK_OVERRIDING_TYPES: OverridingTypePolicy = (type) =>
   type !== 'Unknown' && type !== 'Transient' && !type.startsWith('Fail') && !type.startsWith('Galaxy');
 
 export interface ClassificationOptions {
-  /** Enabled classifiers (resolveClassifiers(config.pipeline.classifiers)). */
-  classifiers: readonly Classifier[];
+  /** Fink's classifiers (createFinkClassifiers); null runs the heuristics alone (tests). */
+  fink: FinkClassifiers | null;
+  /** Enabled heuristic plugins (resolveClassifiers(config.pipeline.heuristicClassifiers)). */
+  heuristics: readonly Classifier[];
   overridingTypes?: OverridingTypePolicy;
   /** A classifier flags its label when its score is strictly greater. */
   threshold?: number;
@@ -99,10 +116,10 @@ export const LABELS = {
 
 /** Which classifier's score raises which label, in Fink's order. Scores of other classifiers are only stored. */
 export const SCORE_LABELS: readonly { classifier: string; label: string; ambiguity: boolean }[] = [
-  { classifier: 'microlensing', label: LABELS.microlensing, ambiguity: true },
-  { classifier: 'sn_candidate', label: LABELS.sn, ambiguity: true },
-  { classifier: 'snia_early', label: LABELS.earlySnIa, ambiguity: false },
-  { classifier: 'kilonova', label: LABELS.kilonova, ambiguity: false },
+  { classifier: 'heuristic_microlensing', label: LABELS.microlensing, ambiguity: true },
+  { classifier: 'heuristic_sn_candidate', label: LABELS.sn, ambiguity: true },
+  { classifier: 'heuristic_snia_early', label: LABELS.earlySnIa, ambiguity: false },
+  { classifier: 'heuristic_kilonova', label: LABELS.kilonova, ambiguity: false },
 ];
 
 /**
@@ -155,25 +172,115 @@ export function labelOf(
   return nearest?.type ?? label;
 }
 
-/** Adds `classification`: every enabled classifier's score with provenance, and the label. */
+/**
+ * Fink's `cdsxmatch`: the type of the nearest match of an overriding catalog (SIMBAD's role), 'Unknown' without
+ * one. Any type, Galaxy* included: fink-filters reads host types from it, only the override skips them.
+ */
+export function cdsxmatchOf(crossmatches: readonly CrossmatchForLabel[] | undefined): string {
+  let nearest: CrossmatchForLabel | undefined;
+  for (const match of crossmatches ?? []) {
+    if (!match.overriding || match.type === null || match.type === '') continue;
+    if (nearest === undefined || match.distanceArcsec < nearest.distanceArcsec) nearest = match;
+  }
+  return nearest?.type ?? 'Unknown';
+}
+
+function finkInput(alert: ClassificationInput): FinkClassifierInput {
+  return {
+    alert,
+    roid: alert.roid,
+    cdsxmatch: cdsxmatchOf(alert.crossmatches),
+    // Fink's tracklet module labels alerts 'TRCK_<exposure>_<n>'; only the prefix matters to the label.
+    tracklet: alert.tracklet === true ? 'TRCK_' : null,
+  };
+}
+
+/** Fink's scores of each alert, in input order; an alert whose scoring throws gets undefined. */
+async function finkScoreSets(
+  fink: FinkClassifiers,
+  alerts: readonly ClassificationInput[],
+): Promise<(ScoreSet | undefined)[]> {
+  const inputs = alerts.map(finkInput);
+  try {
+    return await fink.classify(inputs);
+  } catch {
+    // One alert the models cannot take (an unforeseen value) must not cost the batch its scores.
+    const sets: (ScoreSet | undefined)[] = [];
+    for (const input of inputs) {
+      try {
+        sets.push((await fink.classify([input]))[0]);
+      } catch {
+        sets.push(undefined);
+      }
+    }
+    return sets;
+  }
+}
+
+/** The stored scores of a Fink score set: the classifiers of the alert's survey, with their provenance. */
+function finkScores(
+  fink: FinkClassifiers,
+  alert: ClassificationInput,
+  set: ScoreSet | undefined,
+  failures: ClassifierFailure[],
+): ClassifierScore[] {
+  const version = fink.finkScienceVersion;
+  if (set === undefined) {
+    const names = alert.survey === 'ztf' ? FINK_ZTF_SCORES : (['snnSnVsOthers_score'] as const);
+    return names.map((classifier) => {
+      failures.push({ classifier, reason: 'threw' });
+      return { classifier, version, score: null, ...NO_MODEL, finkScienceVersion: version };
+    });
+  }
+  return set.scores
+    .filter((s) => s.missing !== 'survey')
+    .map((s): ClassifierScore => {
+      let score = s.score;
+      // Fink's scores are probabilities, except anomaly_score (an isolation forest's signed score).
+      if (score !== null && !Number.isFinite(score)) {
+        failures.push({ classifier: s.classifier, reason: 'not-a-score' });
+        score = null;
+      }
+      return {
+        classifier: s.classifier,
+        version,
+        score,
+        modelFile: s.provenance?.modelFile ?? '',
+        modelSha256: s.provenance?.modelSha256 ?? '',
+        finkScienceVersion: version,
+      };
+    });
+}
+
+/**
+ * Adds `classification` to every alert of the batch: Fink's scores with their provenance, the heuristic
+ * plugins' scores, and the label (Fink's for ZTF, see above).
+ */
 export function createClassificationStep<A extends ClassificationInput>(
   options: ClassificationOptions,
-): Step<A, A & ClassificationFields> {
-  const { classifiers } = options;
+): BatchStep<A, A & ClassificationFields> {
+  const { fink, heuristics } = options;
   const threshold = options.threshold ?? DEFAULT_LABEL_THRESHOLD;
   const overridingTypes = options.overridingTypes ?? FINK_OVERRIDING_TYPES;
-  return function classification(alert) {
-    const failures: ClassifierFailure[] = [];
-    const scores = classifiers.map((classifier): ClassifierScore => {
-      const { name, version } = classifier;
-      if (!appliesTo(classifier, alert.survey)) return { classifier: name, version, score: null };
-      const { score, failure } = checkedScore(classifier, alert);
-      if (failure !== undefined) failures.push({ classifier: name, reason: failure });
-      return { classifier: name, version, score };
+  return async function classification(alerts) {
+    const sets = fink === null ? [] : await finkScoreSets(fink, alerts);
+    return alerts.map((alert, i) => {
+      const failures: ClassifierFailure[] = [];
+      const set = sets[i];
+      const scores = fink === null ? [] : finkScores(fink, alert, set, failures);
+      const heuristicScores = heuristics.map((classifier): ClassifierScore => {
+        const { name, version } = classifier;
+        const entry = { classifier: name, version, ...NO_MODEL };
+        if (!appliesTo(classifier, alert.survey)) return { ...entry, score: null };
+        const { score, failure } = checkedScore(classifier, alert);
+        if (failure !== undefined) failures.push({ classifier: name, reason: failure });
+        return { ...entry, score };
+      });
+      scores.push(...heuristicScores);
+      const label = set?.finkclass ?? labelOf(alert, heuristicScores, { threshold, overridingTypes });
+      const classification: Classification =
+        failures.length > 0 ? { label, scores, failures } : { label, scores };
+      return ok({ ...alert, classification });
     });
-    const label = labelOf(alert, scores, { threshold, overridingTypes });
-    const classification: Classification =
-      failures.length > 0 ? { label, scores, failures } : { label, scores };
-    return ok({ ...alert, classification });
   };
 }

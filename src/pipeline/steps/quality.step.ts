@@ -2,8 +2,8 @@
 //
 // ZTF, exactly Fink's (fink-filters, fink_filters/filter_quality_cuts/filter.py, applied by fink-broker's
 // bin/ztf/raw2science.py): keep when rb >= 0.55 and nbad == 0. In pandas a null rb or nbad fails the
-// comparison, so a null rejects here too. (raw2science also drops i-band alerts because Fink's classifiers
-// are trained on g and r; that is a science choice, not a quality cut, and is not done here.)
+// comparison, so a null rejects here too. Fink's raw2science also drops i-band alerts (candidate fid 3): its
+// classifiers are trained on g and r only, and the broker never processes those; so are they here ('i-band').
 //
 // Rubin: Fink's good-quality block (fink-filters, fink_filters/rubin/livestream/filter_good_quality) rejects
 // isDipole, shape_flag, forced_PsfFlux_flag, psfFlux_flag, apFlux_flag, centroid_flag, forced_PsfFlux_flag_edge
@@ -29,6 +29,7 @@ export const QUALITY_DROP_REASONS = [
   'rb-below-0.55',
   'nbad-missing',
   'nbad-nonzero',
+  'i-band',
   // Rubin
   'dipole',
   'pixel-flags',
@@ -56,13 +57,19 @@ const RUBIN_FLAGS: readonly (readonly [field: string, reason: QualityDropReason]
   ['centroid_flag', 'centroid-flag'],
 ];
 
+/** ZTF's i band: Fink's broker drops alerts whose candidate is in it. */
+export const ZTF_I_BAND_FID = 3;
+
 /** Why a ZTF candidate fails Fink's cuts, or null when it passes. */
-export function ztfQualityFailure(candidate: Pick<ZtfCandidate, 'rb' | 'nbad'>): QualityDropReason | null {
+export function ztfQualityFailure(
+  candidate: Pick<ZtfCandidate, 'rb' | 'nbad' | 'fid'>,
+): QualityDropReason | null {
   const { rb, nbad } = candidate;
   if (rb === null || Number.isNaN(rb)) return 'rb-missing';
   if (!(rb >= ZTF_MIN_RB)) return 'rb-below-0.55';
   if (nbad === null || Number.isNaN(nbad)) return 'nbad-missing';
   if (nbad !== 0) return 'nbad-nonzero';
+  if (candidate.fid === ZTF_I_BAND_FID) return 'i-band';
   return null;
 }
 

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installConfiguredModels } from '../../../src/cli/models-command.ts';
+import { ensureModelsInstalled, installConfiguredModels } from '../../../src/cli/models-command.ts';
+import { listInstalledFiles } from '../../../src/models/install.ts';
+import { runServiceIn } from '../../../src/cli/run.ts';
+import { createLogger } from '../../../src/logger.ts';
 import { ModelFilesError, openInstalledModels, versionDir } from '../../../src/models/manifest.ts';
 import { loadSnnModel } from '../../../src/pipeline/classifiers/fink/snn.ts';
 import type { SnnModelJson } from '../../../src/pipeline/classifiers/fink/snn.ts';
@@ -85,5 +88,61 @@ describe('installed models', () => {
     const models = await finkModels();
     const broad = models.readJson<SnnModelJson>('snn/elasticc_broad.json');
     expect(() => loadSnnModel(broad, 'elasticc_broad')).toThrow(/norm cosmo_quantile is not supported/);
+  });
+});
+
+describe('raw2science without the models', () => {
+  async function startRaw2Science(cacheDir: string): Promise<unknown> {
+    const config = testConfig({ models: { cacheDir }, log: { level: 'silent' } });
+    const controller = new AbortController();
+    try {
+      await runServiceIn({
+        name: 'raw2science',
+        config,
+        logger: createLogger(config.log),
+        signal: controller.signal,
+        markReady: () => undefined,
+      });
+      return undefined;
+    } catch (err) {
+      return err;
+    } finally {
+      controller.abort();
+    }
+  }
+
+  it('refuses to start, naming `fink models install`, before it connects to anything', async () => {
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'fink-models-'));
+    dirs.push(cacheDir);
+    const err = await startRaw2Science(cacheDir);
+    expect(err).toBeInstanceOf(ModelFilesError);
+    expect(String(err)).toMatch(/not installed.*fink models install/);
+  });
+
+  it('refuses to start on a corrupt model file, naming the file and `fink models install`', async () => {
+    // The installed models, every file linked, except one SuperNNova model whose bytes changed.
+    const installed = await finkModels();
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'fink-models-'));
+    dirs.push(cacheDir);
+    const dir = versionDir(cacheDir, installed.manifest.finkScienceVersion);
+    const corrupt = 'snn/snn_snia_vs_nonia.json';
+    for (const file of await listInstalledFiles(installed.dir)) {
+      mkdirSync(path.dirname(path.join(dir, 'files', file)), { recursive: true });
+      if (file === corrupt) writeFileSync(path.join(dir, 'files', file), '{"truncated":');
+      else symlinkSync(path.join(installed.dir, 'files', file), path.join(dir, 'files', file));
+    }
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(installed.manifest));
+    const err = await startRaw2Science(cacheDir);
+    expect(err).toBeInstanceOf(ModelFilesError);
+    expect(String(err)).toMatch(/snn_snia_vs_nonia\.json is corrupt .*fink models install/);
+  });
+});
+
+describe('ensureModelsInstalled (fink start raw2science, fink demo, fink test)', () => {
+  it('does nothing and says nothing when the models are installed and intact', async () => {
+    await finkModels();
+    const lines: string[] = [];
+    await ensureModelsInstalled(testConfig(), (line) => lines.push(line));
+    expect(lines).toEqual([]);
   });
 });

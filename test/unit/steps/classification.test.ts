@@ -1,14 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../../src/pipeline/alert.ts';
 import { BUILTIN_CLASSIFIERS, resolveClassifiers } from '../../../src/pipeline/classifiers/builtin.ts';
+import { NO_MODEL } from '../../../src/pipeline/classifiers/classifier.ts';
 import type { Classifier, ClassifierScore } from '../../../src/pipeline/classifiers/classifier.ts';
 import { Pipeline } from '../../../src/pipeline/framework.ts';
 import {
   FINK_OVERRIDING_TYPES,
   LABELS,
+  cdsxmatchOf,
   createClassificationStep,
   labelOf,
 } from '../../../src/pipeline/steps/classification.step.ts';
+import { createFinkClassifiers, FINK_ZTF_SCORES } from '../../../src/pipeline/classifiers/fink/index.ts';
+import type { FinkClassifiers, ScoreSet } from '../../../src/pipeline/classifiers/fink/index.ts';
 import type {
   ClassificationInput,
   CrossmatchForLabel,
@@ -24,15 +28,17 @@ import {
   rubinAlert,
   ztfAlert,
 } from '../../helpers/alerts.ts';
+import { finkModels, parityReference } from '../../helpers/fink-models.ts';
 
 type Flag = 'microlensing' | 'sn_candidate' | 'snia_early' | 'kilonova';
 
-/** Scores as the four Fink-labelled classifiers would give them: 0.9 for a raised flag, 0.1 otherwise. */
+/** Scores as the four heuristics that raise labels would give them: 0.9 for a raised flag, 0.1 otherwise. */
 function scores(...up: Flag[]): ClassifierScore[] {
-  return (['microlensing', 'sn_candidate', 'snia_early', 'kilonova'] as const).map((classifier) => ({
-    classifier,
+  return (['microlensing', 'sn_candidate', 'snia_early', 'kilonova'] as const).map((flag) => ({
+    classifier: `heuristic_${flag}`,
     version: '1.0.0',
-    score: up.includes(classifier) ? 0.9 : 0.1,
+    score: up.includes(flag) ? 0.9 : 0.1,
+    ...NO_MODEL,
   }));
 }
 
@@ -88,12 +94,14 @@ describe('labelOf: Fink extract_fink_classification_', () => {
     ['0.3 with threshold 0.2', LABELS.sn, 0.3, 0.2],
     ['0.6 with threshold 0.7', LABELS.unknown, 0.6, 0.7],
   ])('%s -> %s', (_name, expected, score, threshold) => {
-    const only: ClassifierScore[] = [{ classifier: 'sn_candidate', version: '1.0.0', score }];
+    const only: ClassifierScore[] = [
+      { classifier: 'heuristic_sn_candidate', version: '1.0.0', score, ...NO_MODEL },
+    ];
     expect(labelOf({ roid: 0 }, only, threshold === undefined ? {} : { threshold })).toBe(expected);
   });
 
   it('ignores scores of classifiers that raise no label', () => {
-    const other: ClassifierScore[] = [{ classifier: 'anomaly', version: '0.1.0', score: 0.99 }];
+    const other: ClassifierScore[] = [{ classifier: 'anomaly', version: '0.1.0', score: 0.99, ...NO_MODEL }];
     expect(labelOf({ roid: 0 }, other)).toBe(LABELS.unknown);
   });
 
@@ -155,39 +163,39 @@ describe('createClassificationStep', () => {
     return { name, version: '2.1.0', inputs: ['features.rate'], score: () => score, ...extra };
   }
 
-  async function classify(classifiers: Classifier[], input: ClassificationInput) {
-    const step = createClassificationStep<ClassificationInput>({ classifiers });
-    const result = await step(input);
-    if (result.kind !== 'ok') throw new Error(`classification rejected: ${result.reason}`);
+  async function classify(heuristics: Classifier[], input: ClassificationInput) {
+    const step = createClassificationStep<ClassificationInput>({ fink: null, heuristics });
+    const [result] = await step([input]);
+    if (result?.kind !== 'ok') throw new Error('classification rejected');
     return result.value.classification;
   }
 
   it('is a named function', () => {
-    expect(createClassificationStep({ classifiers: [] }).name).toBe('classification');
+    expect(createClassificationStep({ fink: null, heuristics: [] }).name).toBe('classification');
   });
 
   it('records every score with the classifier name and version, in config order', async () => {
     const classification = await classify(
-      [fixed('kilonova', 0.2), fixed('sn_candidate', 0.8), fixed('anomaly', 0.99)],
+      [fixed('heuristic_kilonova', 0.2), fixed('heuristic_sn_candidate', 0.8), fixed('anomaly', 0.99)],
       classifierInput(ztfAlert()),
     );
     expect(classification).toEqual({
       label: LABELS.sn,
       scores: [
-        { classifier: 'kilonova', version: '2.1.0', score: 0.2 },
-        { classifier: 'sn_candidate', version: '2.1.0', score: 0.8 },
-        { classifier: 'anomaly', version: '2.1.0', score: 0.99 },
+        { classifier: 'heuristic_kilonova', version: '2.1.0', score: 0.2, ...NO_MODEL },
+        { classifier: 'heuristic_sn_candidate', version: '2.1.0', score: 0.8, ...NO_MODEL },
+        { classifier: 'anomaly', version: '2.1.0', score: 0.99, ...NO_MODEL },
       ],
     });
   });
 
   it('does not run a classifier on another survey: its score is null', async () => {
     const ztfOnly = vi.fn(() => 0.9);
-    const classifiers = [fixed('sn_candidate', 0.9, { survey: 'ztf', score: ztfOnly })];
+    const classifiers = [fixed('heuristic_sn_candidate', 0.9, { survey: 'ztf', score: ztfOnly })];
     const onRubin = await classify(classifiers, classifierInput(rubinAlert()));
     expect(onRubin).toEqual({
       label: LABELS.unknown,
-      scores: [{ classifier: 'sn_candidate', version: '2.1.0', score: null }],
+      scores: [{ classifier: 'heuristic_sn_candidate', version: '2.1.0', score: null, ...NO_MODEL }],
     });
     expect(ztfOnly).not.toHaveBeenCalled();
     expect((await classify(classifiers, classifierInput(ztfAlert()))).label).toBe(LABELS.sn);
@@ -228,17 +236,18 @@ describe('createClassificationStep', () => {
       },
     });
     const result = await classify([throwing], classifierInput(ztfAlert()));
-    expect(result.scores).toEqual([{ classifier: 'thrower', version: '2.1.0', score: null }]);
+    expect(result.scores).toEqual([{ classifier: 'thrower', version: '2.1.0', score: null, ...NO_MODEL }]);
     expect(result.failures).toEqual([{ classifier: 'thrower', reason: 'threw' }]);
   });
 
   it('keeps the alert and adds only `classification`', async () => {
     const input = classifierInput(ztfAlert());
-    const result = await createClassificationStep<ClassificationInput>({ classifiers: [] })(input);
-    expect(result).toEqual({
-      kind: 'ok',
-      value: { ...input, classification: { label: LABELS.unknown, scores: [] } },
-    });
+    const result = await createClassificationStep<ClassificationInput>({ fink: null, heuristics: [] })([
+      input,
+    ]);
+    expect(result).toEqual([
+      { kind: 'ok', value: { ...input, classification: { label: LABELS.unknown, scores: [] } } },
+    ]);
   });
 });
 
@@ -248,7 +257,12 @@ describe('the whole chain on the real alerts', () => {
       .step(createQualityCutsStep())
       .step(createRoidStep())
       .step(createFeaturesStep())
-      .step(createClassificationStep({ classifiers: resolveClassifiers(Object.keys(BUILTIN_CLASSIFIERS)) }));
+      .batch(
+        createClassificationStep({
+          fink: null,
+          heuristics: resolveClassifiers(Object.keys(BUILTIN_CLASSIFIERS)),
+        }),
+      );
     const labels: Record<string, number> = {};
     let dropped = 0;
     for (const result of await pipeline.run(alerts)) {
@@ -284,4 +298,169 @@ describe('the whole chain on the real alerts', () => {
       true,
     );
   });
+});
+
+describe("createClassificationStep with Fink's classifiers", () => {
+  const provenance = {
+    modelFile: 'snn_models/snn_snia_vs_nonia/model.pt',
+    modelSha256: 'cd'.repeat(32),
+    finkScienceVersion: '7.4.0',
+  };
+
+  /** Fink's classifiers answering `value(alert)` for every ZTF score; throws for an alert when it says so. */
+  function fakeFink(value: (alert: Alert) => number | 'throw'): FinkClassifiers {
+    return {
+      finkScienceVersion: '7.4.0',
+      kilonovaInstalled: true,
+      classify: (inputs) => {
+        const sets = inputs.map(({ alert }): ScoreSet => {
+          const v = value(alert);
+          if (v === 'throw') throw new TypeError('unforeseen value');
+          return {
+            alertId: alert.alertId,
+            survey: alert.survey,
+            cut: null,
+            nalerthist: 1,
+            scores: [
+              ...FINK_ZTF_SCORES.map((classifier) => ({
+                classifier,
+                score: v,
+                missing: null,
+                provenance,
+              })),
+              { classifier: 'snnSnVsOthers_score', score: null, missing: 'survey', provenance },
+            ],
+            finkclass: 'SN candidate',
+          };
+        });
+        return Promise.resolve(sets);
+      },
+    };
+  }
+
+  async function run(fink: FinkClassifiers, alerts: Alert[], heuristics: Classifier[] = []) {
+    const step = createClassificationStep<ClassificationInput>({ fink, heuristics });
+    const results = await step(alerts.map((alert) => classifierInput(alert)));
+    return results.map((result) => {
+      if (result.kind !== 'ok') throw new Error('classification rejected');
+      return result.value.classification;
+    });
+  }
+
+  it("stores the survey's Fink scores with their provenance, then the heuristics'; Fink's label", async () => {
+    const heuristic: Classifier = {
+      name: 'heuristic_sn_candidate',
+      version: '1.0.0',
+      inputs: [],
+      score: () => 0.9,
+    };
+    const [classification] = await run(
+      fakeFink(() => 0.25),
+      [ztfAlert()],
+      [heuristic],
+    );
+    expect(classification).toEqual({
+      label: 'SN candidate',
+      scores: [
+        ...FINK_ZTF_SCORES.map((classifier) => ({
+          classifier,
+          version: '7.4.0',
+          score: 0.25,
+          ...provenance,
+        })),
+        { classifier: 'heuristic_sn_candidate', version: '1.0.0', score: 0.9, ...NO_MODEL },
+      ],
+    });
+  });
+
+  it("keeps the other alerts' scores when one alert makes the batch throw: its scores null, failures counted", async () => {
+    const bad = ztfAlert({ candidate: { candid: 42n } });
+    const good = ztfAlert();
+    const fink = fakeFink((alert) => (alert.alertId === bad.alertId ? 'throw' : 0.5));
+    const [first, second] = await run(fink, [good, bad]);
+    expect(first!.scores.every((s) => s.score === 0.5)).toBe(true);
+    expect(first!.failures).toBeUndefined();
+    expect(second!.scores.map((s) => s.score)).toEqual(FINK_ZTF_SCORES.map(() => null));
+    expect(second!.failures).toEqual(FINK_ZTF_SCORES.map((classifier) => ({ classifier, reason: 'threw' })));
+    // Without Fink's scores the label falls back to roid, tracklet and catalogs.
+    expect(second!.label).toBe(LABELS.unknown);
+  });
+
+  it.each<[string, number]>([
+    ['NaN', NaN],
+    ['infinite', Infinity],
+  ])('turns a %s score into null, counted as not-a-score', async (_name, value) => {
+    const [classification] = await run(
+      fakeFink(() => value),
+      [ztfAlert()],
+    );
+    expect(classification!.scores.every((s) => s.score === null)).toBe(true);
+    expect(classification!.failures).toHaveLength(FINK_ZTF_SCORES.length);
+    expect(classification!.failures!.every((f) => f.reason === 'not-a-score')).toBe(true);
+  });
+
+  it("takes cdsxmatch from the nearest overriding catalog's type, 'Unknown' without one", () => {
+    expect(cdsxmatchOf(undefined)).toBe('Unknown');
+    expect(cdsxmatchOf([match({ overriding: false })])).toBe('Unknown');
+    expect(cdsxmatchOf([match({ type: null })])).toBe('Unknown');
+    expect(
+      cdsxmatchOf([
+        match({ type: 'RRLyr', distanceArcsec: 1 }),
+        match({ type: 'GinPair', distanceArcsec: 0.2 }),
+      ]),
+    ).toBe('GinPair');
+  });
+});
+
+describe("Fink's classifiers in the chain, on the real alerts", () => {
+  it('give every stored ZTF alert the scores and label of fink-science 7.4.0 (parity fixture), with provenance', async () => {
+    const fink = await createFinkClassifiers(await finkModels());
+    const reference = parityReference();
+    const pipeline = Pipeline.start<Alert>()
+      .step(createQualityCutsStep())
+      .step(createRoidStep())
+      .step(createFeaturesStep())
+      .batch(createClassificationStep({ fink, heuristics: [] }));
+    const results = await pipeline.run(realZtfAlerts().map(({ alert }) => alert));
+    const off: string[] = [];
+    let stored = 0;
+    for (const result of results) {
+      if (result.kind !== 'ok') continue;
+      stored++;
+      const { alertId, classification } = result.value;
+      const ref = reference.get(alertId.toString())!;
+      const knUnknown = !fink.kilonovaInstalled;
+      if (classification.label !== ref.finkclass && !(knUnknown && ref.rf_kn_vs_nonkn > 0.5)) {
+        off.push(`${alertId} label ${classification.label} vs ${ref.finkclass}`);
+      }
+      expect(classification.scores.map((s) => s.classifier)).toEqual([...FINK_ZTF_SCORES]);
+      for (const s of classification.scores) {
+        if (s.classifier === 'rf_kn_vs_nonkn' && knUnknown) {
+          expect(s).toMatchObject({ score: null, modelFile: '', modelSha256: '' });
+          continue;
+        }
+        expect(s.modelSha256).toMatch(/^[0-9a-f]{64}$/);
+        expect(s.finkScienceVersion).toBe('7.4.0');
+        const theirs = ref[s.classifier as (typeof FINK_ZTF_SCORES)[number]];
+        if (s.score === null || Math.abs(s.score - theirs) > 1e-4) {
+          off.push(`${alertId} ${s.classifier} ${s.score} vs ${theirs}`);
+        }
+      }
+    }
+    expect(stored).toBe(570);
+    expect(off).toEqual([]);
+  }, 120_000);
+
+  it('scores the Rubin alerts with SuperNNova (snnSnVsOthers_score) alone', async () => {
+    const fink = await createFinkClassifiers(await finkModels());
+    const step = createClassificationStep({ fink, heuristics: [] });
+    const alerts = (await realRubinAlerts()).map((alert) => classifierInput(alert));
+    for (const result of await step(alerts)) {
+      if (result.kind !== 'ok') throw new Error('classification rejected');
+      const { scores } = result.value.classification;
+      expect(scores.map((s) => s.classifier)).toEqual(['snnSnVsOthers_score']);
+      expect(scores[0]!.score).toBeGreaterThanOrEqual(0);
+      expect(scores[0]!.modelFile).toMatch(/elasticc/);
+    }
+  }, 120_000);
 });

@@ -203,12 +203,12 @@ describe('microlensing', () => {
 });
 
 describe('the registry', () => {
-  it('holds the four built-ins under their own names, each documented', () => {
+  it('holds the four heuristics under their own names, each named heuristic and documented', () => {
     expect(Object.keys(BUILTIN_CLASSIFIERS).sort()).toEqual([
-      'kilonova',
-      'microlensing',
-      'sn_candidate',
-      'snia_early',
+      'heuristic_kilonova',
+      'heuristic_microlensing',
+      'heuristic_sn_candidate',
+      'heuristic_snia_early',
     ]);
     for (const [name, classifier] of Object.entries(BUILTIN_CLASSIFIERS)) {
       expect(classifier.name).toBe(name);
@@ -219,9 +219,9 @@ describe('the registry', () => {
   });
 
   it('resolves names in config order', () => {
-    expect(resolveClassifiers(['kilonova', 'snia_early']).map((c) => c.name)).toEqual([
-      'kilonova',
-      'snia_early',
+    expect(resolveClassifiers(['heuristic_kilonova', 'heuristic_snia_early']).map((c) => c.name)).toEqual([
+      'heuristic_kilonova',
+      'heuristic_snia_early',
     ]);
     expect(resolveClassifiers([])).toEqual([]);
   });
@@ -229,11 +229,15 @@ describe('the registry', () => {
   it.each<[string, string[], RegExp]>([
     [
       'an unknown name, naming it and the known ones',
-      ['snia_early', 'early_snia'],
-      /unknown classifier 'early_snia'.*known: .*snia_early/,
+      ['heuristic_snia_early', 'snia_early'],
+      /unknown classifier 'snia_early'.*known: .*heuristic_snia_early/,
     ],
     ['an inherited property name', ['toString'], /unknown classifier 'toString'/],
-    ['a name listed twice', ['kilonova', 'kilonova'], /'kilonova' is listed twice/],
+    [
+      'a name listed twice',
+      ['heuristic_kilonova', 'heuristic_kilonova'],
+      /'heuristic_kilonova' is listed twice/,
+    ],
   ])('refuses %s', (_name, names, message) => {
     expect(() => resolveClassifiers(names)).toThrow(message);
   });

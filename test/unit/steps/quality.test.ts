@@ -32,6 +32,10 @@ describe('createQualityCutsStep', () => {
     ['nbad 1', 'drop:nbad-nonzero', { rb: 0.9, nbad: 1 }],
     ['nbad null', 'drop:nbad-missing', { rb: 0.9, nbad: null }],
     ['low rb and bad pixels: rb is checked first', 'drop:rb-below-0.55', { rb: 0.1, nbad: 3 }],
+    ['g band (fid 1)', 'ok', { rb: 0.9, nbad: 0, fid: 1 }],
+    ['r band (fid 2)', 'ok', { rb: 0.9, nbad: 0, fid: 2 }],
+    ['i band (fid 3): Fink never processes it', 'drop:i-band', { rb: 0.9, nbad: 0, fid: 3 }],
+    ['i band with bad pixels: nbad first', 'drop:nbad-nonzero', { rb: 0.9, nbad: 2, fid: 3 }],
   ])('ZTF %s -> %s', async (_name, expected, candidate) => {
     expect(await outcome(ztfAlert({ candidate }))).toBe(expected);
   });

@@ -15,7 +15,7 @@ const OBJECT_QUERY = `query ObjectPage($id: String!) {
     lastAlertId
     cutouts { science { png fits } template { png fits } difference { png fits } }
     lightCurve { jd band kind mag magErr limitMag sourceId }
-    classification { alertId jd label version processedAt scores { classifier label score version } }
+    classification { alertId jd label version processedAt scores { classifier label score version modelFile modelSha256 } }
     classificationHistory { alertId jd label version processedAt scores { classifier version } }
     crossmatches { catalog sourceId type distanceArcsec alertId }
     watchlists { id name owner public targetCount }
@@ -45,7 +45,14 @@ interface Classification {
   label: string;
   version: string;
   processedAt: string;
-  scores: { classifier: string; label?: string; score?: number | null; version: string }[];
+  scores: {
+    classifier: string;
+    label?: string;
+    score?: number | null;
+    version: string;
+    modelFile?: string | null;
+    modelSha256?: string | null;
+  }[];
 }
 
 interface ObjectData {
@@ -363,7 +370,13 @@ function classification(object: ObjectData): HTMLElement {
             h(
               'thead',
               {},
-              h('tr', {}, ...['classifier', 'version', 'label', 'score'].map((c) => h('th', {}, c))),
+              h(
+                'tr',
+                {},
+                ...['classifier', 'version', 'model (fink-science wheel)', 'label', 'score'].map((c) =>
+                  h('th', {}, c),
+                ),
+              ),
             ),
             h(
               'tbody',
@@ -374,6 +387,8 @@ function classification(object: ObjectData): HTMLElement {
                   {},
                   h('td', {}, s.classifier),
                   h('td', { class: 'mono' }, s.version),
+                  // The model file, its SHA-256 on hover: which trained model made the score.
+                  h('td', { class: 'mono small', title: s.modelSha256 ?? '' }, s.modelFile ?? ''),
                   h('td', {}, s.label ?? ''),
                   h('td', { class: 'num' }, formatNumber(s.score ?? null, 3)),
                 ),

@@ -77,6 +77,8 @@ export interface ScoreSet {
 
 export interface FinkClassifiers {
   readonly finkScienceVersion: string;
+  /** False without kndetect's forest (models.kndetectDir): rf_kn_vs_nonkn is then null, 'model-not-installed'. */
+  readonly kilonovaInstalled: boolean;
   /** Scores for a batch of alerts, in input order (the anomaly forests run once per batch). */
   classify(inputs: readonly FinkClassifierInput[]): Promise<ScoreSet[]>;
 }
@@ -152,6 +154,7 @@ export async function createFinkClassifiers(
 
   return {
     finkScienceVersion,
+    kilonovaInstalled: knInstalled,
     async classify(inputs) {
       const sets: ScoreSet[] = [];
       // The anomaly forests take the whole batch at once: gather the alerts they score.
