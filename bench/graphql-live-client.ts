@@ -189,6 +189,16 @@ interface LiveResult {
   alert: { alertId: string };
 }
 
+/** A subscription's end as text: graphql-ws hands over the WebSocket's close event (code and reason) or errors. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const close = error as { code?: unknown; reason?: unknown };
+  if (typeof close.code === 'number') {
+    return `closed ${close.code} ${typeof close.reason === 'string' ? close.reason : ''}`.trim();
+  }
+  return JSON.stringify(error);
+}
+
 function runSubscribers(): void {
   const clients: Client[] = [];
   onMessage(async (message) => {
@@ -258,7 +268,7 @@ function runSubscribers(): void {
               if (now < firstAt) firstAt = now;
               lastAt = now;
             },
-            error: (error) => failures.push(`subscriber ${s}: ${String(error)}`),
+            error: (error) => failures.push(`subscriber ${s}: ${describeError(error)}`),
             complete: () => failures.push(`subscriber ${s}: completed`),
           },
         );
