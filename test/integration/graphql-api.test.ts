@@ -59,10 +59,15 @@ describe('alerts and objects', () => {
   });
 
   it("returns negative detections as detections, with Fink's DC magnitude as the ZTF mapping computes it", async () => {
-    const expected = new Map<string, PhotometryPoint>();
+    // One detection (candid) can come with slightly different photometry in different alerts: the stored row is
+    // one of them, whole.
+    const expected = new Map<string, PhotometryPoint[]>();
     for (const { alert } of realZtfAlerts()) {
-      for (const point of alert.points)
-        if (point.sourceId !== null) expected.set(point.sourceId.toString(), point);
+      for (const point of alert.points) {
+        if (point.sourceId === null) continue;
+        const id = point.sourceId.toString();
+        expected.set(id, [...(expected.get(id) ?? []), point]);
+      }
     }
     const [object] = await rows<{ object_id: string; neg: string }>(
       sql`SELECT object_id, countIf(kind = 'detection' AND negative = 1) AS neg FROM lightcurve FINAL
@@ -88,10 +93,9 @@ describe('alerts and objects', () => {
     const negativePerBand = lightCurveByBand.flatMap((b) => b.detections).filter((p) => p.negative);
     expect(negativePerBand).toHaveLength(Number(object!.neg));
     for (const point of detections) {
-      const mapped = expected.get(point.sourceId);
+      const mapped = expected.get(point.sourceId)?.find((p) => p.mag === point.mag);
       expect(mapped, point.sourceId).toBeDefined();
       expect(point.negative).toBe(mapped!.negative);
-      expect(point.mag).toBe(mapped!.mag);
       if (mapped!.dcMag === null) {
         expect(point.dcMag).toBeNull();
         continue;
