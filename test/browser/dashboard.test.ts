@@ -176,6 +176,10 @@ describe('dashboard in a browser', () => {
     expect(await text(page, '#light-curve-counts')).toMatch(
       new RegExp(`^${points} points: ${det} detections? \\(${neg} negative\\), ${ul} upper limits?`),
     );
+    // The header counts what the chart draws.
+    expect(await text(page, '#object-detections')).toMatch(
+      new RegExp(`^${det} \\(${neg} negative\\) / ${ul}`),
+    );
     // Negative detections are their own series (open markers), one per band that has them.
     const legend = await page.locator('.u-legend .u-series .u-label').allTextContents();
     expect(legend.some((label) => label.endsWith(' negative'))).toBe(true);

@@ -177,7 +177,7 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
       h(
         'div',
         { class: 'column' },
-        summary(object),
+        summary(object, countPoints(object.lightCurve)),
         h(
           'section',
           {},
@@ -307,7 +307,26 @@ function definitionList(entries: [string, string | Node][]): HTMLElement {
   );
 }
 
-function summary(object: ObjectData): HTMLElement {
+/**
+ * The header's counts are those of the stored light curve, the points the chart draws on the difference scale
+ * (negative detections included, as ndet counts them). The latest alert's own ndet / nlim can differ (its history
+ * window, or history points the light curve merged at one time and band): shown next to them when they do.
+ */
+function detectionCounts(object: ObjectData, counts: LightCurveCounts): HTMLElement {
+  const negative = counts.negative > 0 ? ` (${counts.negative} negative)` : '';
+  const alertCounts =
+    object.ndet === counts.detections && object.nlim === counts.upperLimits
+      ? ''
+      : ` · latest alert ${object.ndet} / ${object.nlim}`;
+  return h(
+    'span',
+    { id: 'object-detections' },
+    `${counts.detections}${negative} / ${counts.upperLimits}`,
+    h('span', { class: 'muted small' }, alertCounts),
+  );
+}
+
+function summary(object: ObjectData, counts: LightCurveCounts): HTMLElement {
   return h(
     'section',
     {},
@@ -315,7 +334,7 @@ function summary(object: ObjectData): HTMLElement {
       ['RA, Dec (°)', `${object.ra.toFixed(6)}, ${object.dec.toFixed(6)}`],
       ['latest mag', `${formatNumber(object.mag)} (${object.band})`],
       ['peak mag', formatNumber(object.peakMag)],
-      ['detections / limits', `${object.ndet} / ${object.nlim}`],
+      ['detections / limits', detectionCounts(object, counts)],
       ['first / last', `${formatJd(object.firstJd)} / ${formatJd(object.lastJd)}`],
       [
         'rate (mag/day)',
