@@ -29,6 +29,13 @@ export interface PhotometryPoint {
   fluxErr: number | null;
   /** True when the difference is negative (ZTF isdiffpos 'f'/'0', Rubin psfFlux < 0). */
   negative: boolean;
+  /**
+   * Apparent (DC) magnitude and error of a ZTF detection: reference flux plus or minus the difference flux, as
+   * Fink's dc_mag computes it. Null without a reference source (magnr/sigmagnr missing or < 0), when the sum is
+   * not positive, for upper limits and for Rubin (whose difference fluxes are not tied to a reference source).
+   */
+  dcMag: number | null;
+  dcMagErr: number | null;
   /** The detection's own id (ZTF candid, Rubin diaSourceId); null for limits and forced points. */
   sourceId: bigint | null;
 }

@@ -15,11 +15,26 @@ export class LightCurvePointType {
   @Field(() => String, { description: 'detection, upper-limit or forced.' })
   kind!: string;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Difference magnitude: of |difference flux| for negative detections (ZTF magpsf). Null for upper limits.',
+  })
   mag!: number | null;
 
   @Field(() => Float, { nullable: true })
   magErr!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Apparent (DC) magnitude of a ZTF detection as Fink's dc_mag computes it: reference flux plus (minus, for a " +
+      'negative detection) the difference flux. Null without a reference source or a positive sum, and for Rubin.',
+  })
+  dcMag!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Error of dcMag.' })
+  dcMagErr!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Limiting magnitude (upper limits).' })
   limitMag!: number | null;
@@ -30,7 +45,9 @@ export class LightCurvePointType {
   @Field(() => Float, { nullable: true })
   fluxErr!: number | null;
 
-  @Field(() => Boolean, { description: 'Negative difference (fading below the template).' })
+  @Field(() => Boolean, {
+    description: 'Negative difference (fainter than the template): still a detection, counted in ndet.',
+  })
   negative!: boolean;
 
   @Field(() => String, { nullable: true, description: 'Id of the detection (candid / diaSourceId).' })

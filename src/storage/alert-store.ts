@@ -117,6 +117,9 @@ export interface LightCurvePoint {
   flux: number | null;
   fluxErr: number | null;
   negative: boolean;
+  /** Apparent (DC) magnitude and error of a ZTF detection; null elsewhere. */
+  dcMag: number | null;
+  dcMagErr: number | null;
   /** null for upper limits and forced points. */
   sourceId: bigint | null;
 }
@@ -373,6 +376,8 @@ const LIGHTCURVE_FIELDS = [
   'flux',
   'fluxErr',
   'negative',
+  'dcMag',
+  'dcMagErr',
   'sourceId',
 ] as const;
 const CLASSIFICATION_FIELDS = [

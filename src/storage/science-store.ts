@@ -104,6 +104,9 @@ export const LIGHTCURVE = defineTable('lightcurve', {
   flux: 'Nullable(Float64)',
   fluxErr: ['flux_err', 'Nullable(Float64)'],
   negative: 'Bool',
+  /** Apparent (DC) magnitude and error of a ZTF detection (Fink's dc_mag); null elsewhere. */
+  dcMag: ['dc_mag', 'Nullable(Float64)'],
+  dcMagErr: ['dc_mag_err', 'Nullable(Float64)'],
   /** 0 for points that are not a detection of their own. */
   sourceId: ['source_id', 'UInt64'],
 });
@@ -120,6 +123,8 @@ export interface PointInput {
   flux: number | null;
   fluxErr: number | null;
   negative: boolean;
+  dcMag: number | null;
+  dcMagErr: number | null;
   sourceId: bigint | null;
 }
 

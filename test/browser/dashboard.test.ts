@@ -157,6 +157,48 @@ describe('dashboard in a browser', () => {
     await page.context().close();
   });
 
+  it('shows negative detections as detections, in difference and in apparent (DC) magnitude', async () => {
+    const [object] = await rows<{ object_id: string; det: string; neg: string; dc: string; ul: string }>(
+      sql`SELECT object_id, countIf(kind = 'detection' AND mag IS NOT NULL) AS det,
+            countIf(kind = 'detection' AND mag IS NOT NULL AND negative = 1) AS neg,
+            countIf(kind = 'detection' AND dc_mag IS NOT NULL) AS dc,
+            countIf(kind = 'upper-limit' AND limit_mag IS NOT NULL) AS ul
+          FROM lightcurve FINAL GROUP BY object_id HAVING neg > 0 AND dc > 0
+          ORDER BY toUInt64(neg) DESC, object_id LIMIT 1`,
+    );
+    expect(object).toBeDefined();
+    const { object_id: objectId, det, neg, dc, ul } = object!;
+    const { page, errors } = await open(`#/object/${objectId}`);
+
+    await page.waitForSelector('#light-curve[data-points] canvas');
+    const points = Number(det) + Number(ul);
+    expect(await page.getAttribute('#light-curve', 'data-points')).toBe(String(points));
+    expect(await text(page, '#light-curve-counts')).toMatch(
+      new RegExp(`^${points} points: ${det} detections? \\(${neg} negative\\), ${ul} upper limits?`),
+    );
+    // The header counts what the chart draws.
+    expect(await text(page, '#object-detections')).toMatch(
+      new RegExp(`^${det} \\(${neg} negative\\) / ${ul}`),
+    );
+    // Negative detections are their own series (open markers), one per band that has them.
+    const legend = await page.locator('.u-legend .u-series .u-label').allTextContents();
+    expect(legend.some((label) => label.endsWith(' negative'))).toBe(true);
+    expect(await page.locator('#light-curve-table td', { hasText: 'detection (negative)' }).count()).toBe(
+      Number(neg),
+    );
+
+    await page.check('#magnitude-scale input[value="apparent"]');
+    await expect
+      .poll(() => page.getAttribute('#light-curve', 'data-scale'), { timeout: 10_000 })
+      .toBe('apparent');
+    await page.waitForSelector('#light-curve canvas');
+    expect(await page.getAttribute('#light-curve', 'data-points')).toBe(dc);
+    expect(await text(page, '#light-curve-counts')).toMatch(new RegExp(`^${dc} points: ${dc} detections?`));
+    await screenshot(page, 'object-apparent');
+    expect(errors.messages).toEqual([]);
+    await page.context().close();
+  });
+
   it('refuses an annotation without a token; with an annotator token shows it, a vote and a follow-up request', async () => {
     const [object] = await rows<{ object_id: string }>(
       sql`SELECT object_id FROM objects FINAL ORDER BY object_id LIMIT 1`,

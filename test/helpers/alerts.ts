@@ -309,6 +309,8 @@ export function detection(
     flux: null,
     fluxErr: null,
     negative: false,
+    dcMag: null,
+    dcMagErr: null,
     sourceId: null,
   };
 }

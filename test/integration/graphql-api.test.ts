@@ -9,6 +9,8 @@ import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-de
 import { createClickHouseStores } from '../../src/resolvers/stores.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
+import type { PhotometryPoint } from '../../src/pipeline/alert.ts';
+import { realZtfAlerts } from '../helpers/alerts.ts';
 import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';
 
 let api: ApiSandbox;
@@ -54,6 +56,54 @@ describe('alerts and objects', () => {
     const { data, errors } = await api.query(`{ alert(alertId: "1") { alertId } }`);
     expect(errors).toBeUndefined();
     expect(data!.alert).toBeNull();
+  });
+
+  it("returns negative detections as detections, with Fink's DC magnitude as the ZTF mapping computes it", async () => {
+    // One detection (candid) can come with slightly different photometry in different alerts: the stored row is
+    // one of them, whole.
+    const expected = new Map<string, PhotometryPoint[]>();
+    for (const { alert } of realZtfAlerts()) {
+      for (const point of alert.points) {
+        if (point.sourceId === null) continue;
+        const id = point.sourceId.toString();
+        expected.set(id, [...(expected.get(id) ?? []), point]);
+      }
+    }
+    const [object] = await rows<{ object_id: string; neg: string }>(
+      sql`SELECT object_id, countIf(kind = 'detection' AND negative = 1) AS neg FROM lightcurve FINAL
+          GROUP BY object_id HAVING neg > 0 ORDER BY toUInt64(neg) DESC, object_id LIMIT 1`,
+    );
+    expect(object).toBeDefined();
+    const { data, errors } = await api.query(
+      `query($id: String!) { object(objectId: $id) {
+         lightCurve { kind negative mag magErr dcMag dcMagErr sourceId }
+         lightCurveByBand { detections { negative } } } }`,
+      { id: object!.object_id },
+    );
+    expect(errors).toBeUndefined();
+    type Point = Pick<PhotometryPoint, 'kind' | 'negative' | 'mag' | 'dcMag' | 'dcMagErr'> & {
+      sourceId: string;
+    };
+    const { lightCurve, lightCurveByBand } = data!.object as {
+      lightCurve: Point[];
+      lightCurveByBand: { detections: { negative: boolean }[] }[];
+    };
+    const detections = lightCurve.filter((p) => p.kind === 'detection');
+    expect(detections.filter((p) => p.negative)).toHaveLength(Number(object!.neg));
+    const negativePerBand = lightCurveByBand.flatMap((b) => b.detections).filter((p) => p.negative);
+    expect(negativePerBand).toHaveLength(Number(object!.neg));
+    for (const point of detections) {
+      const mapped = expected.get(point.sourceId)?.find((p) => p.mag === point.mag);
+      expect(mapped, point.sourceId).toBeDefined();
+      expect(point.negative).toBe(mapped!.negative);
+      if (mapped!.dcMag === null) {
+        expect(point.dcMag).toBeNull();
+        continue;
+      }
+      expect(point.dcMag).toBeCloseTo(mapped!.dcMag, 9);
+      expect(point.dcMagErr).toBeCloseTo(mapped!.dcMagErr!, 9);
+    }
+    expect(detections.some((p) => p.dcMag !== null)).toBe(true);
   });
 
   it('returns an object with every light-curve point stored, per band too, and its classification history', async () => {

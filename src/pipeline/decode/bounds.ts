@@ -82,6 +82,13 @@ function sourceIdOrNull(id: bigint | null): bigint | null {
   return id !== null && id > 0n && id <= UINT64_MAX ? id : null;
 }
 
+/** The DC magnitude and its error are kept together or not at all. */
+function dcOrNull(point: PhotometryPoint): Pick<PhotometryPoint, 'dcMag' | 'dcMagErr'> {
+  const dcMag = inRange(point.dcMag, MAG_RANGE);
+  const dcMagErr = inRange(point.dcMagErr, MAG_ERR_RANGE);
+  return dcMag === null || dcMagErr === null ? { dcMag: null, dcMagErr: null } : { dcMag, dcMagErr };
+}
+
 /** A point with every measurement either plausible or null; undefined when its time is unusable. */
 function normalisePoint(point: PhotometryPoint): PhotometryPoint | undefined {
   if (!jdInRange(point.jd)) return undefined;
@@ -90,6 +97,7 @@ function normalisePoint(point: PhotometryPoint): PhotometryPoint | undefined {
     mag: inRange(point.mag, MAG_RANGE),
     magErr: inRange(point.magErr, MAG_ERR_RANGE),
     limitMag: inRange(point.limitMag, MAG_RANGE),
+    ...dcOrNull(point),
     flux: finiteOrNull(point.flux),
     fluxErr: finiteOrNull(point.fluxErr),
     sourceId: sourceIdOrNull(point.sourceId),

@@ -44,6 +44,8 @@ function detectionPoint(source: RubinDiaSource, band: Band): PhotometryPoint {
     flux,
     fluxErr: source.psfFluxErr,
     negative: flux !== null && flux < 0,
+    dcMag: null,
+    dcMagErr: null,
     sourceId: source.diaSourceId,
   };
 }
@@ -59,6 +61,8 @@ function forcedPoint(forced: RubinDiaForcedSource, band: Band, flux: number): Ph
     flux,
     fluxErr: forced.psfFluxErr,
     negative: flux < 0,
+    dcMag: null,
+    dcMagErr: null,
     sourceId: null,
   };
 }

@@ -1,6 +1,7 @@
 // ZTF record -> survey-neutral Alert. The only place that knows ZTF's photometry field names.
 import type { Band, PhotometryPoint, ZtfScienceAlert } from '../alert.ts';
-import type { ZtfAlert, ZtfPrvCandidate } from './ztf-avro.ts';
+import { dcMag } from '../classifiers/fink/photometry.ts';
+import type { ZtfAlert, ZtfCandidate, ZtfPrvCandidate } from './ztf-avro.ts';
 
 const ZTF_BANDS: Record<number, Band> = { 1: 'g', 2: 'r', 3: 'i' };
 
@@ -11,6 +12,25 @@ export function ztfBand(fid: number | null): Band | undefined {
 function isNegative(isdiffpos: string | null): boolean {
   return isdiffpos === 'f' || isdiffpos === '0';
 }
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/**
+ * The apparent (DC) magnitude of a detection as Fink computes it (fink-utils dc_mag): null where Fink's is NaN or
+ * infinite (no reference source, or a negative difference at least as bright as the reference).
+ */
+function apparent(
+  point: Pick<ZtfCandidate | ZtfPrvCandidate, 'magpsf' | 'sigmapsf' | 'magnr' | 'sigmagnr' | 'isdiffpos'>,
+): { dcMag: number | null; dcMagErr: number | null } {
+  const dc = dcMag(point.magpsf, point.sigmapsf, point.magnr, point.sigmagnr, point.isdiffpos);
+  const mag = finiteOrNull(dc.mag);
+  const magErr = finiteOrNull(dc.magErr);
+  return mag === null || magErr === null ? { dcMag: null, dcMagErr: null } : { dcMag: mag, dcMagErr: magErr };
+}
+
+const NO_DC = { dcMag: null, dcMagErr: null } as const;
 
 /**
  * A history entry with a candid and a magnitude is a detection; without, an upper limit at diffmaglim.
@@ -30,6 +50,7 @@ function prvToPoint(prv: ZtfPrvCandidate): PhotometryPoint | undefined {
     flux: null,
     fluxErr: null,
     negative: detected && isNegative(prv.isdiffpos),
+    ...(detected ? apparent(prv) : NO_DC),
     sourceId: detected ? prv.candid : null,
   };
 }
@@ -47,6 +68,7 @@ export function ztfToAlert(record: ZtfAlert, schemaJson: string): ZtfScienceAler
     flux: null,
     fluxErr: null,
     negative: isNegative(candidate.isdiffpos),
+    ...apparent(candidate),
     sourceId: candidate.candid,
   };
   const history = (record.prv_candidates ?? [])

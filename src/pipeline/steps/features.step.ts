@@ -2,9 +2,13 @@
 // points sorted by time, no fitting. Cheap enough to run on every alert; classifiers read them.
 //
 // What counts:
-// - A detection is a point of kind 'detection' with a magnitude and a positive difference flux. Negative
-//   differences (the source is fainter than in the reference image) carry the magnitude of |flux|, which is
-//   not the object's brightness, so they are left out of every magnitude feature.
+// - A detection is a point of kind 'detection' with a measurement (a magnitude or a flux), whatever the sign of
+//   its difference flux: a negative difference (ZTF isdiffpos 'f', Rubin psfFlux < 0: the source is fainter
+//   than in the reference image) is a flux decrease, not a missing point. Fink counts them (nalerthist, every
+//   module's minimum-points cut), and so do the detection counts and first/last detection dates here, so that
+//   they agree with the points a light curve plots.
+// - Magnitude features (first, peak and last magnitude, rates, colour, rising) use the positive detections only:
+//   a negative difference carries the magnitude of |flux|, which is not the object's brightness.
 // - Upper limits (ZTF non-detections) are counted per band and used for one thing: an object seen once
 //   in a band, brighter than the last limit before it, is rising.
 // - Rubin forced photometry is not used: measured at the object's position whether it was detected or not, it
@@ -16,10 +20,10 @@ import { ok } from '../framework.ts';
 import type { Step } from '../framework.ts';
 
 export interface BandFeatures {
-  /** Positive detections with a magnitude. */
+  /** Detections, negative ones included. */
   detections: number;
   upperLimits: number;
-  /** Julian dates of the first and last detections; null without detections. */
+  /** Julian dates of the first and last positive detections (firstMag, lastMag); null without any. */
   firstJd: number | null;
   lastJd: number | null;
   firstMag: number | null;
@@ -39,8 +43,9 @@ export interface BandFeatures {
 export interface LightCurveFeatures {
   /** Bands with at least one detection or upper limit. */
   bands: Partial<Record<Band, BandFeatures>>;
-  /** Positive detections over all bands. */
+  /** Detections over all bands, negative ones included. */
   detections: number;
+  /** Julian dates of the first and last detections, negative ones included; null without detections. */
   firstDetectionJd: number | null;
   lastDetectionJd: number | null;
   /**
@@ -103,8 +108,18 @@ interface BandState {
   limitBeforeLast: PhotometryPoint | null;
 }
 
-function isDetection(point: PhotometryPoint): point is PhotometryPoint & { mag: number } {
-  return point.kind === 'detection' && point.mag !== null && Number.isFinite(point.mag) && !point.negative;
+function finite(x: number | null): x is number {
+  return x !== null && Number.isFinite(x);
+}
+
+/** A detection of either sign with a measurement: what the detection counts count. */
+function isDetection(point: PhotometryPoint): boolean {
+  return point.kind === 'detection' && (finite(point.mag) || finite(point.flux));
+}
+
+/** A positive detection with a magnitude: what the magnitude features read. */
+function isPositiveDetection(point: PhotometryPoint): point is PhotometryPoint & { mag: number } {
+  return isDetection(point) && finite(point.mag) && !point.negative;
 }
 
 function emptyBand(): BandState {
@@ -197,9 +212,13 @@ export function computeLightCurveFeatures(
     }
     if (!isDetection(point)) continue;
     const state = stateOf(point.band);
-    const detection: Detection = { jd: point.jd, mag: point.mag, magErr: point.magErr };
     const f = state.features;
     f.detections++;
+    detections++;
+    firstDetectionJd ??= point.jd;
+    lastDetectionJd = point.jd;
+    if (!isPositiveDetection(point)) continue;
+    const detection: Detection = { jd: point.jd, mag: point.mag, magErr: point.magErr };
     f.firstJd ??= point.jd;
     f.firstMag ??= point.mag;
     if (f.peakMag === null || point.mag < f.peakMag) {
@@ -210,9 +229,6 @@ export function computeLightCurveFeatures(
     f.lastMag = point.mag;
     state.detections.push(detection);
     state.limitBeforeLast = state.limit;
-    detections++;
-    firstDetectionJd ??= point.jd;
-    lastDetectionJd = point.jd;
     latest = { band: point.band, mag: point.mag };
   }
 

@@ -107,6 +107,16 @@ describe('checkAlertBounds', () => {
     expect(checked.survey === 'ztf' && checked.ztf).toBe(base.ztf);
   });
 
+  it.each([
+    ['kept when both are plausible', 17.2, 0.03, [17.2, 0.03]],
+    ['both null when the magnitude is implausible', 99, 0.03, [null, null]],
+    ['both null when the error is not finite', 17.2, Infinity, [null, null]],
+  ])('the DC magnitude and its error: %s', (_, dcMag, dcMagErr, expected) => {
+    const base = ztfAlert();
+    const checked = checkedAlert(withPoints(base, [{ ...base.points[0]!, dcMag, dcMagErr }]));
+    expect([checked.points[0]!.dcMag, checked.points[0]!.dcMagErr]).toEqual(expected);
+  });
+
   it('checks Rubin alerts alike (non-finite fluxes become null)', () => {
     const alert = rubinAlert();
     const withNaN = withPoints(alert, [{ ...alert.points[0]!, flux: NaN, fluxErr: -Infinity }]);

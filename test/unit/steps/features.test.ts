@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert, PhotometryPoint } from '../../../src/pipeline/alert.ts';
+import { nalerthist, ztfLightCurve } from '../../../src/pipeline/classifiers/fink/photometry.ts';
 import { computeLightCurveFeatures, createFeaturesStep } from '../../../src/pipeline/steps/features.step.ts';
 import type {
   BandFeatures,
@@ -109,9 +110,31 @@ describe('computeLightCurveFeatures', () => {
 
   it.each<[string, PhotometryPoint[], Partial<LightCurveFeatures>]>([
     [
-      'negative differences are not detections',
+      'a negative difference is a detection, counted and dated, but no magnitude feature reads it',
       [detection(T - 1, 'r', 18), { ...detection(T, 'r', 17), negative: true }],
-      { detections: 1, lastDetectionJd: T - 1 },
+      {
+        detections: 2,
+        lastDetectionJd: T,
+        bands: {
+          r: band({
+            detections: 2,
+            firstJd: T - 1,
+            lastJd: T - 1,
+            firstMag: 18,
+            peakMag: 18,
+            peakJd: T - 1,
+            lastMag: 18,
+          }),
+        },
+      },
+    ],
+    [
+      'a Rubin negative detection (flux < 0, no magnitude) is a detection',
+      [
+        detection(T - 1, 'r', 18),
+        { ...detection(T, 'r', 17), mag: null, magErr: null, flux: -500, negative: true },
+      ],
+      { detections: 2, firstDetectionJd: T - 1, lastDetectionJd: T },
     ],
     [
       'forced photometry is not used',
@@ -119,7 +142,7 @@ describe('computeLightCurveFeatures', () => {
       { detections: 1, lastDetectionJd: T - 1 },
     ],
     [
-      'a detection without a magnitude is not used',
+      'a detection without a magnitude or a flux is not used',
       [detection(T - 1, 'r', 18), { ...detection(T, 'r', 17), mag: null }],
       { detections: 1, lastDetectionJd: T - 1 },
     ],
@@ -341,6 +364,34 @@ describe('createFeaturesStep', () => {
     },
   );
 
+  it('counts the negative detections of a real ZTF alert as Fink does (nalerthist), as many as its points', () => {
+    // ZTF18aawsnob (2023-10): the positive candidate, 15 history detections of which 3 negative, 7 upper limits.
+    const found = realZtfAlerts().find(({ file }) =>
+      file.endsWith('part-00005-6a13ac52-6ec9-4ea5-9df7-241ef7f49431-c000.avro'),
+    );
+    if (found === undefined) throw new Error('ZTF18aawsnob is not in the shared data');
+    const { alert } = found;
+    const features = computeLightCurveFeatures(alert.points);
+    expect(alert.objectId).toBe('ZTF18aawsnob');
+    expect(features.detections).toBe(16);
+    expect(features.detections).toBe(nalerthist(ztfLightCurve(alert.ztf)));
+    expect(features.bands.g!.detections + features.bands.r!.detections).toBe(16);
+    expect(features.bands.g!.upperLimits + features.bands.r!.upperLimits).toBe(7);
+    expect(features.detections).toBe(alert.points.filter((p) => p.kind === 'detection').length);
+    // The negative g detection is fainter than every positive one: the peak is not its |flux| magnitude (18.19).
+    const negativeMags = alert.points.filter((p) => p.negative).map((p) => p.mag);
+    expect(negativeMags).toHaveLength(3);
+    expect(negativeMags).not.toContain(features.bands.g!.peakMag);
+    expect(negativeMags).not.toContain(features.bands.g!.lastMag);
+    expect(negativeMags).not.toContain(features.bands.r!.lastMag);
+  });
+
+  it('counts as many detections as nalerthist on every real ZTF alert', () => {
+    for (const { alert } of realZtfAlerts()) {
+      expect(computeLightCurveFeatures(alert.points).detections).toBe(nalerthist(ztfLightCurve(alert.ztf)));
+    }
+  });
+
   it('runs on the 611 real ZTF and 25 real Rubin alerts with consistent results', async () => {
     const step = createFeaturesStep<Alert>();
     const alerts: Alert[] = [...realZtfAlerts().map(({ alert }) => alert), ...(await realRubinAlerts())];
@@ -349,8 +400,10 @@ describe('createFeaturesStep', () => {
       const result = await step(alert);
       if (result.kind !== 'ok') throw new Error(`${alert.alertId}: ${result.reason}`);
       const { features } = result.value;
-      const positive = alert.points.filter((p) => p.kind === 'detection' && p.mag !== null && !p.negative);
-      expect(features.detections).toBe(positive.length);
+      const measured = alert.points.filter(
+        (p) => p.kind === 'detection' && (p.mag !== null || p.flux !== null),
+      );
+      expect(features.detections).toBe(measured.length);
       const perBand = Object.values(features.bands).reduce((sum, b) => sum + b.detections, 0);
       expect(perBand).toBe(features.detections);
       for (const b of Object.values(features.bands)) {

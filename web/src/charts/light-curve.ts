@@ -1,6 +1,10 @@
 // The light curve: magnitude against time with uPlot, one colour per band, brighter up (the magnitude scale runs
-// downwards), detections as filled markers with their error bars, upper limits as open markers at the limiting
-// magnitude, forced photometry (Rubin) as small filled markers. uPlot has no error bars of its own: they are drawn
+// downwards), detections as filled markers with their error bars, negative detections (the source fainter than
+// in the reference image) as larger open markers with their error bars, upper limits as open markers without error
+// bars at the limiting magnitude, forced photometry (Rubin) as small filled markers.
+// Two scales: the difference magnitude (ZTF magpsf, of |difference flux| for a negative detection) and the
+// apparent (DC) magnitude Fink computes for ZTF detections with a reference source. Upper limits are limits on the
+// difference image, so they are drawn on the difference scale only. uPlot has no error bars of its own: they are drawn
 // on its canvas from its `draw` hook, with its own value-to-pixel transforms, so that they follow zoom and resize.
 import uPlot from 'uplot';
 import { jdToUnixSeconds } from '../format.ts';
@@ -13,7 +17,15 @@ export interface LightCurvePoint {
   mag: number | null;
   magErr: number | null;
   limitMag: number | null;
+  /** A negative difference: a detection, fainter than in the reference image. */
+  negative: boolean;
+  /** Apparent (DC) magnitude and error; null without a reference source and for Rubin. */
+  dcMag: number | null;
+  dcMagErr: number | null;
 }
+
+/** Which magnitude the chart draws. */
+export type MagnitudeScale = 'difference' | 'apparent';
 
 export const BAND_COLORS: Readonly<Record<string, string>> = {
   u: '#6a3d9a',
@@ -26,18 +38,25 @@ export const BAND_COLORS: Readonly<Record<string, string>> = {
 const OTHER_BAND = '#555555';
 const BAND_ORDER = ['u', 'g', 'r', 'i', 'z', 'y'];
 const KINDS = [
-  { kind: 'detection', suffix: '', size: 7, open: false },
-  { kind: 'upper-limit', suffix: ' upper limit', size: 7, open: true },
-  { kind: 'forced', suffix: ' forced', size: 4, open: false },
+  { kind: 'detection', suffix: '', size: 7, open: false, errors: true },
+  { kind: 'negative', suffix: ' negative', size: 9, open: true, errors: true },
+  { kind: 'upper-limit', suffix: ' upper limit', size: 7, open: true, errors: false },
+  { kind: 'forced', suffix: ' forced', size: 4, open: false, errors: true },
 ] as const;
 
 export interface LightCurveCounts {
   /** Points drawn, all bands and kinds. */
   plotted: number;
+  /** Detections drawn, negative ones included. */
   detections: number;
+  /** Of which negative. */
+  negative: number;
   upperLimits: number;
   forced: number;
-  /** Points without a magnitude to draw (e.g. a non-positive forced flux). */
+  /**
+   * Points without a magnitude to draw on this scale (a non-positive forced flux; in apparent magnitude, a
+   * detection without a DC magnitude and every upper limit).
+   */
   unplottable: number;
 }
 
@@ -48,22 +67,45 @@ interface SeriesPlan {
   values: Map<number, { mag: number; err: number | null }>;
 }
 
-/** The magnitude a point is drawn at: its own, or its limit for an upper limit. */
-function plottedMag(point: LightCurvePoint): number | null {
-  return point.kind === 'upper-limit' ? point.limitMag : point.mag;
+/** The magnitude and error a point is drawn at on `scale`; null when it has none there. */
+function plotted(point: LightCurvePoint, scale: MagnitudeScale): { mag: number; err: number | null } | null {
+  if (point.kind === 'upper-limit') {
+    return scale === 'difference' && point.limitMag !== null ? { mag: point.limitMag, err: null } : null;
+  }
+  if (scale === 'apparent') {
+    if (point.kind === 'forced') return null;
+    return point.dcMag === null ? null : { mag: point.dcMag, err: point.dcMagErr };
+  }
+  return point.mag === null ? null : { mag: point.mag, err: point.magErr };
 }
 
-export function countPoints(points: readonly LightCurvePoint[]): LightCurveCounts {
-  const counts = { plotted: 0, detections: 0, upperLimits: 0, forced: 0, unplottable: 0 };
+function kindOf(point: LightCurvePoint): (typeof KINDS)[number] {
+  const name = point.kind === 'detection' && point.negative ? 'negative' : point.kind;
+  return KINDS.find((k) => k.kind === name) ?? KINDS[0];
+}
+
+/** True when the apparent scale has something to draw: some detection has a DC magnitude. */
+export function hasApparent(points: readonly LightCurvePoint[]): boolean {
+  return points.some((p) => p.kind === 'detection' && p.dcMag !== null);
+}
+
+export function countPoints(
+  points: readonly LightCurvePoint[],
+  scale: MagnitudeScale = 'difference',
+): LightCurveCounts {
+  const counts = { plotted: 0, detections: 0, negative: 0, upperLimits: 0, forced: 0, unplottable: 0 };
   for (const point of points) {
-    if (plottedMag(point) === null) {
+    if (plotted(point, scale) === null) {
       counts.unplottable += 1;
       continue;
     }
     counts.plotted += 1;
     if (point.kind === 'upper-limit') counts.upperLimits += 1;
     else if (point.kind === 'forced') counts.forced += 1;
-    else counts.detections += 1;
+    else {
+      counts.detections += 1;
+      if (point.negative) counts.negative += 1;
+    }
   }
   return counts;
 }
@@ -72,24 +114,25 @@ export function countPoints(points: readonly LightCurvePoint[]): LightCurveCount
 export function drawLightCurve(
   container: HTMLElement,
   points: readonly LightCurvePoint[],
+  scale: MagnitudeScale = 'difference',
   height = 320,
 ): uPlot {
-  const drawable = points.filter((p) => plottedMag(p) !== null);
-  const xs = [...new Set(drawable.map((p) => jdToUnixSeconds(p.jd)))].sort((a, b) => a - b);
+  const drawable = points.flatMap((point) => {
+    const at = plotted(point, scale);
+    return at === null ? [] : [{ point, at }];
+  });
+  const xs = [...new Set(drawable.map(({ point }) => jdToUnixSeconds(point.jd)))].sort((a, b) => a - b);
   const xIndex = new Map(xs.map((x, i) => [x, i]));
   const plans = new Map<string, SeriesPlan>();
-  for (const point of drawable) {
-    const kind = KINDS.find((k) => k.kind === point.kind) ?? KINDS[0];
+  for (const { point, at } of drawable) {
+    const kind = kindOf(point);
     const key = `${point.band}/${kind.kind}`;
     let plan = plans.get(key);
     if (plan === undefined) {
       plan = { band: point.band, kind, values: new Map() };
       plans.set(key, plan);
     }
-    plan.values.set(xIndex.get(jdToUnixSeconds(point.jd))!, {
-      mag: plottedMag(point)!,
-      err: point.kind === 'upper-limit' ? null : point.magErr,
-    });
+    plan.values.set(xIndex.get(jdToUnixSeconds(point.jd))!, at);
   }
   const bandRank = (band: string) =>
     BAND_ORDER.includes(band) ? BAND_ORDER.indexOf(band) : BAND_ORDER.length;
@@ -114,7 +157,7 @@ export function drawLightCurve(
         points: {
           show: true,
           size: plan.kind.size,
-          width: 1.5,
+          width: plan.kind.kind === 'negative' ? 2.5 : 1.5,
           stroke: color,
           fill: plan.kind.open ? '#ffffff' : color,
         },
@@ -128,7 +171,7 @@ export function drawLightCurve(
     ctx.save();
     ctx.lineWidth = Math.max(1, devicePixelRatio);
     ordered.forEach((plan, s) => {
-      if (plan.kind.open || u.series[s + 1]?.show === false) return;
+      if (!plan.kind.errors || u.series[s + 1]?.show === false) return;
       ctx.strokeStyle = BAND_COLORS[plan.band] ?? OTHER_BAND;
       ctx.beginPath();
       for (const [i, { mag, err }] of plan.values) {
@@ -162,7 +205,14 @@ export function drawLightCurve(
         // Magnitudes: brighter (smaller) up; the range includes the error bars.
         mag: { dir: -1, range: () => (errors.length === 0 ? [15, 21] : [lo - pad, hi + pad]) },
       },
-      axes: [{}, { scale: 'mag', label: 'magnitude', size: 56 }],
+      axes: [
+        {},
+        {
+          scale: 'mag',
+          label: scale === 'apparent' ? 'apparent (DC) magnitude' : 'difference magnitude',
+          size: 56,
+        },
+      ],
       series,
       // Dates in UTC, as observers log them, whatever the browser's time zone.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),

@@ -5,7 +5,14 @@
 import type uPlot from 'uplot';
 import type { Client } from 'graphql-ws';
 import { ApiError, createSocket, describeError, getToken, gql, TOKEN_EVENT } from '../api.ts';
-import { drawLightCurve, countPoints, type LightCurvePoint } from '../charts/light-curve.ts';
+import {
+  countPoints,
+  drawLightCurve,
+  hasApparent,
+  type LightCurveCounts,
+  type LightCurvePoint,
+  type MagnitudeScale,
+} from '../charts/light-curve.ts';
 import { fieldValue, h, numberField, replace, type Cleanup } from '../dom.ts';
 import { formatIso, formatJd, formatNumber, jdToMjd } from '../format.ts';
 
@@ -14,7 +21,7 @@ const OBJECT_QUERY = `query ObjectPage($id: String!) {
     objectId survey ra dec band label mag peakMag ndet nlim firstJd lastJd rate rising colorGr ssName roid
     lastAlertId
     cutouts { science { png fits } template { png fits } difference { png fits } }
-    lightCurve { jd band kind mag magErr limitMag sourceId }
+    lightCurve { jd band kind mag magErr limitMag negative dcMag dcMagErr sourceId }
     classification { alertId jd label version processedAt scores { classifier label score version modelFile modelSha256 } }
     classificationHistory { alertId jd label version processedAt scores { classifier version } }
     crossmatches { catalog sourceId type distanceArcsec alertId }
@@ -151,7 +158,8 @@ export function renderObject(main: HTMLElement, objectId: string): Cleanup {
 function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
   const chartBox = h('div', { class: 'chart', id: 'light-curve' });
   const collab = collabSections(object.objectId, () => refreshCollab());
-  const counts = countPoints(object.lightCurve);
+  const countsLine = h('p', { class: 'muted small', id: 'light-curve-counts' });
+  const scaleToggle = hasApparent(object.lightCurve) ? magnitudeToggle((scale) => show(scale)) : null;
   replace(
     main,
     h(
@@ -169,18 +177,13 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
       h(
         'div',
         { class: 'column' },
-        summary(object),
+        summary(object, countPoints(object.lightCurve)),
         h(
           'section',
           {},
           h('h2', {}, 'Light curve'),
-          h(
-            'p',
-            { class: 'muted small', id: 'light-curve-counts' },
-            `${counts.plotted} points: ${plural(counts.detections, 'detection')}, ${plural(counts.upperLimits, 'upper limit')}`,
-            counts.forced > 0 ? `, ${counts.forced} forced` : '',
-            counts.unplottable > 0 ? ` (${counts.unplottable} without a magnitude, not drawn)` : '',
-          ),
+          scaleToggle ?? '',
+          countsLine,
           chartBox,
           pointsTable(object.lightCurve),
         ),
@@ -200,23 +203,36 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
 
   const cleanups: Cleanup[] = [];
   let chart: uPlot | null = null;
-  if (object.lightCurve.length > 0) {
-    chart = drawLightCurve(chartBox, object.lightCurve);
+  let resize: ResizeObserver | null = null;
+  const clearChart = () => {
+    resize?.disconnect();
+    chart?.destroy();
+    resize = null;
+    chart = null;
+  };
+  // Draws the light curve on one magnitude scale; the counts line says what was drawn.
+  const show = (scale: MagnitudeScale) => {
+    clearChart();
+    const counts = countPoints(object.lightCurve, scale);
+    replace(countsLine, countsText(counts, scale));
+    chartBox.dataset.scale = scale;
+    if (counts.plotted === 0) {
+      chartBox.dataset.points = '0';
+      replace(chartBox, h('p', { class: 'muted' }, 'No light-curve point.'));
+      return;
+    }
+    replace(chartBox);
+    const drawn = drawLightCurve(chartBox, object.lightCurve, scale);
+    chart = drawn;
     // What was actually handed to the chart, for whoever checks it (the browser tests do).
-    const drawn = chart.data
-      .slice(1)
-      .reduce((n, values) => n + Array.from(values).filter((v) => v != null).length, 0);
-    chartBox.dataset.points = String(drawn);
-    const resize = new ResizeObserver(() => chart?.setSize({ width: chartBox.clientWidth, height: 320 }));
+    chartBox.dataset.points = String(
+      drawn.data.slice(1).reduce((n, values) => n + Array.from(values).filter((v) => v != null).length, 0),
+    );
+    resize = new ResizeObserver(() => chart?.setSize({ width: chartBox.clientWidth, height: 320 }));
     resize.observe(chartBox);
-    cleanups.push(() => {
-      resize.disconnect();
-      chart?.destroy();
-    });
-  } else {
-    chartBox.dataset.points = '0';
-    replace(chartBox, h('p', { class: 'muted' }, 'No light-curve point.'));
-  }
+  };
+  show('difference');
+  cleanups.push(clearChart);
 
   const refreshCollab = () =>
     gql<{ object: Collab | null }>(COLLAB_QUERY, { id: object.objectId }).then(
@@ -246,6 +262,43 @@ function watchAnnotations(objectId: string, onChange: () => void): Cleanup {
   };
 }
 
+function countsText(counts: LightCurveCounts, scale: MagnitudeScale): string {
+  return [
+    `${counts.plotted} points: ${plural(counts.detections, 'detection')}`,
+    counts.negative > 0 ? ` (${counts.negative} negative)` : '',
+    scale === 'difference' ? `, ${plural(counts.upperLimits, 'upper limit')}` : '',
+    counts.forced > 0 ? `, ${counts.forced} forced` : '',
+    counts.unplottable > 0
+      ? scale === 'apparent'
+        ? ` (${counts.unplottable} without an apparent magnitude, upper limits included, not drawn)`
+        : ` (${counts.unplottable} without a magnitude, not drawn)`
+      : '',
+  ].join('');
+}
+
+/** Difference or apparent (DC) magnitude: offered when some detection has a DC magnitude. */
+function magnitudeToggle(onChange: (scale: MagnitudeScale) => void): HTMLElement {
+  const option = (scale: MagnitudeScale, label: string) =>
+    h(
+      'label',
+      {},
+      h('input', {
+        type: 'radio',
+        name: 'magnitude-scale',
+        value: scale,
+        checked: scale === 'difference',
+        onchange: () => onChange(scale),
+      }),
+      ` ${label} `,
+    );
+  return h(
+    'fieldset',
+    { class: 'small', id: 'magnitude-scale' },
+    option('difference', 'difference magnitude'),
+    option('apparent', 'apparent (DC) magnitude'),
+  );
+}
+
 function definitionList(entries: [string, string | Node][]): HTMLElement {
   return h(
     'dl',
@@ -254,7 +307,26 @@ function definitionList(entries: [string, string | Node][]): HTMLElement {
   );
 }
 
-function summary(object: ObjectData): HTMLElement {
+/**
+ * The header's counts are those of the stored light curve, the points the chart draws on the difference scale
+ * (negative detections included, as ndet counts them). The latest alert's own ndet / nlim can differ (its history
+ * window, or history points the light curve merged at one time and band): shown next to them when they do.
+ */
+function detectionCounts(object: ObjectData, counts: LightCurveCounts): HTMLElement {
+  const negative = counts.negative > 0 ? ` (${counts.negative} negative)` : '';
+  const alertCounts =
+    object.ndet === counts.detections && object.nlim === counts.upperLimits
+      ? ''
+      : ` · latest alert ${object.ndet} / ${object.nlim}`;
+  return h(
+    'span',
+    { id: 'object-detections' },
+    `${counts.detections}${negative} / ${counts.upperLimits}`,
+    h('span', { class: 'muted small' }, alertCounts),
+  );
+}
+
+function summary(object: ObjectData, counts: LightCurveCounts): HTMLElement {
   return h(
     'section',
     {},
@@ -262,7 +334,7 @@ function summary(object: ObjectData): HTMLElement {
       ['RA, Dec (°)', `${object.ra.toFixed(6)}, ${object.dec.toFixed(6)}`],
       ['latest mag', `${formatNumber(object.mag)} (${object.band})`],
       ['peak mag', formatNumber(object.peakMag)],
-      ['detections / limits', `${object.ndet} / ${object.nlim}`],
+      ['detections / limits', detectionCounts(object, counts)],
       ['first / last', `${formatJd(object.firstJd)} / ${formatJd(object.lastJd)}`],
       [
         'rate (mag/day)',
@@ -295,7 +367,9 @@ function pointsTable(points: ObjectData['lightCurve']): HTMLElement {
           h(
             'tr',
             {},
-            ...['MJD', 'date (UTC)', 'band', 'kind', 'mag', 'err', 'limit'].map((c) => h('th', {}, c)),
+            ...['MJD', 'date (UTC)', 'band', 'kind', 'mag', 'err', 'DC mag', 'DC err', 'limit'].map((c) =>
+              h('th', {}, c),
+            ),
           ),
         ),
         h(
@@ -308,9 +382,11 @@ function pointsTable(points: ObjectData['lightCurve']): HTMLElement {
               h('td', { class: 'num' }, jdToMjd(p.jd).toFixed(5)),
               h('td', {}, formatJd(p.jd)),
               h('td', { class: `band band-${p.band}` }, p.band),
-              h('td', {}, p.kind),
+              h('td', {}, p.kind === 'detection' && p.negative ? 'detection (negative)' : p.kind),
               h('td', { class: 'num' }, formatNumber(p.mag)),
               h('td', { class: 'num' }, formatNumber(p.magErr)),
+              h('td', { class: 'num' }, formatNumber(p.dcMag)),
+              h('td', { class: 'num' }, formatNumber(p.dcMagErr)),
               h('td', { class: 'num' }, formatNumber(p.limitMag)),
             ),
           ),
