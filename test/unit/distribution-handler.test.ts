@@ -174,6 +174,26 @@ describe('the distribution handler', () => {
     expect(sent).toBe(2 * BUILTIN_FILTERS.filter((filter) => filter.matches(selected!.record)).length);
   });
 
+  it('fails the batch, dead-lettering nothing, when stopped while an alert is not yet archived', async () => {
+    const science = scienceMessages().slice(0, 10);
+    const late = science.find((s) => s.record.label === 'SN candidate')!.record.alertId;
+    const archive = archiveOf(science, new Set([late]));
+    const controller = new AbortController();
+    const letters: DeadLetter[] = [];
+    const payloads = archive.payloads.bind(archive);
+    archive.payloads = (keys) => {
+      if (archive.reads === 1) controller.abort();
+      return payloads(keys);
+    };
+    const handler = handlerWith(() => Promise.resolve(), science, {
+      archive,
+      signal: controller.signal,
+      deadLetters: { send: (batch) => (letters.push(...batch), Promise.resolve()) },
+    });
+    await expect(handler(science.map((s) => s.message))).rejects.toThrow(/raw archive/);
+    expect(letters).toEqual([]);
+  });
+
   it('dead-letters what is not a science record of this version, and goes on', async () => {
     const science = scienceMessages().slice(0, 8);
     const letters: DeadLetter[] = [];

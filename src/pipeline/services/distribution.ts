@@ -98,7 +98,10 @@ export function createDistributionHandler(deps: DistributionDeps): BatchHandler 
       const missing = [...wanted].filter(([key]) => !found.has(key)).map(([, key]) => key);
       if (missing.length === 0) return found;
       if (attempt > 0) {
-        if (Date.now() >= deadline || signal.aborted) return found;
+        // Stopping: the batch is not committed (it is distributed again after the restart), rather than
+        // dead-lettering alerts that were only late.
+        if (signal.aborted) throw new Error('stopped while waiting for alerts to reach the raw archive');
+        if (Date.now() >= deadline) return found;
         await delay(ARCHIVE_POLL_MS, undefined, { signal }).catch(() => undefined);
       }
       for (const { survey, alertId, payload } of await retry(
