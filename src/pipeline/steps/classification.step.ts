@@ -44,6 +44,7 @@
 import { appliesTo, NO_MODEL } from '../classifiers/classifier.ts';
 import type { Classifier, ClassifierInput, ClassifierScore } from '../classifiers/classifier.ts';
 import { FINK_ZTF_SCORES } from '../classifiers/fink/index.ts';
+import { FINK_LABELS } from '../classifiers/fink/label.ts';
 import type { FinkClassifierInput, FinkClassifiers, ScoreSet } from '../classifiers/fink/index.ts';
 import { ok } from '../framework.ts';
 import type { BatchStep } from '../framework.ts';
@@ -102,24 +103,12 @@ export interface ClassificationOptions {
 
 export const DEFAULT_LABEL_THRESHOLD = 0.5;
 
-export const LABELS = {
-  microlensing: 'Microlensing candidate',
-  sn: 'SN candidate',
-  earlySnIa: 'Early SN Ia candidate',
-  kilonova: 'Kilonova candidate',
-  ssoCandidate: 'Solar System candidate',
-  tracklet: 'Tracklet',
-  ssoMpc: 'Solar System MPC',
-  ambiguous: 'Ambiguous',
-  unknown: 'Unknown',
-} as const;
-
 /** Which classifier's score raises which label, in Fink's order. Scores of other classifiers are only stored. */
 export const SCORE_LABELS: readonly { classifier: string; label: string; ambiguity: boolean }[] = [
-  { classifier: 'heuristic_microlensing', label: LABELS.microlensing, ambiguity: true },
-  { classifier: 'heuristic_sn_candidate', label: LABELS.sn, ambiguity: true },
-  { classifier: 'heuristic_snia_early', label: LABELS.earlySnIa, ambiguity: false },
-  { classifier: 'heuristic_kilonova', label: LABELS.kilonova, ambiguity: false },
+  { classifier: 'heuristic_microlensing', label: FINK_LABELS.microlensing, ambiguity: true },
+  { classifier: 'heuristic_sn_candidate', label: FINK_LABELS.sn, ambiguity: true },
+  { classifier: 'heuristic_snia_early', label: FINK_LABELS.earlySnIa, ambiguity: false },
+  { classifier: 'heuristic_kilonova', label: FINK_LABELS.kilonova, ambiguity: false },
 ];
 
 /**
@@ -151,7 +140,7 @@ export function labelOf(
   const flagged = (name: string): boolean =>
     scores.some((s) => s.classifier === name && s.score !== null && s.score > threshold);
 
-  let label: string = LABELS.unknown;
+  let label: string = FINK_LABELS.unknown;
   let ambiguity = 0;
   const raise = (up: boolean, name: string, counts: boolean): void => {
     if (!up) return;
@@ -159,10 +148,10 @@ export function labelOf(
     if (counts) ambiguity++;
   };
   for (const rule of SCORE_LABELS) raise(flagged(rule.classifier), rule.label, rule.ambiguity);
-  raise(alert.roid === 2, LABELS.ssoCandidate, true);
-  raise(alert.tracklet === true, LABELS.tracklet, false);
-  raise(alert.roid === 3, LABELS.ssoMpc, true);
-  if (ambiguity > 1) label = LABELS.ambiguous;
+  raise(alert.roid === 2, FINK_LABELS.ssoCandidate, true);
+  raise(alert.tracklet === true, FINK_LABELS.tracklet, false);
+  raise(alert.roid === 3, FINK_LABELS.ssoMpc, true);
+  if (ambiguity > 1) label = FINK_LABELS.ambiguous;
 
   let nearest: CrossmatchForLabel | undefined;
   for (const match of alert.crossmatches ?? []) {

@@ -3,10 +3,10 @@ import type { Alert } from '../../../src/pipeline/alert.ts';
 import { BUILTIN_CLASSIFIERS, resolveClassifiers } from '../../../src/pipeline/classifiers/builtin.ts';
 import { NO_MODEL } from '../../../src/pipeline/classifiers/classifier.ts';
 import type { Classifier, ClassifierScore } from '../../../src/pipeline/classifiers/classifier.ts';
+import { FINK_LABELS as LABELS } from '../../../src/pipeline/classifiers/fink/label.ts';
 import { Pipeline } from '../../../src/pipeline/framework.ts';
 import {
   FINK_OVERRIDING_TYPES,
-  LABELS,
   cdsxmatchOf,
   createClassificationStep,
   labelOf,

@@ -9,6 +9,7 @@
 //   band out (two points of one band at the same jd do that);
 // - each feature that cannot be computed (too few points, flat light curve) is NaN.
 // Sums run in order, as light-curve's folds do; quantiles use its float32 arithmetic.
+import { lnErfc } from './erf.ts';
 import { dcMag, isSourceBehind } from './photometry.ts';
 import type { ZtfLightCurve } from './photometry.ts';
 
@@ -274,44 +275,4 @@ function straightLine(
   const reducedChi2 = chi2 / (n - 2);
   if (!knownErrors) slopeSigma2 *= reducedChi2;
   return { slope, slopeSigma2, reducedChi2 };
-}
-
-const LN_SQRT_PI = 0.5 * Math.log(Math.PI);
-
-/**
- * ln(erfc(x)) to near double precision: erfc from the Maclaurin series of erf for |x| < 2.5, from its continued
- * fraction (modified Lentz) beyond, where erfc(x) is too small for 1 - erf(x).
- */
-export function lnErfc(x: number): number {
-  if (x < -2.5) return Math.log(2 - Math.exp(lnErfc(-x)));
-  if (x < 2.5) {
-    // erf(x) = 2/sqrt(pi) sum_k (-1)^k x^(2k+1) / (k! (2k+1))
-    let term = x;
-    let acc = x;
-    const x2 = x * x;
-    for (let k = 1; k < 200; k++) {
-      term *= -x2 / k;
-      const add = term / (2 * k + 1);
-      acc += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(acc)) break;
-    }
-    return Math.log(1 - (2 / Math.sqrt(Math.PI)) * acc);
-  }
-  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let k = 1; k < 500; k++) {
-    const a = k / 2;
-    d = x + a * d;
-    d = d === 0 ? tiny : d;
-    c = x + a / c;
-    c = c === 0 ? tiny : c;
-    d = 1 / d;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return -x * x - LN_SQRT_PI - Math.log(f);
 }

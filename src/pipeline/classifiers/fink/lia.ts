@@ -6,6 +6,7 @@
 // function (Shannon entropy). Conventions kept from numpy: np.std is the population deviation (ddof 0), the
 // "mean" of many LIA statistics is in fact the median, percentiles interpolate linearly, and any infinite or NaN
 // statistic becomes 0 at the end.
+import { erf } from './erf.ts';
 
 /** np.median: NaN when any value is NaN. */
 function median(values: readonly number[]): number {
@@ -50,43 +51,6 @@ function nanToNum(x: number): number {
   if (x === Infinity) return Number.MAX_VALUE;
   if (x === -Infinity) return -Number.MAX_VALUE;
   return x;
-}
-
-/** erf(x) to near double precision (the integral LIA evaluates with scipy's quad). */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return Number.NaN;
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let term = x;
-    let acc = x;
-    const x2 = x * x;
-    for (let k = 1; k < 200; k++) {
-      term *= -x2 / k;
-      const add = term / (2 * k + 1);
-      acc += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(acc)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * acc;
-  }
-  if (ax > 27) return Math.sign(x);
-  // erfc by its continued fraction (modified Lentz), as in ad-features lnErfc.
-  const tiny = 1e-300;
-  let f = ax;
-  let c = ax;
-  let d = 0;
-  for (let k = 1; k < 500; k++) {
-    const a = k / 2;
-    d = ax + a * d;
-    d = d === 0 ? tiny : d;
-    c = ax + a / c;
-    c = c === 0 ? tiny : c;
-    d = 1 / d;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  const erfc = Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * f);
-  return Math.sign(x) * (1 - erfc);
 }
 
 function amplitude(values: readonly number[]): number {
