@@ -11,6 +11,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.ts';
+import { acquireDirLock } from '../util/dir-lock.ts';
 
 export class PythonEnvError extends Error {
   override name = 'PythonEnvError';
@@ -56,7 +57,16 @@ export async function ensurePythonEnv(
   if (await isCurrent(envDir, envPython, digest)) return envPython;
 
   await mkdir(stateDir, { recursive: true });
-  const release = await acquireLock(`${envDir}.lock`, options.lockTimeoutMs ?? 20 * 60_000);
+  const lockTimeoutMs = options.lockTimeoutMs ?? 20 * 60_000;
+  const release = await acquireDirLock(`${envDir}.lock`, {
+    timeoutMs: lockTimeoutMs,
+    pollMs: 500,
+    timedOut: (owner) =>
+      new PythonEnvError(
+        `another process (pid ${owner || 'unknown'}) has been building the Python environment for over ` +
+          `${Math.round(lockTimeoutMs / 1000)} s; remove ${envDir}.lock if it is gone`,
+      ),
+  });
   try {
     // Another process may have finished the same install while this one waited for the lock.
     if (await isCurrent(envDir, envPython, digest)) return envPython;
@@ -189,44 +199,4 @@ function run(command: string, args: string[], logFile?: string): Promise<RunResu
 
 function tail(output: string, lines = 25): string {
   return output.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/**
- * An exclusive lock: mkdir is atomic. The owner's pid is written inside, so a lock left by a process that died
- * (killed test run) is taken over instead of waited on until the timeout.
- */
-async function acquireLock(lockDir: string, timeoutMs: number): Promise<() => Promise<void>> {
-  const deadline = Date.now() + timeoutMs;
-  const ownerFile = path.join(lockDir, 'pid');
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      await writeFile(ownerFile, String(process.pid));
-      return () => rm(lockDir, { recursive: true, force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const owner = Number(await readFile(ownerFile, 'utf8').catch(() => ''));
-    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
-      await rm(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new PythonEnvError(
-        `another process (pid ${owner || 'unknown'}) has been building the Python environment for over ` +
-          `${Math.round(timeoutMs / 1000)} s; remove ${lockDir} if it is gone`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

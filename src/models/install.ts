@@ -16,11 +16,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensurePythonEnv } from '../cli/python-env.ts';
 import { PROJECT_ROOT } from '../project.ts';
+import { acquireDirLock } from '../util/dir-lock.ts';
 import { KNDETECT_FOREST, MANIFEST_FILE, ModelFilesError, readManifest, versionDir } from './manifest.ts';
 import type { ModelManifest, ManifestEntry } from './manifest.ts';
 
@@ -65,7 +66,15 @@ export async function installModels(options: InstallModelsOptions): Promise<Inst
   }
 
   await mkdir(dir, { recursive: true });
-  const release = await acquireLock(path.join(dir, '.install.lock'));
+  const lockDir = path.join(dir, '.install.lock');
+  const release = await acquireDirLock(lockDir, {
+    timeoutMs: 10 * 60_000,
+    pollMs: 250,
+    timedOut: (owner) =>
+      new ModelFilesError(
+        `another process (pid ${owner || 'unknown'}) holds ${lockDir}; remove it if it is gone`,
+      ),
+  });
   try {
     const again = await intactManifest(dir, wantKndetect);
     if (again !== undefined) {
@@ -232,40 +241,6 @@ function run(command: string, args: string[], onStdoutLine?: (line: string) => v
 
 function tail(output: string, lines = 20): string {
   return output.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/** mkdir is atomic: the first process to create the directory holds the lock; a dead holder's lock is taken. */
-async function acquireLock(lockDir: string, timeoutMs = 10 * 60_000): Promise<() => Promise<void>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      await writeFile(path.join(lockDir, 'pid'), String(process.pid));
-      return () => rm(lockDir, { recursive: true, force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const owner = Number(await readFile(path.join(lockDir, 'pid'), 'utf8').catch(() => ''));
-    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
-      await rm(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new ModelFilesError(
-        `another process (pid ${owner || 'unknown'}) holds ${lockDir}; remove it if it is gone`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** For tests: the files a manifest lists, relative to its files/ directory. */
