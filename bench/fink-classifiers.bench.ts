@@ -16,7 +16,7 @@ import { finkLabel } from '../src/pipeline/classifiers/fink/label.ts';
 import { mulensScore } from '../src/pipeline/classifiers/fink/mulens.ts';
 import { nalerthist, ztfLightCurve } from '../src/pipeline/classifiers/fink/photometry.ts';
 import { rfSniaScore } from '../src/pipeline/classifiers/fink/rf-snia.ts';
-import { loadSnnModel, snnScoreZtf } from '../src/pipeline/classifiers/fink/snn.ts';
+import { loadSnnModel, snnInputZtf, snnScores } from '../src/pipeline/classifiers/fink/snn.ts';
 import type { SnnModelJson } from '../src/pipeline/classifiers/fink/snn.ts';
 import { createZtfDecoder } from '../src/pipeline/decode/ztf-avro.ts';
 import type { Alert } from '../src/pipeline/alert.ts';
@@ -56,7 +56,7 @@ export async function finkClassifiersBenchmark(): Promise<BenchmarkResult[]> {
   });
   const forest = (base: string) =>
     loadForest(models.readJson<ForestHeader>(`${base}.json`), models.read(`${base}.bin`));
-  const snnIa = loadSnnModel(
+  const snnIa = await loadSnnModel(
     models.readJson<SnnModelJson>('snn/snn_snia_vs_nonia.json'),
     'snn_snia_vs_nonia',
   );
@@ -75,8 +75,11 @@ export async function finkClassifiersBenchmark(): Promise<BenchmarkResult[]> {
   );
   const lcs = records.map(ztfLightCurve);
   micro.nalerthist = await cpuPerAlert(n, rounds, () => lcs.map(nalerthist));
-  micro['snn (one model)'] = await cpuPerAlert(n, rounds, () =>
-    lcs.map((lc, i) => snnScoreZtf(snnIa, lc, ctx(i))),
+  micro['snn (one model, onnxruntime, one batch)'] = await cpuPerAlert(n, rounds, () =>
+    snnScores(
+      snnIa,
+      lcs.map((lc, i) => snnInputZtf(snnIa, lc, ctx(i))),
+    ),
   );
   micro.rf_snia_vs_nonia = await cpuPerAlert(n, rounds, () =>
     lcs.map((lc, i) => rfSniaScore(rf, lc, ctx(i))),

@@ -104,20 +104,40 @@ function normalisePoint(point: PhotometryPoint): PhotometryPoint | undefined {
   };
 }
 
-/** The first string longer than `max` in a decoded record (depth-first), as a dotted path; null when none. */
-function longString(value: unknown, max: number, path: string): string | null {
-  if (typeof value === 'string') return value.length > max ? path : null;
+/**
+ * The first string longer than `max` in a decoded record (depth-first), as a dotted path; null when none. The path
+ * is built only for the string found: a record has thousands of fields and almost never a long string.
+ */
+function longString(value: unknown, max: number): string | null {
+  const path = longStringPath(value, max);
+  if (path === null) return null;
+  return path.reduce<string>(
+    (text, step) => (typeof step === 'number' ? `${text}[${step}]` : text === '' ? step : `${text}.${step}`),
+    '',
+  );
+}
+
+/** The steps to the first long string, innermost last; null when none. */
+function longStringPath(value: unknown, max: number): (string | number)[] | null {
+  if (typeof value === 'string') return value.length > max ? [] : null;
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = longString(value[i], max, `${path}[${i}]`);
-      if (found !== null) return found;
+      const found = longStringPath(value[i], max);
+      if (found !== null) {
+        found.unshift(i);
+        return found;
+      }
     }
     return null;
   }
-  for (const [key, field] of Object.entries(value)) {
-    const found = longString(field, max, path === '' ? key : `${path}.${key}`);
-    if (found !== null) return found;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const found = longStringPath((value as Record<string, unknown>)[key], max);
+    if (found !== null) {
+      found.unshift(key);
+      return found;
+    }
   }
   return null;
 }
@@ -169,7 +189,7 @@ export function checkAlertBounds(alert: Alert, limits: IngestLimits = DEFAULT_IN
     }
   }
   const record = alert.survey === 'ztf' ? alert.ztf : alert.lsst;
-  const tooLong = longString(record, limits.maxStringLength, '');
+  const tooLong = longString(record, limits.maxStringLength);
   if (tooLong !== null) {
     return reject('string-too-long', `${tooLong} is longer than ${limits.maxStringLength} characters`);
   }

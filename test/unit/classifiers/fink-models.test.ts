@@ -87,7 +87,9 @@ describe('installed models', () => {
   it('SuperNNova models this implementation cannot evaluate exactly are refused, with the reason', async () => {
     const models = await finkModels();
     const broad = models.readJson<SnnModelJson>('snn/elasticc_broad.json');
-    expect(() => loadSnnModel(broad, 'elasticc_broad')).toThrow(/norm cosmo_quantile is not supported/);
+    await expect(loadSnnModel(broad, 'elasticc_broad')).rejects.toThrow(
+      /norm cosmo_quantile is not supported/,
+    );
   });
 });
 

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RubinAlert, RubinDiaSource } from '../../../src/pipeline/decode/rubin-avro.ts';
-import { snnScoreRubin } from '../../../src/pipeline/classifiers/fink/index.ts';
-import { loadSnnModel } from '../../../src/pipeline/classifiers/fink/snn.ts';
+import { snnInputRubin } from '../../../src/pipeline/classifiers/fink/index.ts';
+import { loadSnnModel, snnScores } from '../../../src/pipeline/classifiers/fink/snn.ts';
 import type { SnnModelJson } from '../../../src/pipeline/classifiers/fink/snn.ts';
 import { PROJECT_ROOT } from '../../../src/project.ts';
 import { finkModels } from '../../helpers/fink-models.ts';
@@ -34,21 +34,27 @@ function source([mjd, band, flux, fluxErr]: [number, string, number, number]): R
 describe('snnSnVsOthers_score (Rubin, ELAsTiCC SuperNNova)', () => {
   it('equals fink-science 7.4.0 within 1e-4 on the 75 Rubin alerts', async () => {
     const models = await finkModels();
-    const model = loadSnnModel(
+    const model = await loadSnnModel(
       models.readJson<SnnModelJson>('snn/elasticc_binary_broad__SN_vs_other.json'),
       'elasticc_binary_broad/SN_vs_other',
     );
     expect(reference.alerts).toHaveLength(75);
-    const off = reference.alerts.flatMap((a) => {
-      const record = {
-        diaSource: source(a.points.at(-1)!),
-        prvDiaSources: a.points.slice(0, -1).map(source),
-      } as unknown as RubinAlert;
-      const ours = snnScoreRubin(model, record);
-      return Math.abs(ours - a.snnSnVsOthers_score) <= 1e-4
+    const records = reference.alerts.map(
+      (a) =>
+        ({
+          diaSource: source(a.points.at(-1)!),
+          prvDiaSources: a.points.slice(0, -1).map(source),
+        }) as unknown as RubinAlert,
+    );
+    const ours = await snnScores(
+      model,
+      records.map((record) => snnInputRubin(model, record)),
+    );
+    const off = reference.alerts.flatMap((a, i) =>
+      Math.abs(ours[i]! - a.snnSnVsOthers_score) <= 1e-4
         ? []
-        : [`${a.diaSourceId}: ${ours} vs ${a.snnSnVsOthers_score}`];
-    });
+        : [`${a.diaSourceId}: ${ours[i]} vs ${a.snnSnVsOthers_score}`],
+    );
     expect(off).toEqual([]);
   });
 });

@@ -69,9 +69,11 @@ describe('checkAlertBounds', () => {
     const checked = checkAlertBounds(longName);
     expect(checked).toMatchObject({ kind: 'rejected', reason: 'string-too-long' });
     expect(checked.kind === 'rejected' && checked.detail).toContain('candidate.ssnamenr');
-    expect(
-      reasonOf(ztfAlert({ prv: [prvCandidate({ jd: BASE_JD - 1, programpi: 'p'.repeat(2000) })] })),
-    ).toBe('string-too-long');
+    const longPi = checkAlertBounds(
+      ztfAlert({ prv: [prvCandidate({ jd: BASE_JD - 1, programpi: 'p'.repeat(2000) })] }),
+    );
+    expect(longPi).toMatchObject({ kind: 'rejected', reason: 'string-too-long' });
+    expect(longPi.kind === 'rejected' && longPi.detail).toContain('prv_candidates[0].programpi is longer');
   });
 
   it('wraps ra into [0, 360) and makes -0 zero', () => {

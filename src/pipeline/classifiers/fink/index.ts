@@ -30,8 +30,10 @@ import { mulensScore } from './mulens.ts';
 import { finkZtfCut, nalerthist, ztfLightCurve } from './photometry.ts';
 import type { FinkZtfCut } from './photometry.ts';
 import { rfSniaScore } from './rf-snia.ts';
-import { loadSnnModel, snnPredict, snnScoreZtf } from './snn.ts';
+import { loadSnnModel, snnInput, snnInputZtf, snnScores } from './snn.ts';
 import type { SnnModel, SnnModelJson, SnnPoint } from './snn.ts';
+import type { RnnSequence } from './lstm-onnx.ts';
+import type { FinkLabelInput } from './label.ts';
 
 export const FINK_ZTF_SCORES = [
   'snn_snia_vs_nonia',
@@ -115,9 +117,9 @@ export async function createFinkClassifiers(
   options: FinkClassifiersOptions = {},
 ): Promise<FinkClassifiers> {
   const applyCuts = options.applyCuts ?? true;
-  const snnIa = loadSnnModel(models.readJson<SnnModelJson>(FILES.snnIa), 'snn_snia_vs_nonia');
-  const snnSn = loadSnnModel(models.readJson<SnnModelJson>(FILES.snnSn), 'snn_sn_vs_all');
-  const snnRubin = loadSnnModel(
+  const snnIa = await loadSnnModel(models.readJson<SnnModelJson>(FILES.snnIa), 'snn_snia_vs_nonia');
+  const snnSn = await loadSnnModel(models.readJson<SnnModelJson>(FILES.snnSn), 'snn_sn_vs_all');
+  const snnRubin = await loadSnnModel(
     models.readJson<SnnModelJson>(FILES.snnRubin),
     'elasticc_binary_broad/SN_vs_other',
   );
@@ -157,11 +159,20 @@ export async function createFinkClassifiers(
     kilonovaInstalled: knInstalled,
     async classify(inputs) {
       const sets: ScoreSet[] = [];
-      // The anomaly forests take the whole batch at once: gather the alerts they score.
+      // SuperNNova and the anomaly forests take the whole batch at once (onnxruntime): gather what they score,
+      // then the labels, which need SuperNNova's scores.
+      const ztfRows: {
+        set: number;
+        ia: RnnSequence | null;
+        sn: RnnSequence | null;
+        label: FinkLabelInput;
+      }[] = [];
+      const snnRubinRows: { set: number; input: RnnSequence | null }[] = [];
       const anomalyRows: { set: number; features: AdFeaturesByBand }[] = [];
       for (const input of inputs) {
         const { alert } = input;
         if (alert.survey === 'lsst') {
+          snnRubinRows.push({ set: sets.length, input: snnInputRubin(snnRubin, alert.lsst) });
           sets.push({
             alertId: alert.alertId,
             survey: 'lsst',
@@ -169,7 +180,7 @@ export async function createFinkClassifiers(
             nalerthist: null,
             scores: [
               ...FINK_ZTF_SCORES.map((name) => score(name, null, 'survey')),
-              score('snnSnVsOthers_score', snnScoreRubin(snnRubin, alert.lsst)),
+              score('snnSnVsOthers_score', null),
             ],
             finkclass: null,
           });
@@ -197,8 +208,8 @@ export async function createFinkClassifiers(
         const cdsxmatch = input.cdsxmatch ?? 'Unknown';
         const snnCtx = { roid: input.roid, cdsxmatch, jdstarthist: candidate.jdstarthist };
         const values: Record<(typeof FINK_ZTF_SCORES)[number], number | null> = {
-          snn_snia_vs_nonia: snnScoreZtf(snnIa, lc, snnCtx),
-          snn_sn_vs_all: snnScoreZtf(snnSn, lc, snnCtx),
+          snn_snia_vs_nonia: null,
+          snn_sn_vs_all: null,
           rf_snia_vs_nonia: rfSniaScore(rfSnia, lc, { cdsxmatch, ndethist: candidate.ndethist }),
           rf_kn_vs_nonkn:
             kn === undefined
@@ -212,6 +223,26 @@ export async function createFinkClassifiers(
           anomaly_score: null,
         };
         anomalyRows.push({ set: sets.length, features: extractAdFeatures(lc) });
+        ztfRows.push({
+          set: sets.length,
+          ia: snnInputZtf(snnIa, lc, snnCtx),
+          sn: snnInputZtf(snnSn, lc, snnCtx),
+          label: {
+            cdsxmatch,
+            roid: input.roid,
+            mulens: values.mulens,
+            snn_snia_vs_nonia: null,
+            snn_sn_vs_all: null,
+            rf_snia_vs_nonia: values.rf_snia_vs_nonia,
+            rf_kn_vs_nonkn: values.rf_kn_vs_nonkn,
+            ndethist: candidate.ndethist,
+            drb: candidate.drb,
+            classtar: candidate.classtar,
+            jd: candidate.jd,
+            jdstarthist: candidate.jdstarthist,
+            tracklet: input.tracklet ?? null,
+          },
+        });
         sets.push({
           alertId: alert.alertId,
           survey: 'ztf',
@@ -227,32 +258,42 @@ export async function createFinkClassifiers(
             ),
             score('snnSnVsOthers_score', null, 'survey'),
           ],
-          finkclass: finkLabel({
-            cdsxmatch,
-            roid: input.roid,
-            mulens: values.mulens,
-            snn_snia_vs_nonia: values.snn_snia_vs_nonia,
-            snn_sn_vs_all: values.snn_sn_vs_all,
-            rf_snia_vs_nonia: values.rf_snia_vs_nonia,
-            rf_kn_vs_nonkn: values.rf_kn_vs_nonkn,
-            ndethist: candidate.ndethist,
-            drb: candidate.drb,
-            classtar: candidate.classtar,
-            jd: candidate.jd,
-            jdstarthist: candidate.jdstarthist,
-            tracklet: input.tracklet ?? null,
-          }),
+          finkclass: null,
         });
       }
+      const setScore = (set: number, classifier: FinkScoreName, value: number): void => {
+        sets[set]!.scores.find((s) => s.classifier === classifier)!.score = value;
+      };
+      const [ia, sn, rubin] = await Promise.all([
+        snnScores(
+          snnIa,
+          ztfRows.map((row) => row.ia),
+        ),
+        snnScores(
+          snnSn,
+          ztfRows.map((row) => row.sn),
+        ),
+        snnScores(
+          snnRubin,
+          snnRubinRows.map((row) => row.input),
+        ),
+      ]);
+      ztfRows.forEach((row, i) => {
+        setScore(row.set, 'snn_snia_vs_nonia', ia[i]!);
+        setScore(row.set, 'snn_sn_vs_all', sn[i]!);
+        sets[row.set]!.finkclass = finkLabel({
+          ...row.label,
+          snn_snia_vs_nonia: ia[i]!,
+          snn_sn_vs_all: sn[i]!,
+        });
+      });
+      snnRubinRows.forEach((row, i) => setScore(row.set, 'snnSnVsOthers_score', rubin[i]!));
       if (anomalyRows.length > 0) {
         const scores = await anomalyScores(
           anomaly,
           anomalyRows.map((row) => row.features),
         );
-        anomalyRows.forEach((row, i) => {
-          const entry = sets[row.set]!.scores.find((s) => s.classifier === 'anomaly_score')!;
-          entry.score = scores[i]!;
-        });
+        anomalyRows.forEach((row, i) => setScore(row.set, 'anomaly_score', scores[i]!));
       }
       return sets;
     },
@@ -263,11 +304,11 @@ export async function createFinkClassifiers(
 const RUBIN_TO_FLUXCAL = 10 ** (-(31.4 - 27.5) / 2.5);
 
 /**
- * snnSnVsOthers_score (fink-science rubin/snn/processor.py snn_ia_elasticc): every diaSource of the alert
- * (prvDiaSources then the triggering one), no cut; bands passed as they are (the model knows 'Y', so Rubin's
- * 'y' points make epochs without a flux, as in Fink).
+ * The network input for snnSnVsOthers_score (fink-science rubin/snn/processor.py snn_ia_elasticc): every
+ * diaSource of the alert (prvDiaSources then the triggering one), no cut; bands passed as they are (the model
+ * knows 'Y', so Rubin's 'y' points make epochs without a flux, as in Fink). Null (score 0) without a point.
  */
-export function snnScoreRubin(model: SnnModel, record: RubinAlert): number {
+export function snnInputRubin(model: SnnModel, record: RubinAlert): RnnSequence | null {
   const sources = [...(record.prvDiaSources ?? []), record.diaSource];
   const points: SnnPoint[] = [];
   for (const s of sources) {
@@ -279,6 +320,5 @@ export function snnScoreRubin(model: SnnModel, record: RubinAlert): number {
       fluxErr: s.psfFluxErr * RUBIN_TO_FLUXCAL,
     });
   }
-  if (points.length === 0) return 0;
-  return snnPredict(model, points)[0]!;
+  return points.length === 0 ? null : snnInput(model, points);
 }

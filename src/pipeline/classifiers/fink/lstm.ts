@@ -7,7 +7,7 @@
 //   c' = f c + i g                         h' = o tanh(c')
 // The reverse direction runs over the same (unpadded) sequence from its last step to its first, as PyTorch does
 // for packed sequences, and a layer's output at step t is [forward h_t, reverse h_t].
-// Arithmetic is in float64 where PyTorch uses float32: scores agree to ~1e-6.
+// The recurrence runs in onnxruntime (lstm-onnx.ts, float32 as PyTorch's); the head below runs here.
 
 export interface LstmDirection {
   wih: Float64Array;
@@ -73,67 +73,22 @@ export function vanillaRnnFromStateDict(
   };
 }
 
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
-/** One direction over `steps` inputs of width dir.inputSize; writes h_t into out[t * stride + offset ...]. */
-function runDirection(
-  dir: LstmDirection,
-  hiddenSize: number,
-  input: Float64Array,
+/**
+ * The network's head on its last layer's outputs: their mean over the sequence's `steps`, the linear layer and a
+ * softmax. `rowAt(t)` is where step t's [forward h, reverse h] starts in `outputs`.
+ */
+export function rnnHead(
+  net: VanillaRnnWeights,
+  outputs: ArrayLike<number>,
   steps: number,
-  reverse: boolean,
-  out: Float64Array,
-  stride: number,
-  offset: number,
-): void {
-  const H = hiddenSize;
-  const inSize = dir.inputSize;
-  // Locals: property loads inside the loops are not hoisted by the engine (the arrays could alias).
-  const { wih, whh, bias } = dir;
-  const h = new Float64Array(H);
-  const c = new Float64Array(H);
-  const gates = new Float64Array(4 * H);
-  for (let s = 0; s < steps; s++) {
-    const t = reverse ? steps - 1 - s : s;
-    const xBase = t * inSize;
-    for (let r = 0; r < 4 * H; r++) {
-      let acc = bias[r]!;
-      const wi = r * inSize;
-      for (let j = 0; j < inSize; j++) acc += wih[wi + j]! * input[xBase + j]!;
-      // h is 0 before the first step.
-      if (s > 0) {
-        const wh = r * H;
-        for (let j = 0; j < H; j++) acc += whh[wh + j]! * h[j]!;
-      }
-      gates[r] = acc;
-    }
-    for (let j = 0; j < H; j++) {
-      const i = sigmoid(gates[j]!);
-      const f = sigmoid(gates[H + j]!);
-      const g = Math.tanh(gates[2 * H + j]!);
-      const o = sigmoid(gates[3 * H + j]!);
-      c[j] = f * c[j]! + i * g;
-      h[j] = o * Math.tanh(c[j]!);
-      out[t * stride + offset + j] = h[j]!;
-    }
-  }
-}
-
-/** Class probabilities (softmax) for one sequence: `input` is steps x inputSize, row-major. */
-export function vanillaRnnPredict(net: VanillaRnnWeights, input: Float64Array, steps: number): Float64Array {
-  const H = net.hiddenSize;
-  let current = input;
-  for (const layer of net.layers) {
-    const next = new Float64Array(steps * 2 * H);
-    runDirection(layer.forward, H, current, steps, false, next, 2 * H, 0);
-    runDirection(layer.reverse, H, current, steps, true, next, 2 * H, H);
-    current = next;
-  }
-  const width = 2 * H;
+  rowAt: (t: number) => number,
+): Float64Array {
+  const width = 2 * net.hiddenSize;
   const mean = new Float64Array(width);
-  for (let t = 0; t < steps; t++) for (let j = 0; j < width; j++) mean[j]! += current[t * width + j]!;
+  for (let t = 0; t < steps; t++) {
+    const row = rowAt(t);
+    for (let j = 0; j < width; j++) mean[j]! += outputs[row + j]!;
+  }
   for (let j = 0; j < width; j++) mean[j]! /= steps;
   const logits = new Float64Array(net.nClasses);
   let max = -Infinity;

@@ -14,8 +14,10 @@
 //   - fluxes, errors and delta_time clipped at the training minimum, then log(x - min + 1e-5), standardised
 //     with the model's data_norm.json.
 // The score is the probability of class 0 (Ia, resp. SN) of the vanilla bidirectional LSTM (lstm.ts).
-import { vanillaRnnFromStateDict, vanillaRnnPredict } from './lstm.ts';
+import { vanillaRnnFromStateDict } from './lstm.ts';
 import type { TorchTensorJson, VanillaRnnWeights } from './lstm.ts';
+import { createBatchedRnn } from './lstm-onnx.ts';
+import type { BatchedRnn, RnnSequence } from './lstm-onnx.ts';
 import { countValid, EXTRAGALACTIC_HOST_TYPES, mag2fluxcalSnana } from './photometry.ts';
 import type { ZtfLightCurve } from './photometry.ts';
 
@@ -41,6 +43,8 @@ export interface SnnModelJson {
 
 export interface SnnModel {
   net: VanillaRnnWeights;
+  /** The network run by onnxruntime over many light curves at once. */
+  rnn: BatchedRnn;
   filters: string[];
   /** What each input of the network is, in order. */
   inputs: SnnInput[];
@@ -53,7 +57,7 @@ type SnnInput =
   | { kind: 'filters'; combination: string };
 
 /** Checks that the model is one this implementation evaluates exactly, and prepares it. */
-export function loadSnnModel(json: SnnModelJson, name: string): SnnModel {
+export async function loadSnnModel(json: SnnModelJson, name: string): Promise<SnnModel> {
   const args = json.cliArgs;
   const unsupported = (what: string): never => {
     throw new Error(
@@ -87,11 +91,8 @@ export function loadSnnModel(json: SnnModelJson, name: string): SnnModel {
       unsupported(`an unnormalised ${input.kind} input`);
     }
   }
-  return {
-    net: vanillaRnnFromStateDict(json.weights, args.num_layers, args.hidden_dim),
-    filters,
-    inputs,
-  };
+  const net = vanillaRnnFromStateDict(json.weights, args.num_layers, args.hidden_dim);
+  return { net, rnn: await createBatchedRnn(net), filters, inputs };
 }
 
 function normalised(feature: string, input: SnnInput): boolean {
@@ -127,9 +128,9 @@ const GROUP_DAYS = 0.33;
 
 /** The network's input (steps x inputs) for one light curve, as classify_lcs builds it. */
 export function snnInput(
-  model: SnnModel,
+  model: Pick<SnnModel, 'filters' | 'inputs'>,
   points: readonly SnnPoint[],
-): { input: Float64Array; steps: number } {
+): RnnSequence {
   const sorted = [...points].sort((a, b) => a.mjd - b.mjd);
   // Epochs: a point starts a new one when it is the first, has the same time as the previous point, or lies more
   // than 0.33 day after the time the current epoch started.
@@ -176,10 +177,17 @@ export function snnInput(
   return { input, steps: epochs.length };
 }
 
-/** Class probabilities of one light curve. */
-export function snnPredict(model: SnnModel, points: readonly SnnPoint[]): Float64Array {
-  const { input, steps } = snnInput(model, points);
-  return vanillaRnnPredict(model.net, input, steps);
+/**
+ * P(class 0) (Ia for snn_snia_vs_nonia, SN for snn_sn_vs_all...) of each light curve, in one batched run: 0 where
+ * the input is null (Fink's value for an alert it does not score), NaN for a light curve without an epoch.
+ */
+export async function snnScores(model: SnnModel, inputs: readonly (RnnSequence | null)[]): Promise<number[]> {
+  const scored = inputs.filter((input): input is RnnSequence => input !== null && input.steps > 0);
+  const probabilities = scored.length > 0 ? await model.rnn.predict(scored) : [];
+  let next = 0;
+  return inputs.map((input) =>
+    input === null ? 0 : input.steps === 0 ? Number.NaN : probabilities[next++]![0]!,
+  );
 }
 
 const ZTF_FILTERS: Record<number, string> = { 1: 'g', 2: 'r', 3: 'i' };
@@ -214,8 +222,8 @@ export function snnAppliesZtf(lc: ZtfLightCurve, ctx: SnnZtfContext): boolean {
   );
 }
 
-/** snn_snia_vs_nonia / snn_sn_vs_all of one ZTF alert: P(class 0), or 0 where Fink does not score. */
-export function snnScoreZtf(model: SnnModel, lc: ZtfLightCurve, ctx: SnnZtfContext): number {
-  if (!snnAppliesZtf(lc, ctx)) return 0;
-  return snnPredict(model, ztfSnnPoints(lc))[0]!;
+/** The network input of a ZTF alert for snn_snia_vs_nonia / snn_sn_vs_all; null where Fink does not score it. */
+export function snnInputZtf(model: SnnModel, lc: ZtfLightCurve, ctx: SnnZtfContext): RnnSequence | null {
+  if (!snnAppliesZtf(lc, ctx)) return null;
+  return snnInput(model, ztfSnnPoints(lc));
 }
