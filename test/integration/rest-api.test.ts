@@ -102,7 +102,7 @@ interface ClientOutput {
   sso: { status: number; rows: number; ssnamenr: string[] };
   resolver_ssodnet: Resolved;
   resolver_ssodnet_reverse: Resolved;
-  resolver_simbad?: Resolved;
+  resolver_simbad: Resolved;
   resolver_simbad_reverse: Resolved;
   classes: { status: number; body: Record<string, string[]> };
   schema: { status: number; sections: string[]; candid: { type: string; ucd?: string } };
@@ -120,7 +120,10 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
   let ssnamenr: string;
   let ssObjectId: string;
   let label: string;
-  let catalogSource: string | undefined;
+  let catalogSource: string;
+  let catalogObjectId: string;
+  let upperObjectId: string;
+  let upperCandids: string[];
 
   beforeAll(async () => {
     // The object with the most alerts, the busiest solar-system name, the commonest label.
@@ -143,10 +146,22 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
       sql`SELECT class, count() AS n FROM alerts FINAL GROUP BY class ORDER BY n DESC, class LIMIT 1`,
     );
     label = common!.class;
-    const [source] = await rows<{ source_id: string }>(
-      sql`SELECT source_id FROM crossmatches FINAL ORDER BY source_id LIMIT 1`,
+    const [source] = await rows<{ source_id: string; object_id: string }>(
+      sql`SELECT source_id, object_id FROM crossmatches FINAL ORDER BY source_id, object_id LIMIT 1`,
     );
-    catalogSource = source?.source_id;
+    catalogSource = source!.source_id;
+    catalogObjectId = source!.object_id;
+    // The object with the most upper limits that has an alert stored.
+    const [upper] = await rows<{ object_id: string }>(
+      sql`SELECT object_id, countIf(kind = 'upper-limit') AS n FROM lightcurve FINAL
+          WHERE object_id IN (SELECT object_id FROM alerts) GROUP BY object_id ORDER BY n DESC, object_id LIMIT 1`,
+    );
+    upperObjectId = upper!.object_id;
+    upperCandids = (
+      await rows<{ id: string }>(
+        sql`SELECT toString(alert_id) AS id FROM alerts FINAL WHERE object_id = ${upperObjectId} ORDER BY jd DESC`,
+      )
+    ).map((row) => row.id);
     const [position] = await rows<{ ra: number; dec: number }>(
       sql`SELECT ra, dec FROM objects FINAL WHERE object_id = ${objectId}`,
     );
@@ -158,6 +173,8 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
       ssnamenr,
       ssObjectId,
       catalogSource,
+      catalogObjectId,
+      upperObjectId,
     });
     expect(result.stderr.split('\n').filter((line) => /Traceback|Error/.test(line))).toEqual([]);
     expect(result.code).toBe(0);
@@ -219,16 +236,19 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
   });
 
   it('withupperlim tags valid, upperlim and badquality rows; candid stays int64', async () => {
-    const [counts] = await rows<{ limits: string }>(
-      sql`SELECT countIf(kind = 'upper-limit') AS limits FROM lightcurve FINAL WHERE object_id = ${objectId}`,
+    const [counts] = await rows<{ limits: string; detections: string }>(
+      sql`SELECT countIf(kind = 'upper-limit') AS limits, countIf(kind = 'detection') AS detections
+          FROM lightcurve FINAL WHERE object_id = ${upperObjectId}`,
     );
     const up = out.upperlim;
     expect(up.status).toBe(200);
     expect(up.columns).toEqual(['i:jd', 'i:candid', 'i:magpsf', 'i:diffmaglim', 'd:tag']);
-    expect(up.tags.valid).toBe(candids.length);
-    expect(up.tags.upperlim ?? 0).toBe(Number(counts!.limits));
+    expect(Number(counts!.limits)).toBeGreaterThan(0);
+    expect(up.tags.valid).toBe(upperCandids.length);
+    expect(up.tags.upperlim).toBe(Number(counts!.limits));
+    expect((up.tags.badquality ?? 0) + (up.tags.valid ?? 0)).toBe(Number(counts!.detections));
     expect(up.candid_dtype).toBe('int64');
-    expect(up.valid_candids).toEqual(candids);
+    expect(up.valid_candids).toEqual(upperCandids);
   });
 
   it('withcutouts adds the 63x63 science cutout as a 2D array', () => {
@@ -268,23 +288,20 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
   });
 
   it('resolves catalogue names to stored objects and back', async () => {
+    const matched = await rows<{ object_id: string }>(
+      sql`SELECT DISTINCT object_id FROM crossmatches FINAL WHERE source_id = ${catalogSource} ORDER BY object_id`,
+    );
+    expect(out.resolver_simbad.status).toBe(200);
+    const found = out.resolver_simbad.body.map((row) => String(row['i:objectId']));
+    expect(found.sort()).toEqual(matched.map((row) => row.object_id).slice(0, 10));
+    expect(out.resolver_simbad.body.every((row) => row['d:fullname'] === catalogSource)).toBe(true);
+    const names = await rows<{ source_id: string }>(
+      sql`SELECT DISTINCT source_id FROM crossmatches FINAL WHERE object_id = ${catalogObjectId} ORDER BY source_id`,
+    );
     expect(out.resolver_simbad_reverse.status).toBe(200);
     const reverse = out.resolver_simbad_reverse.body;
-    expect(reverse.length).toBeGreaterThan(0);
-    expect(reverse.every((row) => row['i:objectId'] === objectId)).toBe(true);
-    if (catalogSource !== undefined) {
-      const matched = await rows<{ object_id: string }>(
-        sql`SELECT DISTINCT object_id FROM crossmatches FINAL WHERE source_id = ${catalogSource}`,
-      );
-      const found = out.resolver_simbad!.body.map((row) => row['i:objectId']);
-      expect(found.sort()).toEqual(
-        matched
-          .map((row) => row.object_id)
-          .slice(0, 10)
-          .sort(),
-      );
-      expect(out.resolver_simbad!.body.every((row) => row['d:fullname'] === catalogSource)).toBe(true);
-    }
+    expect(reverse.every((row) => row['i:objectId'] === catalogObjectId)).toBe(true);
+    expect(reverse.map((row) => String(row['d:fullname'])).sort()).toEqual(names.map((row) => row.source_id));
   });
 
   it('classes, schema and statistics', async () => {

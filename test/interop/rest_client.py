@@ -81,7 +81,7 @@ r = post("objects", objectId=oid, **{"output-format": "votable"})
 vot = votable.parse(io.BytesIO(r.content))
 table = vot.get_first_table()
 fields = {f.name: f for f in table.fields}
-t = Table.read(io.BytesIO(r.content), format="votable")
+t = Table.read(io.BytesIO(r.content), format="votable", use_names_over_ids=True)
 out["objects_votable"] = {
     "status": r.status_code,
     "candid_datatype": fields["i:candid"].datatype,
@@ -96,7 +96,12 @@ out["objects_votable"] = {
 }
 
 # withupperlim, with columns.
-r = post("objects", objectId=oid, withupperlim=True, columns="i:jd,i:candid,i:magpsf,i:diffmaglim")
+r = post(
+    "objects",
+    objectId=cases["upperObjectId"],
+    withupperlim=True,
+    columns="i:jd,i:candid,i:magpsf,i:diffmaglim",
+)
 pdf = pd.read_json(io.BytesIO(r.content))
 out["upperlim"] = {
     "status": r.status_code,
@@ -123,7 +128,7 @@ out["conesearch"] = {
     "candid_dtype": str(pdf["i:candid"].dtype) if len(pdf) else None,
 }
 r = post("conesearch", ra=c["ra"], dec=c["dec"], radius=c["radius"], **{"output-format": "votable"})
-t = Table.read(io.BytesIO(r.content), format="votable")
+t = Table.read(io.BytesIO(r.content), format="votable", use_names_over_ids=True)
 out["conesearch_votable"] = {"status": r.status_code, "nrows": len(t), "sep_unit": str(t["v:separation_degree"].unit)}
 r = post("conesearch", ra=c["ra"], dec=c["dec"], radius=c["radius"], startdate="2100-01-01")
 out["conesearch_future"] = {"status": r.status_code, "rows": len(r.json())}
@@ -151,10 +156,9 @@ r = post("resolver", resolver="ssodnet", name=cases["ssnamenr"])
 out["resolver_ssodnet"] = {"status": r.status_code, "body": r.json()}
 r = post("resolver", resolver="ssodnet", name=cases["ssObjectId"], reverse=True)
 out["resolver_ssodnet_reverse"] = {"status": r.status_code, "body": r.json()}
-if cases.get("catalogSource"):
-    r = post("resolver", resolver="simbad", name=cases["catalogSource"])
-    out["resolver_simbad"] = {"status": r.status_code, "body": r.json()}
-r = post("resolver", resolver="simbad", name=oid, reverse=True)
+r = post("resolver", resolver="simbad", name=cases["catalogSource"])
+out["resolver_simbad"] = {"status": r.status_code, "body": r.json()}
+r = post("resolver", resolver="simbad", name=cases["catalogObjectId"], reverse=True)
 out["resolver_simbad_reverse"] = {"status": r.status_code, "body": r.json()}
 
 # classes, schema, statistics.

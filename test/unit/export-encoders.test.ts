@@ -5,6 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { encodeTable, toCsv, toJson, toParquet, toVotable } from '../../src/export/encoders.ts';
 import { cellOf, ExportError, selectColumns, type ExportTable } from '../../src/export/table.ts';
 
+/** The bytes as an ArrayBuffer of their own (what hyparquet reads). */
+function arrayBuffer(bytes: Buffer): ArrayBuffer {
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
 const BIG = 2890466950515015016n; // above 2^53: a double would round it to ...5015000 or ...5015032
 const TABLE: ExportTable = {
   columns: [
@@ -69,7 +76,7 @@ describe('csv', () => {
 describe('parquet', () => {
   it('writes INT64 ids read back exactly, typed columns and nulls', async () => {
     const bytes = toParquet(TABLE);
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const buffer = arrayBuffer(bytes);
     const metadata = parquetMetadata(buffer);
     const types = Object.fromEntries(metadata.schema.slice(1).map((element) => [element.name, element.type]));
     expect(types).toEqual({
@@ -91,7 +98,7 @@ describe('parquet', () => {
 
   it('writes a table without rows', async () => {
     const bytes = encodeTable({ columns: TABLE.columns, rows: [] }, 'parquet');
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const buffer = arrayBuffer(bytes);
     expect(parquetMetadata(buffer).num_rows).toBe(0n);
   });
 });
