@@ -89,7 +89,7 @@ export async function launchServer(
       createDashboardHandler({ dir: DASHBOARD_DIR, logger }),
     ],
     // Fink's REST API (/api/v1/*), admitted and bounded like GraphQL.
-    apiRoutes: [createRestApi({ stores, maxResponseBytes: serverConfig.maxResponseBytes, logger })],
+    apiRoutes: [createRestApi({ stores, config: serverConfig, logger })],
     logger,
   });
   await live.ready;

@@ -100,6 +100,14 @@ interface ClientOutput {
   latests: { status: number; rows: number; classes: string[]; object_ids: string[] };
   latests_parquet: { status: number; rows: number; candid_dtype: string };
   sso: { status: number; rows: number; ssnamenr: string[] };
+  search_csv: {
+    status: number;
+    rows: number;
+    classes: string[];
+    fids: number[];
+    candid_dtype: string;
+    candids: string[];
+  };
   resolver_ssodnet: Resolved;
   resolver_ssodnet_reverse: Resolved;
   resolver_simbad: Resolved;
@@ -133,7 +141,7 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
     objectId = busiest!.object_id;
     candids = (
       await rows<{ id: string }>(
-        sql`SELECT toString(alert_id) AS id FROM alerts FINAL WHERE object_id = ${objectId} ORDER BY jd DESC`,
+        sql`SELECT toString(alert_id) AS id FROM alerts FINAL WHERE object_id = ${objectId} ORDER BY jd DESC, alert_id DESC`,
       )
     ).map((row) => row.id);
     const [sso] = await rows<{ ss_name: string; object_id: string }>(
@@ -159,7 +167,7 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
     upperObjectId = upper!.object_id;
     upperCandids = (
       await rows<{ id: string }>(
-        sql`SELECT toString(alert_id) AS id FROM alerts FINAL WHERE object_id = ${upperObjectId} ORDER BY jd DESC`,
+        sql`SELECT toString(alert_id) AS id FROM alerts FINAL WHERE object_id = ${upperObjectId} ORDER BY jd DESC, alert_id DESC`,
       )
     ).map((row) => row.id);
     const [position] = await rows<{ ra: number; dec: number }>(
@@ -275,6 +283,21 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
     expect(out.latests_parquet).toEqual({ status: 200, rows: out.latests.rows, candid_dtype: 'int64' });
   });
 
+  it('search returns the newest alerts the filter selects, as csv', async () => {
+    const expected = await rows<{ id: string }>(
+      sql`SELECT toString(alert_id) AS id FROM alerts FINAL WHERE class = ${label} AND band = 'g'
+          ORDER BY jd DESC, alert_id DESC LIMIT 7`,
+    );
+    expect(out.search_csv).toEqual({
+      status: 200,
+      rows: expected.length,
+      classes: [label],
+      fids: [1],
+      candid_dtype: 'int64',
+      candids: expected.map((row) => row.id),
+    });
+  });
+
   it('sso returns the alerts of the solar-system object; the offline resolver finds its name both ways', async () => {
     const [count] = await rows<{ n: string }>(
       sql`SELECT count() AS n FROM alerts FINAL WHERE ss_name = ${ssnamenr}`,
@@ -340,6 +363,7 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
     ['bad_date', 'startdate'],
     ['bad_kind', 'kind'],
     ['bad_resolver', 'resolver'],
+    ['bad_filter', 'filter.mag.min'],
   ])('%s: 400 naming %s', (name, argument) => {
     const error = out.errors[name]!;
     expect(error.status).toBe(400);
@@ -366,7 +390,7 @@ describe('admission', () => {
       events: { publish: () => Promise.resolve() },
       live: null,
       routes: [],
-      apiRoutes: [createRestApi({ stores, maxResponseBytes: 10_000_000, logger })],
+      apiRoutes: [createRestApi({ stores, config: api.config.server, logger })],
       logger,
     });
     try {

@@ -146,6 +146,22 @@ r = post("latests", **{"class": cases["class"], "n": 5, "output-format": "parque
 pdf = pd.read_parquet(io.BytesIO(r.content))
 out["latests_parquet"] = {"status": r.status_code, "rows": len(pdf), "candid_dtype": str(pdf["i:candid"].dtype)}
 
+# search (our filter language; not a route of Fink), as csv with a GET and the filter as JSON text.
+r = requests.get(
+    f"{url}/api/v1/search",
+    params={"filter": json.dumps({"label": [cases["class"]], "band": ["g"]}), "n": 7, "output-format": "csv"},
+    timeout=60,
+)
+pdf = pd.read_csv(io.StringIO(r.text))
+out["search_csv"] = {
+    "status": r.status_code,
+    "rows": len(pdf),
+    "classes": sorted(set(pdf["v:classification"])),
+    "fids": sorted(int(x) for x in set(pdf["i:fid"])),
+    "candid_dtype": str(pdf["i:candid"].dtype),
+    "candids": ids(pdf["i:candid"]),
+}
+
 # sso.
 r = post("sso", n_or_d=cases["ssnamenr"])
 pdf = pd.read_json(io.BytesIO(r.content), dtype={"i:ssnamenr": str})
@@ -206,6 +222,7 @@ errors = {
     "bad_date": post("latests", **{"class": cases["class"], "startdate": "yesterday"}),
     "bad_kind": post("cutouts", objectId=oid, kind="Sky"),
     "bad_resolver": post("resolver", resolver="ned", name="M31"),
+    "bad_filter": post("search", filter={"mag": {"min": "bright"}}),
 }
 out["errors"] = {name: {"status": r.status_code, "text": r.text} for name, r in errors.items()}
 

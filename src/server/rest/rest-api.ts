@@ -1,7 +1,7 @@
 // Fink's REST API (its object API, astrolabsoftware/fink-object-api apps/routes/v1) over our stores:
 //
 //   /api/v1/objects     objectId (list), withupperlim, withcutouts, cutout-kind, columns, output-format
-//   /api/v1/conesearch  ra, dec, radius (arcsec, <= 18000), n, startdate, stopdate, window, columns, output-format
+//   /api/v1/conesearch  ra, dec, radius (arcsec, <= server.maxConeRadiusArcsec), n, startdate, stopdate, window, columns, output-format
 //   /api/v1/latests     class, trend, n, startdate, stopdate, color, columns, output-format
 //   /api/v1/sso         n_or_d (list), withEphem, withResiduals, withCutouts, cutout-kind, columns, output-format
 //   /api/v1/cutouts     objectId, kind, output-format (PNG, FITS, array), candid, stretch, colormap, pmin, pmax,
@@ -10,6 +10,7 @@
 //                       stored objects, their solar-system names and the counterparts in the loaded catalogues
 //   /api/v1/statistics  date (YYYYMMDD, YYYYMM, YYYY or ''), schema, columns, output-format
 //   /api/v1/classes     the labels `class` takes;  /api/v1/schema  the columns, with types, units and UCDs
+//   /api/v1/search      filter (the GraphQL API's AlertFilter as JSON), n, columns, output-format: not Fink's
 //
 // GET and POST alike, arguments as query parameters, a JSON object or a form. Tables come in json (records, as
 // pandas' to_json(orient='records')), csv, parquet or votable (src/export), 64-bit ids exact in all four. Bad
@@ -23,6 +24,8 @@ import {
   type ExportRow,
   type ExportTable,
 } from '../../export/table.ts';
+import type { ServerConfig } from '../../config.ts';
+import { FilterError, validateFilter } from '../../filters/validate.ts';
 import type { Logger } from '../../logger.ts';
 import { FINK_LABELS } from '../../pipeline/classifiers/fink/label.ts';
 import { FINK_RUBIN_SCORES, FINK_ZTF_SCORES } from '../../pipeline/classifiers/fink/index.ts';
@@ -64,11 +67,9 @@ import { alertTable, withUpperLimits, type CatalogRef } from './fink-rows.ts';
 
 export const REST_PREFIX = '/api/v1/';
 
-/** Objects one `objects` or `sso` request may name. */
-const MAX_NAMES = 100;
-/** Fink's limits: a cone of at most 5 degrees, 1000 objects by default. */
-const MAX_RADIUS_ARCSEC = 18_000;
+/** Fink's default: 1000 objects in a cone. */
 const DEFAULT_CONE_N = 1000;
+const DEFAULT_SEARCH_N = 100;
 const MAX_N = 10_000;
 const DEFAULT_LATESTS_N = 100;
 /** Fink's default start of every date range: ZTF's public alerts began in November 2019. */
@@ -78,8 +79,11 @@ type FinkCutoutKind = (typeof CUTOUT_KINDS)[number];
 
 export interface RestApiDeps {
   stores: Pick<ServerStores, 'alerts' | 'catalogs' | 'cutouts'>;
-  /** Largest body the API sends (server.maxResponseBytes). */
-  maxResponseBytes: number;
+  /**
+   * The GraphQL API's bounds, the same here: the largest body sent, the widest cone, the longest page of a
+   * search, the most names in one request.
+   */
+  config: Pick<ServerConfig, 'maxResponseBytes' | 'maxConeRadiusArcsec' | 'maxPageSize' | 'maxIds'>;
   logger: Logger;
 }
 
@@ -117,6 +121,8 @@ const CUTOUT_KIND = arg(
 
 export function createRestApi(deps: RestApiDeps): ApiRoute {
   const log = deps.logger.child({ module: 'rest-api' });
+  const { config } = deps;
+  const MAX_NAMES = config.maxIds;
   const { alerts, catalogs, cutouts } = deps.stores;
 
   const catalogRefs = async (): Promise<CatalogRef[]> =>
@@ -201,7 +207,11 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
       args: [
         arg('ra', true, 'Right Ascension, in decimal degree.'),
         arg('dec', true, 'Declination, in decimal degree.'),
-        arg('radius', true, 'Conesearch radius in arcsec. Maximum is 18,000 arcseconds (5 degrees).'),
+        arg(
+          'radius',
+          true,
+          'Conesearch radius in arcsec, at most server.maxConeRadiusArcsec (3,600 by default).',
+        ),
         arg('n', false, 'Maximal number of objects to return. Default is 1000.'),
         arg('startdate', false, 'Starting date in UTC (iso, jd, or MJD) of the first detection.'),
         arg(
@@ -218,7 +228,7 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
       async run(payload) {
         const ra = numberArg(payload, 'ra', { min: 0, max: 360 })!;
         const dec = numberArg(payload, 'dec', { min: -90, max: 90 })!;
-        const radius = numberArg(payload, 'radius', { min: 0, max: MAX_RADIUS_ARCSEC })!;
+        const radius = numberArg(payload, 'radius', { min: 0, max: config.maxConeRadiusArcsec })!;
         const n = integerArg(payload, 'n', DEFAULT_CONE_N, { min: 1, max: MAX_N });
         const format = outputFormat(payload);
         const columns = columnsArg(payload);
@@ -518,6 +528,47 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
       },
     },
 
+    search: {
+      description:
+        'Alerts matching a filter of the GraphQL API (AlertFilter, as JSON), newest first: not a route of Fink.',
+      args: [
+        arg(
+          'filter',
+          true,
+          'An AlertFilter as a JSON object (or its JSON text), e.g. {"label": ["SN candidate"]}.',
+        ),
+        arg('n', false, `Alerts to return, at most server.maxPageSize. Default is ${DEFAULT_SEARCH_N}.`),
+        COLUMNS,
+        OUTPUT_FORMAT,
+      ],
+      async run(payload) {
+        let filter = payload.filter;
+        if (typeof filter === 'string') {
+          try {
+            filter = JSON.parse(filter) as unknown;
+          } catch {
+            throw new RestError(400, '`filter` is not valid JSON', 'filter');
+          }
+        }
+        let spec;
+        try {
+          spec = validateFilter(filter, 'filter', config);
+        } catch (err) {
+          if (err instanceof FilterError)
+            throw new RestError(400, `\`${err.path}\`: ${err.reason}`, 'filter');
+          throw err;
+        }
+        const n = integerArg(payload, 'n', Math.min(DEFAULT_SEARCH_N, config.maxPageSize), {
+          min: 1,
+          max: config.maxPageSize,
+        });
+        const format = outputFormat(payload);
+        const columns = columnsArg(payload);
+        const table = await tableOf(await alerts.search(spec, null, n));
+        return { kind: 'table', table: pick(table, columns), format, name: 'search' };
+      },
+    },
+
     classes: {
       description: "Fink's derived class names, and their origin.",
       args: [],
@@ -700,10 +751,10 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
 
   function send(res: ServerResponse, status: number, contentType: string, body: Uint8Array | string): void {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    if (bytes.byteLength > deps.maxResponseBytes) {
+    if (bytes.byteLength > config.maxResponseBytes) {
       throw new RestError(
         400,
-        `the result is ${bytes.byteLength} bytes, more than ${deps.maxResponseBytes} (server.maxResponseBytes): ` +
+        `the result is ${bytes.byteLength} bytes, more than ${config.maxResponseBytes} (server.maxResponseBytes): ` +
           'ask for fewer objects or fewer `columns`',
         'columns',
       );
