@@ -129,6 +129,22 @@ function votableValue(column: ExportColumn, value: Cell): string {
   return xml(String(cell));
 }
 
+/**
+ * An XML ID per field (VOTable ids are xs:ID: no ':'), made from the name as astropy makes one (`i:jd` -> `i_jd`),
+ * unique; readers that key columns by ID (astropy's Table by default) see these, `use_names_over_ids` the names.
+ */
+function fieldIds(names: readonly string[]): string[] {
+  const used = new Set<string>();
+  return names.map((name) => {
+    let base = name.replace(/[^A-Za-z0-9_.-]/g, '_');
+    if (!/^[A-Za-z_]/.test(base)) base = `_${base}`;
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base}_${n}`;
+    used.add(id);
+    return id;
+  });
+}
+
 export interface VotableOptions {
   /** The TABLE's name. */
   name?: string;
@@ -145,8 +161,10 @@ export function toVotable(table: ExportTable, options: VotableOptions = {}): str
     `<TABLE name="${xml(options.name ?? 'results')}" nrows="${table.rows.length}">`,
   ];
   if (options.description !== undefined) out.push(`<DESCRIPTION>${xml(options.description)}</DESCRIPTION>`);
-  for (const column of table.columns) {
+  const ids = fieldIds(table.columns.map((column) => column.name));
+  for (const [i, column] of table.columns.entries()) {
     const attributes = [
+      `ID="${ids[i]!}"`,
       `name="${xml(column.name)}"`,
       `datatype="${VOTABLE_TYPES[column.type]}"`,
       column.type === 'string' || column.type === 'json' ? 'arraysize="*"' : '',

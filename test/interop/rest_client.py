@@ -77,8 +77,9 @@ out["objects_parquet"] = {
 }
 
 # objects, votable: astropy's parser and Table reader.
-r = post("objects", objectId=oid, **{"output-format": "votable"})
-vot = votable.parse(io.BytesIO(r.content))
+r = post("objects", objectId=oid, withcutouts=True, **{"output-format": "votable"})
+# verify="exception": any departure from the VOTable standard (an invalid UCD, a bad ID) fails the read.
+vot = votable.parse(io.BytesIO(r.content), verify="exception")
 table = vot.get_first_table()
 fields = {f.name: f for f in table.fields}
 t = Table.read(io.BytesIO(r.content), format="votable", use_names_over_ids=True)

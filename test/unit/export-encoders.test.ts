@@ -104,16 +104,28 @@ describe('parquet', () => {
 });
 
 describe('votable', () => {
+  it('gives each field a unique XML ID made from its name', () => {
+    const text = toVotable({
+      columns: [
+        { name: 'a:b', type: 'int' },
+        { name: 'a_b', type: 'int' },
+        { name: '1x', type: 'int' },
+      ],
+      rows: [],
+    });
+    expect([...text.matchAll(/ID="([^"]+)"/g)].map((m) => m[1])).toEqual(['a_b', 'a_b_2', '_1x']);
+  });
+
   it('declares each field with its datatype, unit, UCD and description, and escapes cells', () => {
     const text = toVotable(TABLE, { name: 'objects' });
     expect(text).toContain('<VOTABLE version="1.4"');
     expect(text).toContain('<TABLE name="objects" nrows="2">');
-    expect(text).toContain('<FIELD name="i:candid" datatype="long" ucd="meta.id"/>');
+    expect(text).toContain('<FIELD ID="i_candid" name="i:candid" datatype="long" ucd="meta.id"/>');
     expect(text).toContain(
-      '<FIELD name="i:objectId" datatype="char" arraysize="*" ucd="meta.id;meta.main"/>',
+      '<FIELD ID="i_objectId" name="i:objectId" datatype="char" arraysize="*" ucd="meta.id;meta.main"/>',
     );
     expect(text).toContain(
-      '<FIELD name="i:jd" datatype="double" unit="d" ucd="time.epoch"><DESCRIPTION>Julian date &lt;start&gt;</DESCRIPTION></FIELD>',
+      '<FIELD ID="i_jd" name="i:jd" datatype="double" unit="d" ucd="time.epoch"><DESCRIPTION>Julian date &lt;start&gt;</DESCRIPTION></FIELD>',
     );
     expect(text).toContain(`<TD>${BIG}</TD>`);
     expect(text).toContain('<TD>a &quot;quoted&quot;, name\nwith a line</TD>');

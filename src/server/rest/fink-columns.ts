@@ -23,7 +23,7 @@ const UCDS: Record<string, string> = {
   'i:jdendhist': 'time.end',
   'i:jdstartref': 'time.start',
   'i:jdendref': 'time.end',
-  'i:fid': 'instr.filter',
+  'i:fid': 'meta.id;instr.filter',
   'i:ra': 'pos.eq.ra;meta.main',
   'i:dec': 'pos.eq.dec;meta.main',
   'i:ranr': 'pos.eq.ra',
