@@ -88,7 +88,7 @@ describe('parquet', () => {
       'd:flag': 'BOOLEAN',
       'b:cutout': 'BYTE_ARRAY',
     });
-    const rows = await parquetReadObjects({ file: buffer });
+    const rows = (await parquetReadObjects({ file: buffer })) as Record<string, unknown>[];
     expect(rows.map((row) => row['i:candid'])).toEqual([BIG, -1n]);
     expect(rows[1]!['i:fid']).toBeNull();
     expect(rows[1]!['i:magpsf']).toBeNull();
@@ -96,7 +96,7 @@ describe('parquet', () => {
     expect(rows.map((row) => row['d:flag'])).toEqual([true, false]);
   });
 
-  it('writes a table without rows', async () => {
+  it('writes a table without rows', () => {
     const bytes = encodeTable({ columns: TABLE.columns, rows: [] }, 'parquet');
     const buffer = arrayBuffer(bytes);
     expect(parquetMetadata(buffer).num_rows).toBe(0n);
