@@ -7,6 +7,7 @@ import type {
   LightCurvePoint,
 } from '../../storage/alert-store.ts';
 import type { Cell, ExportColumn, ExportRow, ExportTable } from '../../export/table.ts';
+import { FINK_RUBIN_SCORES, FINK_ZTF_SCORES } from '../../pipeline/classifiers/fink/index.ts';
 import { groupBy } from '../../util/group-by.ts';
 import {
   candidateColumn,
@@ -56,14 +57,24 @@ function asCell(value: unknown): Cell {
   return JSON.stringify(value);
 }
 
+/** Rows of alerts, with each row's alert id (Rubin's rows have no i:candid). */
+export interface AlertTable extends ExportTable {
+  /** The alert id of each row, in the rows' order. */
+  alertIds: readonly bigint[];
+}
+
 /** One row per alert, newest first, with the columns every row shares (i: in the survey's order). */
-export function alertTable(input: AlertTableInput): ExportTable {
+export function alertTable(input: AlertTableInput): AlertTable {
   const scoresByAlert = groupBy(input.classifications, (row) => row.alertId);
   const matchesByAlert = groupBy(input.crossmatches, (row) => row.alertId);
+  // Fink's scores of each survey present are columns even when no row has them (a stable table); others as seen.
+  const surveys = new Set(input.alerts.map((alert) => alert.survey));
   const classifiers = [
-    ...new Set(
-      input.classifications.map((row) => row.classifier).filter((name) => name !== LABEL_CLASSIFIER),
-    ),
+    ...new Set([
+      ...(surveys.has('ztf') ? FINK_ZTF_SCORES : []),
+      ...(surveys.has('lsst') ? FINK_RUBIN_SCORES : []),
+      ...input.classifications.map((row) => row.classifier).filter((name) => name !== LABEL_CLASSIFIER),
+    ]),
   ].sort();
   const candidateColumns = new Map<string, ExportColumn>();
   // ZTF's columns in their order whenever a ZTF alert is among the rows; other surveys' after, as they come.
@@ -112,7 +123,7 @@ export function alertTable(input: AlertTableInput): ExportTable {
     ...input.catalogs.map((catalog) => catalogColumn(catalog.name)),
     ...DERIVED_COLUMNS,
   ];
-  return { columns, rows };
+  return { columns, rows, alertIds: sorted.map((alert) => alert.alertId) };
 }
 
 function nearestOf(matches: readonly CrossmatchRecord[]): CrossmatchRecord | undefined {

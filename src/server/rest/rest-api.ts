@@ -63,7 +63,7 @@ import {
   TAG_COLUMN,
   ZTF_CANDIDATE_COLUMNS,
 } from './fink-columns.ts';
-import { alertTable, withUpperLimits, type CatalogRef } from './fink-rows.ts';
+import { alertTable, withUpperLimits, type AlertTable, type CatalogRef } from './fink-rows.ts';
 
 export const REST_PREFIX = '/api/v1/';
 
@@ -129,7 +129,7 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
     (await catalogs.list()).map(({ name, overriding }) => ({ name, overriding }));
 
   /** The Fink table of these alerts: their scores and counterparts read in one query each. */
-  async function tableOf(records: readonly AlertRecord[]): Promise<ExportTable> {
+  async function tableOf(records: readonly AlertRecord[]): Promise<AlertTable> {
     const objectIds = [...new Set(records.map((record) => record.objectId))];
     const [classifications, crossmatches, refs] = await Promise.all([
       alerts.classificationsByObjectIds(objectIds),
@@ -153,11 +153,10 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
     return objectIds.flatMap((id) => byObject.get(id) ?? []);
   }
 
-  async function cutoutArrays(table: ExportTable, kinds: readonly FinkCutoutKind[]): Promise<ExportTable> {
-    const ids = table.rows.map((row) => row['i:candid']).filter((id): id is bigint => typeof id === 'bigint');
-    const stored = await cutouts.byAlertIds(ids);
-    const rows = table.rows.map((row) => {
-      const found = typeof row['i:candid'] === 'bigint' ? stored.get(row['i:candid']) : undefined;
+  async function cutoutArrays(table: AlertTable, kinds: readonly FinkCutoutKind[]): Promise<ExportTable> {
+    const stored = await cutouts.byAlertIds(table.alertIds);
+    const rows = table.rows.map((row, i) => {
+      const found = stored.get(table.alertIds[i]!);
       const extra: Record<string, string | null> = {};
       for (const kind of kinds) {
         const bytes = found?.[kind.toLowerCase() as 'science' | 'template' | 'difference'] ?? null;
@@ -194,8 +193,8 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
         const withUpper = booleanArg(payload, 'withupperlim');
         const kinds = cutoutKinds(payload, 'withcutouts');
         const records = await alerts.alertsByObjectIds(objectIds);
-        let table = await tableOf(records);
-        if (kinds.length > 0) table = await cutoutArrays(table, kinds);
+        const alertRows = await tableOf(records);
+        let table = kinds.length > 0 ? await cutoutArrays(alertRows, kinds) : alertRows;
         if (withUpper) table = withUpperLimits(table, await alerts.lightCurvesByObjectIds(objectIds));
         const keep = columns === undefined ? undefined : withUpper ? [...columns, 'd:tag'] : columns;
         return { kind: 'table', table: pick(table, keep), format, name: 'objects' };
@@ -261,15 +260,16 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
         });
         const records = await latestAlerts(hits.map((hit) => hit.objectId));
         const table = await tableOf(records);
+        // One row per object: its latest alert, and that alert's distance.
         const distance = new Map(
-          records.map((r) => [r.alertId, angularDistanceArcsec(ra, dec, r.ra, r.dec)]),
+          records.map((r) => [r.objectId, angularDistanceArcsec(ra, dec, r.ra, r.dec)]),
         );
         const order = new Map(hits.map((hit, i) => [hit.objectId, i]));
         const objectOrder = (row: ExportRow) => order.get(String(row['i:objectId'])) ?? 0;
         const rows: ExportRow[] = table.rows
           .map((row) => ({
             ...row,
-            'v:separation_degree': (distance.get(row['i:candid'] as bigint) ?? NaN) / 3600,
+            'v:separation_degree': (distance.get(String(row['i:objectId'])) ?? NaN) / 3600,
           }))
           .sort((a, b) => objectOrder(a) - objectOrder(b));
         const withDistance = { columns: [...table.columns, SEPARATION_COLUMN], rows };
@@ -360,8 +360,8 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
         const records = (await alerts.alertsByObjectIds([...new Set(objectIds)])).filter((record) =>
           wanted.has(record.ssName),
         );
-        let table = await tableOf(records);
-        if (kinds.length > 0) table = await cutoutArrays(table, kinds);
+        const alertRows = await tableOf(records);
+        const table = kinds.length > 0 ? await cutoutArrays(alertRows, kinds) : alertRows;
         return { kind: 'table', table: pick(table, columns), format, name: 'sso' };
       },
     },

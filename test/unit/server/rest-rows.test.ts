@@ -8,6 +8,7 @@ import type {
 } from '../../../src/storage/alert-store.ts';
 import { alertTable, withUpperLimits } from '../../../src/server/rest/fink-rows.ts';
 import { ZTF_CANDIDATE_COLUMNS } from '../../../src/server/rest/fink-columns.ts';
+import { toJson } from '../../../src/export/encoders.ts';
 
 const CANDID = 2890466950515015016n;
 
@@ -106,6 +107,8 @@ describe('alertTable', () => {
     expect(names).toContain('d:snn_snia_vs_nonia');
     expect(names).toContain('d:mulens');
     expect(names).not.toContain('d:fink');
+    // Fink's ZTF scores are columns even without a row that has them.
+    expect(names).toContain('d:rf_kn_vs_nonkn');
     const [newest, older] = table.rows;
     expect(newest!['d:snn_snia_vs_nonia']).toBe(0.8);
     expect(newest!['d:mulens']).toBeUndefined();
@@ -120,6 +123,38 @@ describe('alertTable', () => {
     expect(newest!['v:classification']).toBe('SN candidate');
     expect(newest!['v:lapse']).toBe(6);
     expect(newest!['v:firstdate']).toBe('2021-06-05 00:00:00.000');
+  });
+});
+
+describe('Rubin rows', () => {
+  it('types the diaSource fields from their values: ids long (exact), numbers double', () => {
+    const id = 3456789012345678901n;
+    const table = alertTable({
+      alerts: [
+        alert(id, 2460500.5, {
+          survey: 'lsst',
+          objectId: '1234567890123456789',
+          candidate: JSON.stringify({
+            diaSourceId: id.toString(),
+            midpointMjdTai: 60500.0,
+            ra: 10.5,
+            band: 'g',
+          }),
+        }),
+      ],
+      classifications: [],
+      crossmatches: [],
+      catalogs: [],
+    });
+    const byName = new Map(table.columns.map((column) => [column.name, column]));
+    expect(byName.get('i:diaSourceId')).toMatchObject({ type: 'long', ucd: 'meta.id' });
+    expect(byName.get('i:midpointMjdTai')).toMatchObject({ type: 'double', unit: 'd', ucd: 'time.epoch' });
+    expect(byName.get('i:ra')).toMatchObject({ type: 'double', unit: 'deg' });
+    expect(byName.get('i:band')).toMatchObject({ type: 'string' });
+    expect(byName.has('i:candid')).toBe(false);
+    expect(table.rows[0]!['i:diaSourceId']).toBe(id.toString());
+    expect(table.alertIds).toEqual([id]);
+    expect(toJson(table)).toContain(`"i:diaSourceId":${id}`);
   });
 });
 
