@@ -1,5 +1,5 @@
 // Assembles the server from the config: ClickHouse stores, Kafka (live feed, events, follow-ups), webhooks,
-// GraphiQL, cutout and dashboard routes. `fink start server` runs this; integration tests call it with their own
+// GraphiQL, cutout and dashboard routes, the REST API. `fink start server` runs this; integration tests call it with their own
 // config.
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -16,6 +16,7 @@ import { createGraphiqlHandler } from './graphiql.ts';
 import { startLiveFeed, type LiveFeed } from './live-feed.ts';
 import { createFanoutScheduler, GRAPHQL_PATH, startServer, type FinkServer, type Route } from './server.ts';
 import { createClickHouseStores } from '../resolvers/stores.ts';
+import { createRestApi } from './rest/rest-api.ts';
 import { createConfiguredDecoder } from '../pipeline/decode/configured-decoder.ts';
 import { createWebhookDispatcher } from './webhooks.ts';
 import type { Producer } from 'kafkajs';
@@ -87,6 +88,8 @@ export async function launchServer(
       // The dashboard (web/, built into DASHBOARD_DIR): `/`, `/index.html` and `/assets/*`.
       createDashboardHandler({ dir: DASHBOARD_DIR, logger }),
     ],
+    // Fink's REST API (/api/v1/*), admitted and bounded like GraphQL.
+    apiRoutes: [createRestApi({ stores, config: serverConfig, logger })],
     logger,
   });
   await live.ready;

@@ -67,6 +67,11 @@ export interface OperationGate {
   prepare(request: OperationRequest): Prepared;
   /** Runs a prepared query or mutation; `cancel` aborts it (the client went away). */
   execute(args: ExecutionArgs, cancel?: AbortSignal): Promise<ExecutionResult>;
+  /**
+   * Runs other work of a request (a REST route) under the same bounds as an operation: its own query scope with
+   * the deadline, the row and byte budget and the concurrency; `cancel` aborts it.
+   */
+  runScoped<T>(work: () => Promise<T>, cancel?: AbortSignal, label?: string): Promise<T>;
   maskError(error: GraphQLError): GraphQLFormattedError;
   maskResult(result: ExecutionResult): FormattedExecutionResult;
   /** A result too large to send: the error that replaces it. */
@@ -93,6 +98,25 @@ export function createOperationGate(
       maxConcurrentQueries: MAX_QUERIES_PER_OPERATION,
       onKillError: (error) => logger.warn({ err: error }, 'KILL QUERY failed'),
     });
+
+  async function runScoped<T>(work: () => Promise<T>, cancel?: AbortSignal, label?: string): Promise<T> {
+    const scope = newScope(Date.now() + config.requestTimeoutMs);
+    const onCancel = () => scope.abort(scopeEnded('cancelled', 'the client went away'));
+    if (cancel?.aborted === true) onCancel();
+    cancel?.addEventListener('abort', onCancel, { once: true });
+    try {
+      return await runInQueryScope(scope, work);
+    } finally {
+      cancel?.removeEventListener('abort', onCancel);
+      scope.dispose();
+      if (scope.killed > 0) {
+        logger.info(
+          { killed: scope.killed, reason: scope.ended?.code, operationName: label },
+          'ClickHouse queries of an ended operation killed',
+        );
+      }
+    }
+  }
 
   return {
     parseOptions,
@@ -155,24 +179,11 @@ export function createOperationGate(
 
     eventScope: () => newScope(Infinity),
 
-    async execute(args, cancel) {
-      const scope = newScope(Date.now() + config.requestTimeoutMs);
-      const onCancel = () => scope.abort(scopeEnded('cancelled', 'the client went away'));
-      if (cancel?.aborted === true) onCancel();
-      cancel?.addEventListener('abort', onCancel, { once: true });
-      try {
-        return await runInQueryScope(scope, () => execute(args));
-      } finally {
-        cancel?.removeEventListener('abort', onCancel);
-        scope.dispose();
-        if (scope.killed > 0) {
-          logger.info(
-            { killed: scope.killed, reason: scope.ended?.code, operationName: args.operationName },
-            'ClickHouse queries of an ended operation killed',
-          );
-        }
-      }
+    execute(args, cancel) {
+      return runScoped(() => Promise.resolve(execute(args)), cancel, args.operationName ?? undefined);
     },
+
+    runScoped,
 
     maskError,
 

@@ -42,6 +42,27 @@ const REVOCATION_SWEEP_MS = 1000;
 /** Handles a request when it is its path; false lets the next route try. */
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
+/** An admitted request of an API route, its body read. */
+export interface ApiRequest {
+  req: IncomingMessage;
+  url: URL;
+  /** The body as text ('' without one). */
+  body: string;
+  viewer: Viewer | null;
+  /** Where this server is reached (server.publicUrl, or its own host and port). */
+  baseUrl: string;
+}
+
+/**
+ * A data route beside GraphQL (the REST API): admitted, authenticated and run under a query scope exactly as a
+ * GraphQL request is (the same per-address and per-token buckets, deadline, row budget and cancellation), so that
+ * no transport is a way around the limits of the other. The handler answers every request it matches.
+ */
+export interface ApiRoute {
+  matches(pathname: string): boolean;
+  handle(request: ApiRequest, res: ServerResponse): Promise<void>;
+}
+
 export interface ServerDeps {
   config: ServerConfig;
   /** config.pipeline.distributionPrefix, shown with distributed saved filters. */
@@ -57,6 +78,8 @@ export interface ServerDeps {
   scheduler?: DeliveryScheduler;
   /** Extra routes tried before GraphQL (GraphiQL, cutouts, dashboard). */
   routes: Route[];
+  /** Data routes that read the stores, admitted and bounded like GraphQL (the REST API). */
+  apiRoutes?: ApiRoute[];
   logger: Logger;
 }
 
@@ -169,7 +192,10 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
       return;
     }
     for (const route of deps.routes) if (await route(req, res)) return;
-    if (url.pathname !== GRAPHQL_PATH) return sendJson(res, 404, { error: `no such path ${url.pathname}` });
+    const apiRoute = deps.apiRoutes?.find((route) => route.matches(url.pathname));
+    if (url.pathname !== GRAPHQL_PATH && apiRoute === undefined) {
+      return sendJson(res, 404, { error: `no such path ${url.pathname}` });
+    }
 
     // The address first, before the token is looked up: a flood of made-up tokens is held back like any other.
     const byAddress = admission.admit({ address: req.socket.remoteAddress ?? 'unknown' });
@@ -193,13 +219,49 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
         if (!admitted.ok) return sendRateLimited(res, admitted);
         byToken = admitted;
       }
-      await serveGraphQL(req, res, url, viewer, (weight) => {
+      const weigh = (weight: number) => {
         byAddress.weigh(weight);
         byToken?.weigh(weight);
-      });
+      };
+      if (apiRoute !== undefined) await serveApi(apiRoute, req, res, url, viewer, weigh);
+      else await serveGraphQL(req, res, url, viewer, weigh);
     } finally {
       byAddress.release();
       byToken?.release();
+    }
+  }
+
+  /** An admitted API request: its body read (and weighed), handled under a query scope like an operation. */
+  async function serveApi(
+    route: ApiRoute,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    viewer: Viewer | null,
+    weigh: (weight: number) => void,
+  ): Promise<void> {
+    const cancel = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) cancel.abort();
+    };
+    res.once('close', onClose);
+    try {
+      const body = await readBody(req, config.maxBodyBytes);
+      weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
+      if (body === null) {
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, {
+          status: 'error',
+          text: `request body larger than ${config.maxBodyBytes} bytes (server.maxBodyBytes)`,
+        });
+      }
+      await gate.runScoped(
+        () => route.handle({ req, url, body, viewer, baseUrl }, res),
+        cancel.signal,
+        url.pathname,
+      );
+    } finally {
+      res.off('close', onClose);
     }
   }
 

@@ -183,6 +183,8 @@ export interface AlertStore {
   classCounts(): Promise<ClassCount[]>;
   nightStats(fromNight: string, toNight: string): Promise<NightStats[]>;
   objectIdsBySolarSystemName(name: string, limit: number): Promise<string[]>;
+  /** Counterparts with these catalogue source ids (names), nearest first; at most `limit`. */
+  crossmatchesBySourceIds(sourceIds: readonly string[], limit: number): Promise<CrossmatchRecord[]>;
   /** Alerts the filter selects (a validated one: src/filters/validate.ts), newest first, after the cursor. */
   search(filter: AlertFilterSpec, after: SearchCursor | null, limit: number): Promise<AlertRecord[]>;
 }
@@ -345,6 +347,17 @@ export class ClickHouseAlertStore implements AlertStore {
           GROUP BY object_id ORDER BY latest DESC, object_id LIMIT ${limit}`,
     );
     return rows.map((row) => row.object_id);
+  }
+
+  async crossmatchesBySourceIds(sourceIds: readonly string[], limit: number): Promise<CrossmatchRecord[]> {
+    if (sourceIds.length === 0) return [];
+    const rows = await queryRows<Record<string, unknown>>(
+      this.client,
+      sql`SELECT ${CROSSMATCHES.select(CROSSMATCH_FIELDS)}
+          FROM crossmatches FINAL WHERE source_id IN (${list(sourceIds)})
+          ORDER BY distance_arcsec, object_id, jd DESC LIMIT ${limit}`,
+    );
+    return rows.map((json) => CROSSMATCHES.readRow(json));
   }
 
   async search(filter: AlertFilterSpec, after: SearchCursor | null, limit: number): Promise<AlertRecord[]> {
