@@ -16,6 +16,7 @@ import {
 } from 'type-graphql';
 import type { ServerContext } from './context.ts';
 import { badInput } from './errors.ts';
+import { classArg } from './classes.ts';
 import { coneArgs, finiteArg, pageSizeArg } from './arguments.ts';
 import { toAstroObject } from './mappers.ts';
 import { AstroObject } from './object.type.ts';
@@ -141,7 +142,6 @@ export class SkyResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Ctx() ctx: ServerContext,
   ): Promise<AstroObject[]> {
-    if (label.length === 0 || label.length > 100) throw badInput('label', 'must be 1 to 100 characters');
     if (trend != null && !(TRENDS as readonly string[]).includes(trend)) {
       throw badInput('trend', `must be one of ${TRENDS.join(', ')}`);
     }
@@ -150,12 +150,14 @@ export class SkyResolver {
     const since =
       sinceJd != null ? finiteArg(sinceJd, 'sinceJd') : until - finiteArg(lastDays ?? 7, 'lastDays', 0, 3650);
     if (since > until) throw badInput('sinceJd', 'must not be after untilJd');
+    const limit = pageSizeArg(first, 'first', ctx.config);
+    await classArg(label, 'label', ctx);
     const ids = await ctx.stores.alerts.latestByClass({
       label,
       jdMin: since,
       jdMax: until,
       rising: trend == null ? undefined : trend === 'RISING',
-      limit: pageSizeArg(first, 'first', ctx.config),
+      limit,
     });
     const records = await ctx.loaders.object.loadMany(ids);
     return records.flatMap((record) =>

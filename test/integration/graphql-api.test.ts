@@ -303,6 +303,61 @@ describe('bad input and limits', () => {
     expect(errors?.[0]?.message).toContain(argument);
   });
 
+  it.each([
+    [
+      'search',
+      `{ search(filter: { and: [{ band: ["g"] }, { label: ["SN candidat"] }] }) { endCursor } }`,
+      'filter.and[1].label[0]',
+    ],
+    ['latestObjects', `{ latestObjects(label: "sn candidate") { objectId } }`, 'label'],
+  ])(
+    'an unknown class in %s is BAD_USER_INPUT listing the valid classes',
+    async (_name, source, argument) => {
+      const { errors, data } = await api.query(source);
+      expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument });
+      expect(errors?.[0]?.message).toContain('unknown class');
+      const classes = await api.query('{ alertClasses }');
+      expect(classes.errors).toBeUndefined();
+      const valid = classes.data!.alertClasses as string[];
+      // No catalog of the demo overrides the label: the valid classes are Fink's labels.
+      expect(valid).toEqual(expect.arrayContaining(['SN candidate', 'Solar System MPC', 'Unknown']));
+      for (const name of valid) expect(errors?.[0]?.message).toContain(`'${name}'`);
+      expect(data ?? null).toBeNull();
+    },
+  );
+
+  it('lists the vote vocabulary: Fink labels, SIMBAD types, TNS types', async () => {
+    const { data, errors } = await api.query('{ voteLabels { label sources } }');
+    expect(errors).toBeUndefined();
+    const labels = data!.voteLabels as { label: string; sources: string[] }[];
+    expect(labels).toContainEqual({ label: 'Kilonova candidate', sources: ['FINK'] });
+    expect(labels).toContainEqual({ label: 'EB*', sources: ['SIMBAD'] });
+    expect(labels).toContainEqual({ label: 'SN IIn', sources: ['TNS'] });
+  });
+
+  it('refuses annotations, votes and follow-up requests on an object the archive does not hold (NOT_FOUND)', async () => {
+    const token = await api.token('nf_annotator', 'annotator');
+    const [stored] = await rows<{ object_id: string }>(sql`SELECT object_id FROM objects FINAL LIMIT 1`);
+    const operations = [
+      `mutation($o: String!) { addAnnotation(objectId: $o, input: { text: "seen" }) { id } }`,
+      `mutation($o: String!) { castVote(objectId: $o, label: "SN Ia", confidence: 0.5) { label } }`,
+      `mutation($o: String!) { requestFollowup(objectId: $o, facility: "LCO") { requestId } }`,
+    ];
+    for (const operation of operations) {
+      const missing = await api.query(operation, { o: 'ZTF99zzzzzzz' }, token);
+      expect(missing.errors?.[0]?.extensions?.code, operation).toBe('NOT_FOUND');
+      expect(missing.errors?.[0]?.message).toBe('object ZTF99zzzzzzz not found');
+      const found = await api.query(operation, { o: stored!.object_id }, token);
+      expect(found.errors, operation).toBeUndefined();
+    }
+    const [written] = await rows<{ n: string }>(
+      sql`SELECT (SELECT count() FROM annotations WHERE object_id = 'ZTF99zzzzzzz') +
+                 (SELECT count() FROM votes WHERE object_id = 'ZTF99zzzzzzz') +
+                 (SELECT count() FROM followups WHERE object_id = 'ZTF99zzzzzzz') AS n`,
+    );
+    expect(Number(written!.n)).toBe(0);
+  });
+
   it('refuses too many ids at once', async () => {
     const ids = Array.from({ length: api.config.server.maxIds + 1 }, (_, i) => `ZTF${i}`);
     const { errors } = await api.query(`query($ids: [String!]!) { objects(objectIds: $ids) { objectId } }`, {
