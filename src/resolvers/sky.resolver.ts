@@ -21,6 +21,7 @@ import { coneArgs, finiteArg, pageSizeArg } from './arguments.ts';
 import { toAstroObject } from './mappers.ts';
 import { AstroObject } from './object.type.ts';
 import { ConeResult } from './object-parts.type.ts';
+import type { ConeCursor } from '../storage/alert-store.ts';
 import { coneSearchCost, LABELS, listCost, nightStatsCost, pageCost, SCAN_COST } from './cost.ts';
 
 @ArgsType()
@@ -40,8 +41,40 @@ class ConeSearchArgs {
   @Field(() => Float, { nullable: true, description: 'Only objects first detected at or before this JD.' })
   firstDetectedBeforeJd?: number;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Page size (default server.defaultPageSize).' })
   first?: number;
+}
+
+@ArgsType()
+class ConeSearchPageArgs extends ConeSearchArgs {
+  @Field(() => String, {
+    nullable: true,
+    description: 'The `endCursor` of the previous page of the same cone.',
+  })
+  after?: string;
+}
+
+@ObjectType({ description: 'A page of objects found by a cone search, nearest first.' })
+class ConePage {
+  @Field(() => [ConeResult], { complexity: listCost(1), description: 'The objects of this page.' })
+  items!: ConeResult[];
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
+  endCursor!: string | null;
+
+  @Field(() => Boolean, { description: 'Whether more objects lie in the cone beyond this page.' })
+  hasNextPage!: boolean;
+}
+
+/** The cone's keyset cursor: the last hit's distance key (µas) and objectId. */
+export function encodeConeCursor(cursor: ConeCursor): string {
+  return Buffer.from(`${cursor.distanceMicroArcsec}:${cursor.objectId}`, 'utf8').toString('base64url');
+}
+
+export function decodeConeCursor(text: string, argument: string): ConeCursor {
+  const match = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  if (match === null) throw badInput(argument, 'is not a cursor this API returned');
+  return { distanceMicroArcsec: Number(match[1]), objectId: match[2]! };
 }
 
 @ObjectType({ description: 'Alerts and distinct objects of one class.' })
@@ -89,6 +122,21 @@ class CatalogType {
   loadedAt!: string;
 }
 
+/** The cone and first-detection window of coneSearch and coneSearchPage, checked. */
+function coneQueryArgs(args: ConeSearchArgs, ctx: ServerContext) {
+  return {
+    ...coneArgs(args, '', ctx.config),
+    firstJdMin:
+      args.firstDetectedAfterJd == null
+        ? undefined
+        : finiteArg(args.firstDetectedAfterJd, 'firstDetectedAfterJd'),
+    firstJdMax:
+      args.firstDetectedBeforeJd == null
+        ? undefined
+        : finiteArg(args.firstDetectedBeforeJd, 'firstDetectedBeforeJd'),
+  };
+}
+
 export const TRENDS = ['RISING', 'FADING'] as const;
 const NIGHT = /^\d{4}-\d{2}-\d{2}$/;
 /** JD of the Unix epoch: converts "now" into the time axis of the alerts. */
@@ -97,26 +145,42 @@ const UNIX_EPOCH_JD = 2440587.5;
 @Resolver(() => ConeResult)
 export class SkyResolver {
   @Query(() => [ConeResult], {
-    description: 'Objects with an alert within the radius, nearest first.',
+    description:
+      'Objects with an alert within the radius, nearest first: the first `first` only, with no sign of more. ' +
+      'coneSearchPage pages through all of them.',
+    deprecationReason: 'Use coneSearchPage: it pages with a cursor and says when there are more objects.',
     complexity: coneSearchCost,
   })
   async coneSearch(@Args(() => ConeSearchArgs) args: ConeSearchArgs, @Ctx() ctx: ServerContext) {
-    const cone = coneArgs(args, '', ctx.config);
-    const firstJdMin =
-      args.firstDetectedAfterJd == null
-        ? undefined
-        : finiteArg(args.firstDetectedAfterJd, 'firstDetectedAfterJd');
-    const firstJdMax =
-      args.firstDetectedBeforeJd == null
-        ? undefined
-        : finiteArg(args.firstDetectedBeforeJd, 'firstDetectedBeforeJd');
     const hits = await ctx.stores.alerts.cone({
-      ...cone,
-      firstJdMin,
-      firstJdMax,
+      ...coneQueryArgs(args, ctx),
       limit: pageSizeArg(args.first, 'first', ctx.config),
     });
     return hits.map((hit): ConeResult => ({ objectId: hit.objectId, distanceArcsec: hit.distanceArcsec }));
+  }
+
+  @Query(() => ConePage, {
+    description:
+      'Objects with an alert within the radius, nearest first, by pages: `hasNextPage` says whether more lie ' +
+      'beyond, `endCursor` (as `after`) reads them. Keyset pages: each costs the same however deep.',
+    complexity: coneSearchCost,
+  })
+  async coneSearchPage(
+    @Args(() => ConeSearchPageArgs) args: ConeSearchPageArgs,
+    @Ctx() ctx: ServerContext,
+  ): Promise<ConePage> {
+    const query = coneQueryArgs(args, ctx);
+    const size = pageSizeArg(args.first, 'first', ctx.config);
+    const after = args.after == null ? undefined : decodeConeCursor(args.after, 'after');
+    // One hit more than the page tells whether another page follows.
+    const hits = await ctx.stores.alerts.cone({ ...query, after, limit: size + 1 });
+    const page = hits.slice(0, size);
+    const last = page.at(-1);
+    return {
+      items: page.map((hit) => ({ objectId: hit.objectId, distanceArcsec: hit.distanceArcsec })),
+      endCursor: last === undefined ? null : encodeConeCursor(last),
+      hasNextPage: hits.length > size,
+    };
   }
 
   @FieldResolver(() => AstroObject)

@@ -9,6 +9,7 @@ import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-de
 import { createClickHouseStores } from '../../src/resolvers/stores.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
+import { angularDistanceArcsec } from '../../src/sky/angles.ts';
 import type { PhotometryPoint } from '../../src/pipeline/alert.ts';
 import { realZtfAlerts } from '../helpers/alerts.ts';
 import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';
@@ -203,6 +204,66 @@ describe('archive queries', () => {
 
     const later = await api.query(cone, { ra: target!.ra, dec: target!.dec, after: target!.first_jd + 1e6 });
     expect(later.data!.coneSearch).toEqual([]);
+  });
+
+  it('pages a cone search with a cursor through every object in the cone, saying when there are more', async () => {
+    const alerts = await rows<{ object_id: string; ra: number; dec: number }>(
+      sql`SELECT object_id, ra, dec FROM alerts FINAL`,
+    );
+    const radius = api.config.server.maxConeRadiusArcsec;
+    /** Objects within the radius of a centre, nearest first, as the API orders them. */
+    const inCone = (ra: number, dec: number) => {
+      const nearest = new Map<string, number>();
+      for (const alert of alerts) {
+        const d = angularDistanceArcsec(ra, dec, alert.ra, alert.dec);
+        if (d <= radius) nearest.set(alert.object_id, Math.min(d, nearest.get(alert.object_id) ?? Infinity));
+      }
+      return [...nearest].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    };
+    // The densest cone centred on an alert: several pages of 2.
+    const centre = alerts
+      .map((alert) => ({ alert, n: inCone(alert.ra, alert.dec).length }))
+      .sort((a, b) => b.n - a.n)[0]!.alert;
+    const expected = inCone(centre.ra, centre.dec);
+    expect(expected.length).toBeGreaterThan(4);
+
+    const page = `query($ra: Float!, $dec: Float!, $r: Float!, $after: String) {
+      coneSearchPage(ra: $ra, dec: $dec, radiusArcsec: $r, first: 2, after: $after) {
+        items { distanceArcsec object { objectId } } endCursor hasNextPage } }`;
+    const seen: [string, number][] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 100; i++) {
+      const response: Awaited<ReturnType<ApiSandbox['query']>> = await api.query(page, {
+        ra: centre.ra,
+        dec: centre.dec,
+        r: radius,
+        after,
+      });
+      expect(response.errors).toBeUndefined();
+      const result = response.data!.coneSearchPage as {
+        items: { distanceArcsec: number; object: { objectId: string } }[];
+        endCursor: string | null;
+        hasNextPage: boolean;
+      };
+      for (const item of result.items) seen.push([item.object.objectId, item.distanceArcsec]);
+      if (!result.hasNextPage) break;
+      expect(result.items).toHaveLength(2);
+      after = result.endCursor;
+    }
+    expect(seen.map(([id]) => id)).toEqual(expected.map(([id]) => id));
+    seen.forEach(([, distance], i) => expect(distance).toBeCloseTo(expected[i]![1], 6));
+
+    // The old list stops at `first` without a word; the page says there is more.
+    const list = await api.query(
+      `query($ra: Float!, $dec: Float!, $r: Float!) { coneSearch(ra: $ra, dec: $dec, radiusArcsec: $r, first: 2) {
+         object { objectId } } }`,
+      { ra: centre.ra, dec: centre.dec, r: radius },
+    );
+    expect((list.data!.coneSearch as unknown[]).length).toBe(2);
+    const bad = await api.query(
+      `{ coneSearchPage(ra: 1, dec: 1, radiusArcsec: 5, after: "bm90IGEgY3Vyc29y") { hasNextPage } }`,
+    );
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
   });
 
   it('lists the latest objects of a class in a window, the classes with counts and the nights', async () => {
