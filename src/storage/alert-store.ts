@@ -191,6 +191,10 @@ export interface AlertStore {
   crossmatchesByObjectIds(objectIds: readonly string[]): Promise<CrossmatchRecord[]>;
   cone(query: ConeQuery): Promise<ConeHit[]>;
   latestByClass(query: LatestByClassQuery): Promise<string[]>;
+  /** The jd of the newest stored alert (the archive's "now": replays and archives end long ago); null: none. */
+  newestAlertJd(): Promise<number | null>;
+  /** The jd of the newest stored alert of a class; null: none. */
+  newestJdOfClass(label: string): Promise<number | null>;
   classCounts(): Promise<ClassCount[]>;
   nightStats(fromNight: string, toNight: string): Promise<NightStats[]>;
   objectIdsBySolarSystemName(name: string, limit: number): Promise<string[]>;
@@ -315,6 +319,25 @@ export class ClickHouseAlertStore implements AlertStore {
           LIMIT ${query.limit}`,
     );
     return rows.map((row) => row.object_id);
+  }
+
+  async newestAlertJd(): Promise<number | null> {
+    // alerts_by_night is sorted by night: only the last nights' granules are read for jd. Nights are local dates
+    // per survey (ZTF's and Rubin's differ by hours): the newest alert lies within a day of the latest night.
+    const [row] = await queryRows<{ jd: number; n: string }>(
+      this.client,
+      sql`SELECT max(jd) AS jd, count() AS n FROM alerts_by_night
+          WHERE night >= (SELECT max(night) FROM alerts_by_night) - 1`,
+    );
+    return row === undefined || Number(row.n) === 0 ? null : row.jd;
+  }
+
+  async newestJdOfClass(label: string): Promise<number | null> {
+    const [row] = await queryRows<{ jd: number; n: string }>(
+      this.client,
+      sql`SELECT max(jd) AS jd, count() AS n FROM alerts_by_class WHERE class = ${label}`,
+    );
+    return row === undefined || Number(row.n) === 0 ? null : row.jd;
   }
 
   async classCounts(): Promise<ClassCount[]> {

@@ -294,6 +294,65 @@ describe('archive queries', () => {
     }
   });
 
+  it('reads latestObjects without a window relative to the newest stored alert, and says why one is empty', async () => {
+    const [newest] = await rows<{ jd: number }>(sql`SELECT max(jd) AS jd FROM alerts FINAL`);
+    // The class of the newest alert: the default window (7 days before it) holds it, however old the alerts.
+    const [last] = await rows<{ class: string }>(
+      sql`SELECT class FROM alerts FINAL ORDER BY jd DESC, alert_id LIMIT 1`,
+    );
+    const expected = await rows<{ object_id: string }>(
+      sql`SELECT DISTINCT object_id FROM alerts FINAL WHERE class = ${last!.class} AND jd >= ${newest!.jd - 7}`,
+    );
+    const WINDOW = `query($label: String!, $since: Float) {
+      latestObjectsWindow(label: $label, sinceJd: $since, first: 500) {
+        objects { objectId } sinceJd untilJd untilFrom newestAlertJd emptyReason } }`;
+    type Window = {
+      objects: { objectId: string }[];
+      sinceJd: number;
+      untilJd: number;
+      untilFrom: string;
+      newestAlertJd: number | null;
+      emptyReason: string | null;
+    };
+    const window = async (variables: Record<string, unknown>): Promise<Window> => {
+      const { data, errors } = await api.query(WINDOW, variables);
+      expect(errors).toBeUndefined();
+      return data!.latestObjectsWindow as Window;
+    };
+    const recent = await window({ label: last!.class });
+    expect(recent).toMatchObject({ untilFrom: 'NEWEST_ALERT', emptyReason: null });
+    expect(recent.newestAlertJd).toBeCloseTo(newest!.jd, 6);
+    expect(recent.untilJd).toBeCloseTo(newest!.jd, 6);
+    expect(recent.sinceJd).toBeCloseTo(newest!.jd - 7, 6);
+    expect(new Set(recent.objects.map((o) => o.objectId))).toEqual(new Set(expected.map((r) => r.object_id)));
+    // latestObjects answers the same objects.
+    const plain = await api.query(
+      `query($l: String!) { latestObjects(label: $l, first: 500) { objectId } }`,
+      {
+        l: last!.class,
+      },
+    );
+    expect(plain.errors).toBeUndefined();
+    expect(new Set((plain.data!.latestObjects as { objectId: string }[]).map((o) => o.objectId))).toEqual(
+      new Set(expected.map((r) => r.object_id)),
+    );
+
+    const after = await window({ label: last!.class, since: newest!.jd + 10 });
+    expect(after.objects).toEqual([]);
+    expect(after.emptyReason).toContain('starts after the newest stored alert');
+
+    const stored = new Set(
+      (await rows<{ class: string }>(sql`SELECT DISTINCT class FROM alerts FINAL`)).map((r) => r.class),
+    );
+    const absent = ['Kilonova candidate', 'Early SN Ia candidate', 'Microlensing candidate', 'Tracklet'].find(
+      (label) => !stored.has(label),
+    );
+    expect(absent).toBeDefined();
+    const none = await window({ label: absent });
+    expect(none.objects).toEqual([]);
+    expect(none.emptyReason).toBe(`no alert of class '${absent}' is stored`);
+  });
+
   it('finds solar-system objects by name, and lists the loaded catalogs with their sizes', async () => {
     const [named] = await rows<{ ss_name: string }>(
       sql`SELECT ss_name FROM alerts FINAL WHERE ss_name != '' LIMIT 1`,
