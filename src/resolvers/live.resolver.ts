@@ -13,6 +13,7 @@ import { classFilterArg } from './classes.ts';
 import { AlertFilterInput } from './filter.input.ts';
 import { toAlert } from './mappers.ts';
 import { canSeeWatchlist } from './watchlist-loaders.ts';
+import { JD_SCALE } from './units.ts';
 
 @ObjectType({ description: 'An alert pushed live, as raw2science published it.' })
 export class LiveAlertType {
@@ -56,10 +57,10 @@ export class WatchlistHitEvent {
   @Field(() => String)
   objectId!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: 'Distance from the alert to the target, arcseconds.' })
   distanceArcsec!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: `Julian date of the alert. ${JD_SCALE}` })
   jd!: number;
 }
 

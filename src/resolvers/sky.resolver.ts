@@ -23,6 +23,7 @@ import { AstroObject } from './object.type.ts';
 import { ConeResult } from './object-parts.type.ts';
 import type { ConeCursor } from '../storage/alert-store.ts';
 import { coneSearchCost, LABELS, listCost, nightStatsCost, pageCost, SCAN_COST } from './cost.ts';
+import { JD_SCALE } from './units.ts';
 
 @ArgsType()
 class ConeSearchArgs {
@@ -35,10 +36,16 @@ class ConeSearchArgs {
   @Field(() => Float, { description: 'Radius in arcsec (> 0, at most server.maxConeRadiusArcsec).' })
   radiusArcsec!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Only objects first detected at or after this JD.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: `Only objects first detected at or after this JD. ${JD_SCALE}`,
+  })
   firstDetectedAfterJd?: number;
 
-  @Field(() => Float, { nullable: true, description: 'Only objects first detected at or before this JD.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: `Only objects first detected at or before this JD. ${JD_SCALE}`,
+  })
   firstDetectedBeforeJd?: number;
 
   @Field(() => Int, { nullable: true, description: 'Page size (default server.defaultPageSize).' })
@@ -146,10 +153,10 @@ class LatestObjectsWindow {
   @Field(() => [AstroObject], { complexity: listCost(1) })
   objects!: AstroObject[];
 
-  @Field(() => Float, { description: 'Window start, JD (UTC).' })
+  @Field(() => Float, { description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).' })
   sinceJd!: number;
 
-  @Field(() => Float, { description: 'Window end, JD (UTC).' })
+  @Field(() => Float, { description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).' })
   untilJd!: number;
 
   @Field(() => String, {
@@ -159,7 +166,10 @@ class LatestObjectsWindow {
   })
   untilFrom!: (typeof WINDOW_ENDS)[number];
 
-  @Field(() => Float, { nullable: true, description: 'JD (UTC) of the newest stored alert; null: none.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'JD (as Alert.jd: UTC for ZTF, TAI for Rubin) of the newest stored alert; null: none.',
+  })
   newestAlertJd!: number | null;
 
   @Field(() => String, { nullable: true, description: 'Why `objects` is empty; null when it is not.' })
@@ -283,7 +293,7 @@ export class SkyResolver {
 
   @Query(() => [AstroObject], {
     description:
-      'Objects of a class with an alert in the time window, most recent first. Window (JD, UTC): ' +
+      'Objects of a class with an alert in the time window, most recent first. Window (JD, as Alert.jd): ' +
       'sinceJd..untilJd; without untilJd it ends at the newest stored alert (not the wall clock: a replay or an ' +
       'archive ends long ago), and without sinceJd it starts `lastDays` (default 7) before its end. An unknown ' +
       'class is BAD_USER_INPUT. latestObjectsWindow answers the same with the window used and, when empty, why.',
@@ -291,9 +301,15 @@ export class SkyResolver {
   })
   async latestObjects(
     @Arg('label', () => String, { description: 'A class (see alertClasses).' }) label: string,
-    @Arg('sinceJd', () => Float, { nullable: true, description: 'Window start, JD (UTC).' })
+    @Arg('sinceJd', () => Float, {
+      nullable: true,
+      description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
     sinceJd: number | null,
-    @Arg('untilJd', () => Float, { nullable: true, description: 'Window end, JD (UTC).' })
+    @Arg('untilJd', () => Float, {
+      nullable: true,
+      description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
     untilJd: number | null,
     @Arg('lastDays', () => Float, { nullable: true, description: 'Days before the window end (default 7).' })
     lastDays: number | null,
@@ -313,9 +329,15 @@ export class SkyResolver {
   })
   async latestObjectsWindow(
     @Arg('label', () => String, { description: 'A class (see alertClasses).' }) label: string,
-    @Arg('sinceJd', () => Float, { nullable: true, description: 'Window start, JD (UTC).' })
+    @Arg('sinceJd', () => Float, {
+      nullable: true,
+      description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
     sinceJd: number | null,
-    @Arg('untilJd', () => Float, { nullable: true, description: 'Window end, JD (UTC).' })
+    @Arg('untilJd', () => Float, {
+      nullable: true,
+      description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
     untilJd: number | null,
     @Arg('lastDays', () => Float, { nullable: true, description: 'Days before the window end (default 7).' })
     lastDays: number | null,
