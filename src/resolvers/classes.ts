@@ -4,13 +4,18 @@
 import type { AlertFilterSpec } from '../storage/alert-filter.ts';
 import { filterNamesClass, unknownClassReason } from '../filters/validate.ts';
 import { alertClasses } from '../pipeline/classifiers/vocabulary.ts';
+import type { FilterLimits } from '../filters/validate.ts';
+import type { CatalogStore } from '../storage/catalog-store.ts';
 import { filterArg } from './arguments.ts';
 import { badInput } from './errors.ts';
-import type { ServerContext } from './context.ts';
-import type { ServerStores } from './stores.ts';
+
+/** What reading the valid classes needs: the catalog store's overriding types. */
+export interface ClassStores {
+  catalogs: Pick<CatalogStore, 'overridingTypes'>;
+}
 
 /** Fink's labels, then the overriding catalogs' types. */
-export async function validClasses(stores: Pick<ServerStores, 'catalogs'>): Promise<string[]> {
+export async function validClasses(stores: ClassStores): Promise<string[]> {
   return alertClasses(await stores.catalogs.overridingTypes());
 }
 
@@ -18,7 +23,7 @@ export async function validClasses(stores: Pick<ServerStores, 'catalogs'>): Prom
 export async function classFilterArg(
   filter: unknown,
   argument: string,
-  ctx: Pick<ServerContext, 'config' | 'stores'>,
+  ctx: { config: FilterLimits; stores: ClassStores },
 ): Promise<AlertFilterSpec> {
   const spec = filterArg(filter, argument, ctx.config);
   if (!filterNamesClass(spec)) return spec;
@@ -29,7 +34,7 @@ export async function classFilterArg(
 export async function classArg(
   label: string,
   argument: string,
-  ctx: Pick<ServerContext, 'stores'>,
+  ctx: { stores: ClassStores },
 ): Promise<string> {
   const classes = await validClasses(ctx.stores);
   if (!classes.includes(label)) throw badInput(argument, unknownClassReason(label, classes));
