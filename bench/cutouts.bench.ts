@@ -16,7 +16,7 @@ import { createAlertDecoder } from '../src/pipeline/decode/alert-decoder.ts';
 import { ztfToAlert } from '../src/pipeline/decode/ztf-alert.ts';
 import { createZtfDecoder } from '../src/pipeline/decode/ztf-avro.ts';
 import { renderCutoutPng } from '../src/server/cutout-image.ts';
-import { parseFitsImage, fitsBytes } from '../src/server/fits.ts';
+import { parseFitsImage, fitsBytes } from '../src/pipeline/decode/fits.ts';
 import { connectClickHouse, queryRows, runCommand } from '../src/storage/clickhouse.ts';
 import type { CutoutStore } from '../src/storage/cutout-store.ts';
 import { migrate } from '../src/storage/migrations.ts';

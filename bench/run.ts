@@ -1,6 +1,7 @@
 // `npm run bench [name...]`: runs the benchmarks (all, or the named ones) and prints their results as Markdown
 // rows with the machine's details, to paste into BENCHMARKS.md. Benchmarks measure; tests never time anything.
 import { cpus, loadavg, totalmem } from 'node:os';
+import { coneBenchmark } from './cone.bench.ts';
 import { cutoutsBenchmark } from './cutouts.bench.ts';
 import { decodeBenchmark } from './decode.bench.ts';
 import { e2eBenchmark } from './e2e.bench.ts';
@@ -13,6 +14,7 @@ export interface BenchmarkResult {
 }
 
 const BENCHMARKS: Record<string, () => Promise<BenchmarkResult[]>> = {
+  cone: coneBenchmark,
   cutouts: cutoutsBenchmark,
   decode: decodeBenchmark,
   e2e: e2eBenchmark,

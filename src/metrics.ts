@@ -22,6 +22,11 @@ export interface PipelineMetrics {
   flagged: Counter<'reason'>;
   /** Classifier runs that failed on one alert (its score stored as null), by classifier and reason. */
   classifierFailures: Counter<'classifier' | 'reason'>;
+  /**
+   * Cutouts of stored alerts that are not a readable FITS image (corrupt upstream stamps), by kind (science,
+   * template, difference). The alert is stored all the same; the cutout endpoint answers them 422.
+   */
+  cutoutsUnreadable: Counter<'kind'>;
   /** Messages published, by topic. */
   published: Counter<'topic'>;
   /** Seconds to process and write one batch. */
@@ -81,6 +86,12 @@ export function createMetrics(service: string): PipelineMetrics {
       name: 'fink_classifier_failures_total',
       help: 'Classifier runs that failed on one alert (score stored as null)',
       labelNames: ['classifier', 'reason'],
+      registers,
+    }),
+    cutoutsUnreadable: new Counter({
+      name: 'fink_cutouts_unreadable_total',
+      help: 'Cutouts of stored alerts that are not a readable FITS image',
+      labelNames: ['kind'],
       registers,
     }),
     published: new Counter({

@@ -50,6 +50,34 @@ export const MAX_FILTER_STRING_LENGTH = 200;
 export interface FilterLimits {
   /** The server's `maxConeRadiusArcsec`. */
   maxConeRadiusArcsec: number;
+  /**
+   * The classes a `label` may name (src/pipeline/classifiers/vocabulary.ts alertClasses); another is refused,
+   * listing them, instead of matching nothing. Absent: any label (a saved definition read back from storage).
+   */
+  classes?: readonly string[];
+}
+
+/** Classes named in a refusal; beyond, the message points at the `alertClasses` query. */
+const MAX_LISTED_CLASSES = 40;
+
+/** Why a class is refused, listing the valid ones (the first MAX_LISTED_CLASSES). */
+export function unknownClassReason(label: string, classes: readonly string[]): string {
+  const listed = classes.slice(0, MAX_LISTED_CLASSES).map((name) => `'${name}'`);
+  const more =
+    classes.length > MAX_LISTED_CLASSES
+      ? ` and ${classes.length - MAX_LISTED_CLASSES} more: query alertClasses`
+      : '';
+  return `unknown class '${label}' (valid classes: ${listed.join(', ')}${more})`;
+}
+
+/** Whether a validated filter names a class anywhere (then its classes are worth checking). */
+export function filterNamesClass(spec: AlertFilterSpec): boolean {
+  if (spec.label !== undefined && spec.label.length > 0) return true;
+  return (
+    (spec.and ?? []).some(filterNamesClass) ||
+    (spec.or ?? []).some(filterNamesClass) ||
+    (spec.not !== undefined && filterNamesClass(spec.not))
+  );
 }
 
 type Input = Record<string, unknown>;
@@ -214,7 +242,13 @@ export function validateFilter(input: unknown, path: string, limits: FilterLimit
           spec.survey = list(raw, p).map((item, i) => oneOf(item, `${p}[${i}]`, FILTER_SURVEYS));
           break;
         case 'label':
-          spec.label = list(raw, p).map((item, i) => text(item, `${p}[${i}]`));
+          spec.label = list(raw, p).map((item, i) => {
+            const label = text(item, `${p}[${i}]`);
+            if (limits.classes !== undefined && !limits.classes.includes(label)) {
+              throw badInput(`${p}[${i}]`, unknownClassReason(label, limits.classes));
+            }
+            return label;
+          });
           break;
         case 'roid':
           spec.roid = list(raw, p).map((item, i) => {

@@ -14,6 +14,7 @@ import { AnnotationInput } from './annotation.input.ts';
 import { Annotation, toAnnotation } from './annotation.type.ts';
 import { checkAnnotationInput, checkObjectId } from './annotation.validate.ts';
 import type { CollabContext } from './collab-loaders.ts';
+import { assertObjectExists } from './object-exists.ts';
 import { AstroObject } from './object.type.ts';
 import { computeConsensus } from './vote.consensus.ts';
 import { Consensus, toConsensus, toVote, Vote } from './vote.type.ts';
@@ -42,7 +43,10 @@ export class AnnotationResolver {
   }
 
   @Authorized('annotator')
-  @Mutation(() => Annotation, { description: 'Annotates an object (needs the annotator role).' })
+  @Mutation(() => Annotation, {
+    description:
+      'Annotates an object (needs the annotator role); NOT_FOUND when the archive has no such object.',
+  })
   async addAnnotation(
     @Arg('objectId', () => String) objectId: string,
     @Arg('input', () => AnnotationInput) input: AnnotationInput,
@@ -51,6 +55,7 @@ export class AnnotationResolver {
     const viewer = requireViewer(ctx);
     const object = checkObjectId('objectId', objectId);
     const content = checkAnnotationInput('input', input);
+    await assertObjectExists(ctx.loaders.object, object);
     const now = wholeSeconds();
     const record: AnnotationRecord = {
       annotationId: randomUUID(),

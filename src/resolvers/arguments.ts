@@ -1,7 +1,7 @@
 // Argument checks shared by the resolvers. Each failure is BAD_USER_INPUT naming the argument as the client
 // wrote it, so a notebook user sees which value to fix.
 import type { ServerConfig } from '../config.ts';
-import { FilterError, validateFilter } from '../filters/validate.ts';
+import { FilterError, validateFilter, type FilterLimits } from '../filters/validate.ts';
 import { badInput } from './errors.ts';
 import type { AlertFilterSpec } from '../storage/alert-filter.ts';
 
@@ -73,11 +73,7 @@ function positiveRadius(value: number, argument: string, config: ServerConfig): 
 }
 
 /** A filter argument validated (src/filters/validate.ts); what it refuses is BAD_USER_INPUT naming the path. */
-export function filterArg(
-  filter: unknown,
-  argument: string,
-  limits: Pick<ServerConfig, 'maxConeRadiusArcsec'>,
-): AlertFilterSpec {
+export function filterArg(filter: unknown, argument: string, limits: FilterLimits): AlertFilterSpec {
   try {
     return validateFilter(filter, argument, limits);
   } catch (error) {

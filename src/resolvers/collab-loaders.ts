@@ -4,6 +4,7 @@
 import DataLoader from 'dataloader';
 import type { Logger } from '../logger.ts';
 import type { EventPublisher } from '../events.ts';
+import type { ObjectLookup } from './object-exists.ts';
 import type { Viewer } from './viewer.ts';
 import type { AnnotationRecord, AnnotationStore } from '../storage/annotation-store.ts';
 import type { VoteRecord, VoteStore } from '../storage/vote-store.ts';
@@ -21,12 +22,13 @@ export interface CollabLoaders {
 
 /**
  * The part of ServerContext (src/resolvers/context.ts) the annotation and vote resolvers use: ServerContext
- * satisfies it once its stores hold `annotations` and `votes` and its loaders `collab`.
+ * satisfies it once its stores hold `annotations` and `votes` and its loaders `collab` and `object`.
  */
 export interface CollabContext {
   viewer: Viewer | null;
   stores: { annotations: AnnotationStore; votes: VoteStore };
-  loaders: { collab: CollabLoaders };
+  /** `object`: the request's object loader, to refuse writes about an object the archive does not hold. */
+  loaders: { collab: CollabLoaders; object: ObjectLookup };
   events: EventPublisher;
   logger: Logger;
 }

@@ -3,21 +3,22 @@
 // depth and size bounds) and turns it into the AlertFilterSpec the compilers read.
 import { Field, Float, InputType, Int, registerEnumType } from 'type-graphql';
 import { ComparisonOp, FilterField } from '../storage/alert-filter.ts';
+import { JD_SCALE, MAGNITUDE_SYSTEM } from './units.ts';
 
 registerEnumType(FilterField, {
   name: 'FilterField',
   description: 'Alert fields a comparison may read (the `alerts` columns of the same names).',
   valuesConfig: {
-    JD: { description: 'Julian date of the alert.' },
+    JD: { description: `Julian date of the alert. ${JD_SCALE}` },
     RA: { description: 'Degrees (ICRS).' },
     DEC: { description: 'Degrees (ICRS).' },
-    MAG: { description: 'Magnitude of the triggering detection; null when its flux is not positive.' },
+    MAG: { description: 'Magnitude (AB) of the triggering detection; null when its flux is not positive.' },
     MAG_ERR: { description: 'Its error; null when unknown.' },
     NDET: { description: "Detections in the alert's history." },
     NLIM: { description: "Upper limits in the alert's history." },
     FIRST_JD: { description: 'Julian date of the first detection (0 when none).' },
     LAST_JD: { description: 'Julian date of the latest detection (0 when none).' },
-    PEAK_MAG: { description: 'Brightest detected magnitude, any band; null without detections.' },
+    PEAK_MAG: { description: 'Brightest detected magnitude (AB), any band; null without detections.' },
     COLOR_GR: { description: 'g - r at the latest epoch with both bands; null without one.' },
     RATE: { description: 'Latest rate, mag/day (negative: brightening); null when unknown.' },
     ROID: { description: 'Fink solar-system flag, 0 to 3.' },
@@ -101,13 +102,20 @@ export class AlertFilterInput {
   @Field(() => [String], { nullable: true, description: 'Survey in: ztf, lsst.' })
   survey?: string[] | null;
 
-  @Field(() => FilterRangeInput, { nullable: true, description: 'Magnitude of the triggering detection.' })
+  @Field(() => FilterRangeInput, {
+    nullable: true,
+    description: `Magnitude of the triggering detection. ${MAGNITUDE_SYSTEM}`,
+  })
   mag?: FilterRangeInput | null;
 
   @Field(() => FilterRangeInput, { nullable: true, description: 'Latest rate, mag/day.' })
   rate?: FilterRangeInput | null;
 
-  @Field(() => [String], { nullable: true, description: "Fink label in: 'SN candidate', 'Unknown', ..." })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      "Class in: 'SN candidate', 'Unknown', ... (see alertClasses; another class is BAD_USER_INPUT listing them).",
+  })
   label?: string[] | null;
 
   @Field(() => [Int], { nullable: true, description: 'Solar-system flag in (0 to 3).' })

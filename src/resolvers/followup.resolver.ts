@@ -12,6 +12,7 @@ import type { WebhookDispatcher } from './services.ts';
 import type { FollowupRequest, FollowupStore } from '../storage/followup-store.ts';
 import { webhookAccepts, type WebhookStore } from '../storage/webhook-store.ts';
 import { objectIdArg } from './arguments.ts';
+import { assertObjectExists, type ObjectLookup } from './object-exists.ts';
 import { facilityArg, noteArg, RequestFollowupArgs } from './followup.input.ts';
 import { FollowupRequestType, toFollowupRequest } from './followup.type.ts';
 import { listCost, OWNED_ITEMS } from './cost.ts';
@@ -28,6 +29,8 @@ export interface FollowupContext {
   webhooks: WebhookDispatcher;
   events: EventPublisher;
   logger: Logger;
+  /** The request's object loader: a request about an object the archive does not hold is NOT_FOUND. */
+  loaders: { object: ObjectLookup };
 }
 
 @Resolver(() => FollowupRequestType)
@@ -35,19 +38,24 @@ export class FollowupResolver {
   @Authorized('annotator')
   @Mutation(() => FollowupRequestType, {
     description:
-      'Asks a facility to observe an object: published to Kafka and posted to the matching webhooks.',
+      'Asks a facility to observe an object: published to Kafka and posted to the matching webhooks. NOT_FOUND ' +
+      'when the archive has no such object.',
   })
   async requestFollowup(
     @Args(() => RequestFollowupArgs) args: RequestFollowupArgs,
     @Ctx() ctx: FollowupContext,
   ): Promise<FollowupRequestType> {
     const viewer = requireViewer(ctx);
+    const objectId = objectIdArg(args.objectId, 'objectId');
+    const facility = facilityArg(args.facility, 'facility');
+    const note = noteArg(args.note, 'note');
+    await assertObjectExists(ctx.loaders.object, objectId);
     const request: FollowupRequest = {
       requestId: randomUUID(),
-      objectId: objectIdArg(args.objectId, 'objectId'),
-      facility: facilityArg(args.facility, 'facility'),
+      objectId,
+      facility,
       priority: args.priority,
-      note: noteArg(args.note, 'note'),
+      note,
       user: viewer.user,
       // Whole seconds: what the DateTime column keeps, so every copy of the request carries the same time.
       createdAt: new Date(Math.floor(Date.now() / 1000) * 1000),

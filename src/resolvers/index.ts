@@ -12,6 +12,7 @@ import { AlertResolver, ObjectResolver } from './object.resolver.ts';
 import { SavedFilterResolver } from './saved-filter.resolver.ts';
 import { SearchResolver } from './search.resolver.ts';
 import { SkyResolver } from './sky.resolver.ts';
+import { VocabularyResolver } from './vocabulary.resolver.ts';
 import { VoteResolver } from './vote.resolver.ts';
 import { createWatchlistLoaders, type WatchlistLoaders } from './watchlist-loaders.ts';
 import { ObjectWatchlistsResolver, WatchlistResolver } from './watchlist.resolver.ts';
@@ -27,6 +28,7 @@ export const RESOLVERS = [
   AnnotationResolver,
   ObjectAnnotationsResolver,
   VoteResolver,
+  VocabularyResolver,
   WatchlistResolver,
   ObjectWatchlistsResolver,
   FollowupResolver,

@@ -9,10 +9,11 @@ import { badInput } from './errors.ts';
 import type { ServerEvent } from '../events.ts';
 import type { LiveAlert } from './live-sources.ts';
 import { Alert } from './alert.type.ts';
-import { filterArg } from './arguments.ts';
+import { classFilterArg } from './classes.ts';
 import { AlertFilterInput } from './filter.input.ts';
 import { toAlert } from './mappers.ts';
 import { canSeeWatchlist } from './watchlist-loaders.ts';
+import { JD_SCALE } from './units.ts';
 
 @ObjectType({ description: 'An alert pushed live, as raw2science published it.' })
 export class LiveAlertType {
@@ -56,10 +57,10 @@ export class WatchlistHitEvent {
   @Field(() => String)
   objectId!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: 'Distance from the alert to the target, arcseconds.' })
   distanceArcsec!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: `Julian date of the alert. ${JD_SCALE}` })
   jd!: number;
 }
 
@@ -126,11 +127,11 @@ function eventsOf<T extends ServerEvent['type']>(
 export class LiveResolver {
   @Subscription(() => LiveAlertType, {
     description: 'Alerts as they are processed, matching the filter (all alerts without one).',
-    subscribe: ({ args, context }) => {
+    subscribe: async ({ args, context }) => {
       const ctx = context as ServerContext;
       const live = liveOf(ctx);
       const { filter } = args as { filter?: AlertFilterInput | null };
-      const spec = filter == null ? {} : filterArg(filter, 'filter', ctx.config);
+      const spec = filter == null ? {} : await classFilterArg(filter, 'filter', ctx);
       const matches = compileFilterPredicate(spec);
       // The filter runs as each alert is published: only the alerts it selects are queued and executed.
       return live.alerts.subscribe({

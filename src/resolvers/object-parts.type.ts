@@ -1,15 +1,16 @@
 // What an object carries besides its latest state: light-curve points, classification history, cross-matches.
 import { Field, Float, ObjectType } from 'type-graphql';
 import { BANDS_PER_OBJECT, LIGHT_CURVE_POINTS, listCost, SCORES_PER_CLASSIFICATION } from './cost.ts';
+import { FLUX_UNIT, JD_SCALE, MAGNITUDE_SYSTEM, UPPER_LIMIT } from './units.ts';
 
 @ObjectType({
-  description: 'A light-curve point: detection, upper limit (ZTF) or forced photometry (Rubin).',
+  description: `A light-curve point: detection, upper limit (ZTF) or forced photometry (Rubin). ${UPPER_LIMIT}`,
 })
 export class LightCurvePointType {
-  @Field(() => Float)
+  @Field(() => Float, { description: JD_SCALE })
   jd!: number;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Filter: g, r, i (ZTF); u, g, r, i, z, y (Rubin).' })
   band!: string;
 
   @Field(() => String, { description: 'detection, upper-limit or forced.' })
@@ -18,11 +19,12 @@ export class LightCurvePointType {
   @Field(() => Float, {
     nullable: true,
     description:
-      'Difference magnitude: of |difference flux| for negative detections (ZTF magpsf). Null for upper limits.',
+      'Difference magnitude: of |difference flux| for negative detections (ZTF magpsf). Null for upper limits ' +
+      `and for Rubin points of non-positive flux. ${MAGNITUDE_SYSTEM}`,
   })
   mag!: number | null;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, { nullable: true, description: '1-sigma error of mag, magnitudes.' })
   magErr!: number | null;
 
   @Field(() => Float, {
@@ -36,13 +38,18 @@ export class LightCurvePointType {
   @Field(() => Float, { nullable: true, description: 'Error of dcMag.' })
   dcMagErr!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Limiting magnitude (upper limits).' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Limiting magnitude (AB) of the epoch: ZTF diffmaglim, the 5-sigma limit of the difference image; the ' +
+      'source was fainter than this at an upper limit. Null for Rubin.',
+  })
   limitMag!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Difference flux, nJy (Rubin).' })
+  @Field(() => Float, { nullable: true, description: FLUX_UNIT })
   flux!: number | null;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, { nullable: true, description: '1-sigma error of flux, nJy (Rubin).' })
   fluxErr!: number | null;
 
   @Field(() => Boolean, {
@@ -108,7 +115,7 @@ export class Classification {
   @Field(() => String)
   alertId!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: `The alert's. ${JD_SCALE}` })
   jd!: number;
 
   @Field(() => String)
@@ -129,7 +136,7 @@ export class Crossmatch {
   @Field(() => String)
   alertId!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: `The alert's. ${JD_SCALE}` })
   jd!: number;
 
   @Field(() => String)
@@ -138,7 +145,7 @@ export class Crossmatch {
   @Field(() => String)
   sourceId!: string;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Angular distance from the alert's position, arcsec." })
   distanceArcsec!: number;
 
   @Field(() => String, { nullable: true })

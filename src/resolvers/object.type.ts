@@ -1,6 +1,7 @@
 // An astronomical object (ZTF objectId, Rubin diaObjectId): its latest state, and through field resolvers its
 // light curve, alerts, classifications, cross-matches, annotations, votes and watchlists.
 import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { JD_SCALE, MAGNITUDE_SYSTEM, POSITION } from './units.ts';
 
 @ObjectType({ description: 'An object: every alert of one ZTF objectId or Rubin diaObjectId.' })
 export class AstroObject {
@@ -10,22 +11,22 @@ export class AstroObject {
   @Field(() => String, { description: 'ztf or lsst.' })
   survey!: string;
 
-  @Field(() => Float, { description: 'Position of the latest alert, degrees (ICRS).' })
+  @Field(() => Float, { description: `Right ascension of the latest alert, ${POSITION}` })
   ra!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: `Declination of the latest alert, ${POSITION}` })
   dec!: number;
 
-  @Field(() => Float, { description: 'Julian date of the first detection.' })
+  @Field(() => Float, { description: `First detection. ${JD_SCALE}` })
   firstJd!: number;
 
-  @Field(() => Float, { description: 'Julian date of the latest detection.' })
+  @Field(() => Float, { description: `Latest detection. ${JD_SCALE}` })
   lastJd!: number;
 
   @Field(() => String, { description: 'Band of the latest alert.' })
   band!: string;
 
-  @Field(() => Float, { nullable: true, description: 'Magnitude of the latest alert.' })
+  @Field(() => Float, { nullable: true, description: `Magnitude of the latest alert. ${MAGNITUDE_SYSTEM}` })
   mag!: number | null;
 
   @Field(() => Int, { description: 'Solar-system flag of the latest alert (Fink roid: 0 to 3).' })
@@ -40,13 +41,18 @@ export class AstroObject {
   @Field(() => Int, { description: 'Detections in the history of the latest alert.' })
   ndet!: number;
 
-  @Field(() => Int, { description: 'Upper limits in the history of the latest alert.' })
+  @Field(() => Int, {
+    description: 'Upper limits (ZTF) or forced points (Rubin) in the history of the latest alert.',
+  })
   nlim!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Brightest magnitude (any band).' })
+  @Field(() => Float, { nullable: true, description: 'Brightest detection magnitude (any band, AB).' })
   peakMag!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'g - r at the latest epoch with both bands.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'g - r, magnitudes (AB), at the latest epoch with both bands.',
+  })
   colorGr!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Latest rate, mag/day (negative: brightening).' })

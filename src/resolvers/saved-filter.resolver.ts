@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import { badInput, forbidden, notFound } from './errors.ts';
 import { hasRole, type Viewer } from './viewer.ts';
 import type { SavedFilter as SavedFilterRecord, SavedFilterStore } from '../storage/saved-filter-store.ts';
-import { filterArg } from './arguments.ts';
+import { classFilterArg, type ClassStores } from './classes.ts';
 import { CreateSavedFilterArgs, UpdateSavedFilterArgs, savedFilterName } from './saved-filter.input.ts';
 import { SavedFilter, toSavedFilter } from './saved-filter.type.ts';
 import { listCost, OWNED_ITEMS } from './cost.ts';
@@ -20,7 +20,8 @@ const DEFAULT_DISTRIBUTION_PREFIX = 'fink';
 export interface SavedFilterContext {
   viewer: Viewer | null;
   config: Pick<ServerConfig, 'maxConeRadiusArcsec'>;
-  stores: { savedFilters: SavedFilterStore };
+  /** `catalogs`: the overriding catalogs' types, which with Fink's labels are the classes a filter may name. */
+  stores: { savedFilters: SavedFilterStore } & ClassStores;
   logger: Logger;
   /** config.pipeline.distributionPrefix: the topics shown for distributed filters. */
   distributionPrefix?: string;
@@ -65,7 +66,7 @@ export class SavedFilterResolver {
   ): Promise<SavedFilter> {
     const viewer = requireViewer(ctx);
     const name = savedFilterName(args.name, args.distribute, 'name');
-    const definition = filterArg(args.filter, 'filter', ctx.config);
+    const definition = await classFilterArg(args.filter, 'filter', ctx);
     if (args.distribute) await assertDistributedNameFree(ctx, name, null);
     const [saved] = await ctx.stores.savedFilters.create([
       { owner: viewer.user, name, definition, distribute: args.distribute },
@@ -95,7 +96,7 @@ export class SavedFilterResolver {
       args.name == null ? 'distribute' : 'name',
     );
     const definition =
-      args.filter == null ? current.definition : filterArg(args.filter, 'filter', ctx.config);
+      args.filter == null ? current.definition : await classFilterArg(args.filter, 'filter', ctx);
     if (distribute) await assertDistributedNameFree(ctx, name, current.id);
     const [saved] = await ctx.stores.savedFilters.update([{ ...current, name, definition, distribute }]);
     ctx.logger.info({ savedFilterId: current.id, user: viewer.user, distribute }, 'saved filter updated');

@@ -6,7 +6,8 @@ import type { ServerContext } from './context.ts';
 import { badInput } from './errors.ts';
 import type { SearchCursor } from '../storage/alert-store.ts';
 import { Alert } from './alert.type.ts';
-import { pageSizeArg, filterArg } from './arguments.ts';
+import { pageSizeArg } from './arguments.ts';
+import { classFilterArg } from './classes.ts';
 import { AlertFilterInput } from './filter.input.ts';
 import { toAlert } from './mappers.ts';
 import { listCost, pageCost, SCAN_COST } from './cost.ts';
@@ -48,9 +49,9 @@ export class SearchResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: ServerContext,
   ): Promise<AlertPage> {
-    const spec = filterArg(filter, 'filter', ctx.config);
     const size = pageSizeArg(first, 'first', ctx.config);
     const cursor = after == null ? null : decodeCursor(after, 'after');
+    const spec = await classFilterArg(filter, 'filter', ctx);
     // One row more than the page tells whether another page follows.
     const records = await ctx.stores.alerts.search(spec, cursor, size + 1);
     const page = records.slice(0, size);

@@ -16,11 +16,14 @@ import {
 } from 'type-graphql';
 import type { ServerContext } from './context.ts';
 import { badInput } from './errors.ts';
+import { classArg } from './classes.ts';
 import { coneArgs, finiteArg, pageSizeArg } from './arguments.ts';
 import { toAstroObject } from './mappers.ts';
 import { AstroObject } from './object.type.ts';
 import { ConeResult } from './object-parts.type.ts';
+import type { ConeCursor } from '../storage/alert-store.ts';
 import { coneSearchCost, LABELS, listCost, nightStatsCost, pageCost, SCAN_COST } from './cost.ts';
+import { JD_SCALE } from './units.ts';
 
 @ArgsType()
 class ConeSearchArgs {
@@ -33,14 +36,52 @@ class ConeSearchArgs {
   @Field(() => Float, { description: 'Radius in arcsec (> 0, at most server.maxConeRadiusArcsec).' })
   radiusArcsec!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Only objects first detected at or after this JD.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: `Only objects first detected at or after this JD. ${JD_SCALE}`,
+  })
   firstDetectedAfterJd?: number;
 
-  @Field(() => Float, { nullable: true, description: 'Only objects first detected at or before this JD.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: `Only objects first detected at or before this JD. ${JD_SCALE}`,
+  })
   firstDetectedBeforeJd?: number;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Page size (default server.defaultPageSize).' })
   first?: number;
+}
+
+@ArgsType()
+class ConeSearchPageArgs extends ConeSearchArgs {
+  @Field(() => String, {
+    nullable: true,
+    description: 'The `endCursor` of the previous page of the same cone.',
+  })
+  after?: string;
+}
+
+@ObjectType({ description: 'A page of objects found by a cone search, nearest first.' })
+class ConePage {
+  @Field(() => [ConeResult], { complexity: listCost(1), description: 'The objects of this page.' })
+  items!: ConeResult[];
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
+  endCursor!: string | null;
+
+  @Field(() => Boolean, { description: 'Whether more objects lie in the cone beyond this page.' })
+  hasNextPage!: boolean;
+}
+
+/** The cone's keyset cursor: the last hit's distance key (µas) and objectId. */
+export function encodeConeCursor(cursor: ConeCursor): string {
+  return Buffer.from(`${cursor.distanceMicroArcsec}:${cursor.objectId}`, 'utf8').toString('base64url');
+}
+
+export function decodeConeCursor(text: string, argument: string): ConeCursor {
+  const match = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  if (match === null) throw badInput(argument, 'is not a cursor this API returned');
+  return { distanceMicroArcsec: Number(match[1]), objectId: match[2]! };
 }
 
 @ObjectType({ description: 'Alerts and distinct objects of one class.' })
@@ -88,7 +129,115 @@ class CatalogType {
   loadedAt!: string;
 }
 
+/** The cone and first-detection window of coneSearch and coneSearchPage, checked. */
+function coneQueryArgs(args: ConeSearchArgs, ctx: ServerContext) {
+  return {
+    ...coneArgs(args, '', ctx.config),
+    firstJdMin:
+      args.firstDetectedAfterJd == null
+        ? undefined
+        : finiteArg(args.firstDetectedAfterJd, 'firstDetectedAfterJd'),
+    firstJdMax:
+      args.firstDetectedBeforeJd == null
+        ? undefined
+        : finiteArg(args.firstDetectedBeforeJd, 'firstDetectedBeforeJd'),
+  };
+}
+
 export const TRENDS = ['RISING', 'FADING'] as const;
+
+export const WINDOW_ENDS = ['GIVEN', 'NEWEST_ALERT', 'NOW'] as const;
+
+@ObjectType({ description: 'The objects of latestObjects, with the window they were read in.' })
+class LatestObjectsWindow {
+  @Field(() => [AstroObject], { complexity: listCost(1) })
+  objects!: AstroObject[];
+
+  @Field(() => Float, { description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).' })
+  sinceJd!: number;
+
+  @Field(() => Float, { description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).' })
+  untilJd!: number;
+
+  @Field(() => String, {
+    description:
+      'Where the end came from: GIVEN (untilJd), NEWEST_ALERT (the newest stored alert), NOW (the wall clock: ' +
+      'the archive holds no alert).',
+  })
+  untilFrom!: (typeof WINDOW_ENDS)[number];
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'JD (as Alert.jd: UTC for ZTF, TAI for Rubin) of the newest stored alert; null: none.',
+  })
+  newestAlertJd!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Why `objects` is empty; null when it is not.' })
+  emptyReason!: string | null;
+}
+
+interface LatestObjectsArgs {
+  label: string;
+  sinceJd: number | null;
+  untilJd: number | null;
+  lastDays: number | null;
+  trend: string | null;
+  first: number | null;
+}
+
+async function latestObjectsIn(args: LatestObjectsArgs, ctx: ServerContext): Promise<LatestObjectsWindow> {
+  const { label, trend } = args;
+  if (trend != null && !(TRENDS as readonly string[]).includes(trend)) {
+    throw badInput('trend', `must be one of ${TRENDS.join(', ')}`);
+  }
+  const givenSince = args.sinceJd == null ? null : finiteArg(args.sinceJd, 'sinceJd');
+  const givenUntil = args.untilJd == null ? null : finiteArg(args.untilJd, 'untilJd');
+  const lastDays = finiteArg(args.lastDays ?? 7, 'lastDays', 0, 3650);
+  if (givenSince !== null && givenUntil !== null && givenSince > givenUntil) {
+    throw badInput('sinceJd', 'must not be after untilJd');
+  }
+  const limit = pageSizeArg(args.first, 'first', ctx.config);
+  await classArg(label, 'label', ctx);
+
+  const newestAlertJd = await ctx.stores.alerts.newestAlertJd();
+  const untilFrom = givenUntil !== null ? 'GIVEN' : newestAlertJd !== null ? 'NEWEST_ALERT' : 'NOW';
+  // A window given only by its start that begins after the newest alert ends where it begins: empty, said why.
+  const until =
+    givenUntil ?? Math.max(newestAlertJd ?? Date.now() / 86_400_000 + UNIX_EPOCH_JD, givenSince ?? -Infinity);
+  const since = givenSince ?? until - lastDays;
+  const ids = await ctx.stores.alerts.latestByClass({
+    label,
+    jdMin: since,
+    jdMax: until,
+    rising: trend == null ? undefined : trend === 'RISING',
+    limit,
+  });
+  const records = await ctx.loaders.object.loadMany(ids);
+  const objects = records.flatMap((record) =>
+    record === null || record instanceof Error ? [] : [toAstroObject(record)],
+  );
+  const window = { sinceJd: since, untilJd: until, untilFrom, newestAlertJd } as const;
+  if (objects.length > 0) return { objects, ...window, emptyReason: null };
+  return { objects, ...window, emptyReason: await whyEmpty(label, trend, window, ctx) };
+}
+
+/** Why a window holds no object of the class: no alerts at all, a window after them, or none of the class in it. */
+async function whyEmpty(
+  label: string,
+  trend: string | null,
+  window: { sinceJd: number; untilJd: number; newestAlertJd: number | null },
+  ctx: ServerContext,
+): Promise<string> {
+  const range = `JD ${window.sinceJd} to ${window.untilJd}`;
+  if (window.newestAlertJd === null) return 'the archive holds no alert yet';
+  if (window.sinceJd > window.newestAlertJd) {
+    return `the window (${range}) starts after the newest stored alert (JD ${window.newestAlertJd})`;
+  }
+  const newestOfClass = await ctx.stores.alerts.newestJdOfClass(label);
+  const kind = trend == null ? `'${label}'` : `${trend.toLowerCase()} '${label}'`;
+  if (newestOfClass === null) return `no alert of class '${label}' is stored`;
+  return `no ${kind} alert in the window (${range}); the newest '${label}' alert is at JD ${newestOfClass}`;
+}
 const NIGHT = /^\d{4}-\d{2}-\d{2}$/;
 /** JD of the Unix epoch: converts "now" into the time axis of the alerts. */
 const UNIX_EPOCH_JD = 2440587.5;
@@ -96,26 +245,42 @@ const UNIX_EPOCH_JD = 2440587.5;
 @Resolver(() => ConeResult)
 export class SkyResolver {
   @Query(() => [ConeResult], {
-    description: 'Objects with an alert within the radius, nearest first.',
+    description:
+      'Objects with an alert within the radius, nearest first: the first `first` only, with no sign of more. ' +
+      'coneSearchPage pages through all of them.',
+    deprecationReason: 'Use coneSearchPage: it pages with a cursor and says when there are more objects.',
     complexity: coneSearchCost,
   })
   async coneSearch(@Args(() => ConeSearchArgs) args: ConeSearchArgs, @Ctx() ctx: ServerContext) {
-    const cone = coneArgs(args, '', ctx.config);
-    const firstJdMin =
-      args.firstDetectedAfterJd == null
-        ? undefined
-        : finiteArg(args.firstDetectedAfterJd, 'firstDetectedAfterJd');
-    const firstJdMax =
-      args.firstDetectedBeforeJd == null
-        ? undefined
-        : finiteArg(args.firstDetectedBeforeJd, 'firstDetectedBeforeJd');
     const hits = await ctx.stores.alerts.cone({
-      ...cone,
-      firstJdMin,
-      firstJdMax,
+      ...coneQueryArgs(args, ctx),
       limit: pageSizeArg(args.first, 'first', ctx.config),
     });
     return hits.map((hit): ConeResult => ({ objectId: hit.objectId, distanceArcsec: hit.distanceArcsec }));
+  }
+
+  @Query(() => ConePage, {
+    description:
+      'Objects with an alert within the radius, nearest first, by pages: `hasNextPage` says whether more lie ' +
+      'beyond, `endCursor` (as `after`) reads them. Keyset pages: each costs the same however deep.',
+    complexity: coneSearchCost,
+  })
+  async coneSearchPage(
+    @Args(() => ConeSearchPageArgs) args: ConeSearchPageArgs,
+    @Ctx() ctx: ServerContext,
+  ): Promise<ConePage> {
+    const query = coneQueryArgs(args, ctx);
+    const size = pageSizeArg(args.first, 'first', ctx.config);
+    const after = args.after == null ? undefined : decodeConeCursor(args.after, 'after');
+    // One hit more than the page tells whether another page follows.
+    const hits = await ctx.stores.alerts.cone({ ...query, after, limit: size + 1 });
+    const page = hits.slice(0, size);
+    const last = page.at(-1);
+    return {
+      items: page.map((hit) => ({ objectId: hit.objectId, distanceArcsec: hit.distanceArcsec })),
+      endCursor: last === undefined ? null : encodeConeCursor(last),
+      hasNextPage: hits.length > size,
+    };
   }
 
   @FieldResolver(() => AstroObject)
@@ -128,39 +293,59 @@ export class SkyResolver {
 
   @Query(() => [AstroObject], {
     description:
-      'Objects of a class with an alert in the time window, most recent first. Window: sinceJd..untilJd, ' +
-      'or the last `lastDays` days (default 7).',
+      'Objects of a class with an alert in the time window, most recent first. Window (JD, as Alert.jd): ' +
+      'sinceJd..untilJd; without untilJd it ends at the newest stored alert (not the wall clock: a replay or an ' +
+      'archive ends long ago), and without sinceJd it starts `lastDays` (default 7) before its end. An unknown ' +
+      'class is BAD_USER_INPUT. latestObjectsWindow answers the same with the window used and, when empty, why.',
     complexity: pageCost(SCAN_COST),
   })
   async latestObjects(
-    @Arg('label', () => String) label: string,
-    @Arg('sinceJd', () => Float, { nullable: true }) sinceJd: number | null,
-    @Arg('untilJd', () => Float, { nullable: true }) untilJd: number | null,
-    @Arg('lastDays', () => Float, { nullable: true }) lastDays: number | null,
+    @Arg('label', () => String, { description: 'A class (see alertClasses).' }) label: string,
+    @Arg('sinceJd', () => Float, {
+      nullable: true,
+      description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
+    sinceJd: number | null,
+    @Arg('untilJd', () => Float, {
+      nullable: true,
+      description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
+    untilJd: number | null,
+    @Arg('lastDays', () => Float, { nullable: true, description: 'Days before the window end (default 7).' })
+    lastDays: number | null,
     @Arg('trend', () => String, { nullable: true, description: 'RISING or FADING' }) trend: string | null,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Ctx() ctx: ServerContext,
   ): Promise<AstroObject[]> {
-    if (label.length === 0 || label.length > 100) throw badInput('label', 'must be 1 to 100 characters');
-    if (trend != null && !(TRENDS as readonly string[]).includes(trend)) {
-      throw badInput('trend', `must be one of ${TRENDS.join(', ')}`);
-    }
-    const nowJd = Date.now() / 86_400_000 + UNIX_EPOCH_JD;
-    const until = untilJd == null ? nowJd : finiteArg(untilJd, 'untilJd');
-    const since =
-      sinceJd != null ? finiteArg(sinceJd, 'sinceJd') : until - finiteArg(lastDays ?? 7, 'lastDays', 0, 3650);
-    if (since > until) throw badInput('sinceJd', 'must not be after untilJd');
-    const ids = await ctx.stores.alerts.latestByClass({
-      label,
-      jdMin: since,
-      jdMax: until,
-      rising: trend == null ? undefined : trend === 'RISING',
-      limit: pageSizeArg(first, 'first', ctx.config),
-    });
-    const records = await ctx.loaders.object.loadMany(ids);
-    return records.flatMap((record) =>
-      record === null || record instanceof Error ? [] : [toAstroObject(record)],
-    );
+    const answer = await latestObjectsIn({ label, sinceJd, untilJd, lastDays, trend, first }, ctx);
+    return answer.objects;
+  }
+
+  @Query(() => LatestObjectsWindow, {
+    description:
+      "latestObjects with its window: the JD range read, what its end was taken from, the archive's newest " +
+      'alert, and why the answer is empty when it is.',
+    complexity: pageCost(SCAN_COST),
+  })
+  async latestObjectsWindow(
+    @Arg('label', () => String, { description: 'A class (see alertClasses).' }) label: string,
+    @Arg('sinceJd', () => Float, {
+      nullable: true,
+      description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
+    sinceJd: number | null,
+    @Arg('untilJd', () => Float, {
+      nullable: true,
+      description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+    })
+    untilJd: number | null,
+    @Arg('lastDays', () => Float, { nullable: true, description: 'Days before the window end (default 7).' })
+    lastDays: number | null,
+    @Arg('trend', () => String, { nullable: true, description: 'RISING or FADING' }) trend: string | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Ctx() ctx: ServerContext,
+  ): Promise<LatestObjectsWindow> {
+    return latestObjectsIn({ label, sinceJd, untilJd, lastDays, trend, first }, ctx);
   }
 
   @Query(() => [ClassCountType], {

@@ -2,7 +2,7 @@
 // server runs with. Tests may substitute any of them.
 import type { AlertStore } from '../storage/alert-store.ts';
 import { ClickHouseAlertStore } from '../storage/alert-store.ts';
-import type { CatalogInfo } from '../storage/catalog-store.ts';
+import type { CatalogStore } from '../storage/catalog-store.ts';
 import { ClickHouseCatalogStore } from '../storage/catalog-store.ts';
 import type { ClickHouseClient } from '../storage/clickhouse.ts';
 import { ClickHouseAnnotationStore, type AnnotationStore } from '../storage/annotation-store.ts';
@@ -21,7 +21,7 @@ import type { WebhookDispatcher } from './services.ts';
 
 export interface ServerStores {
   alerts: AlertStore;
-  catalogs: { list(): Promise<CatalogInfo[]> };
+  catalogs: Pick<CatalogStore, 'list' | 'overridingTypes'>;
   cutouts: CutoutStore;
   tokens: TokenStore;
   annotations: AnnotationStore;

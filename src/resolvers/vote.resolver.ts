@@ -3,10 +3,12 @@
 import 'reflect-metadata';
 import { Arg, Authorized, Ctx, Float, Mutation, Resolver } from 'type-graphql';
 import { badInput } from './errors.ts';
+import { isVoteLabel } from '../pipeline/classifiers/vocabulary.ts';
 import type { VoteRecord } from '../storage/vote-store.ts';
 import { publish, requireViewer, wholeSeconds } from './annotation.resolver.ts';
 import { checkLabel, checkObjectId, checkText } from './annotation.validate.ts';
 import type { CollabContext } from './collab-loaders.ts';
+import { assertObjectExists } from './object-exists.ts';
 import { toVote, Vote } from './vote.type.ts';
 
 export const VOTE_LIMITS = { labelChars: 64, commentChars: 2000 } as const;
@@ -20,6 +22,12 @@ export function checkVote(args: {
 }): Pick<VoteRecord, 'objectId' | 'label' | 'confidence' | 'comment'> {
   const objectId = checkObjectId('objectId', args.objectId);
   const label = checkLabel('label', args.label, VOTE_LIMITS.labelChars);
+  if (!isVoteLabel(label)) {
+    throw badInput(
+      'label',
+      `'${label}' is not in the vote vocabulary (Fink's labels, SIMBAD object types, TNS types: query voteLabels)`,
+    );
+  }
   if (!Number.isFinite(args.confidence) || args.confidence < 0 || args.confidence > 1) {
     throw badInput('confidence', 'must be between 0 and 1');
   }
@@ -34,11 +42,16 @@ export function checkVote(args: {
 export class VoteResolver {
   @Authorized('annotator')
   @Mutation(() => Vote, {
-    description: "Votes on an object's class (needs the annotator role); replaces your previous vote on it.",
+    description:
+      "Votes on an object's class (needs the annotator role); replaces your previous vote on it. NOT_FOUND when " +
+      'the archive has no such object.',
   })
   async castVote(
     @Arg('objectId', () => String) objectId: string,
-    @Arg('label', () => String) label: string,
+    @Arg('label', () => String, {
+      description: 'One of `voteLabels`: a Fink label, a SIMBAD object type or a TNS type, as written there.',
+    })
+    label: string,
     @Arg('confidence', () => Float, { description: '0 to 1.' }) confidence: number,
     @Arg('comment', () => String, { nullable: true, description: 'Up to 2000 characters.' })
     comment: string | null | undefined,
@@ -50,6 +63,7 @@ export class VoteResolver {
       user: viewer.user,
       createdAt: wholeSeconds(),
     };
+    await assertObjectExists(ctx.loaders.object, vote.objectId);
     await ctx.stores.votes.write([vote]);
     ctx.loaders.collab.votesByObject.clear(vote.objectId);
     await publish(ctx, { type: 'vote', objectId: vote.objectId, user: vote.user, label: vote.label });

@@ -7,6 +7,7 @@ import type {
   WatchlistHit as WatchlistHitRecord,
 } from '../storage/watchlist-store.ts';
 import { listCost } from './cost.ts';
+import { JD_SCALE } from './units.ts';
 
 @ObjectType('WatchlistTarget', { description: 'A position watched, with its match radius.' })
 export class WatchlistTargetType {
@@ -69,7 +70,7 @@ export class WatchlistHit {
   @Field(() => Float, { description: 'Distance from the alert to that target, arcseconds.' })
   distanceArcsec!: number;
 
-  @Field(() => Float, { description: 'Julian date of the alert.' })
+  @Field(() => Float, { description: `Julian date of the alert. ${JD_SCALE}` })
   jd!: number;
 
   @Field(() => Float)

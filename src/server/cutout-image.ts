@@ -2,7 +2,7 @@
 // ZScaleInterval and ds9's "zscale" compute it), which ignores the few bright stars and shows the sky's
 // structure. Pure functions: FITS image in, PNG bytes out.
 import { encode } from 'fast-png';
-import type { FitsImage } from './fits.ts';
+import type { FitsImage } from '../pipeline/decode/fits.ts';
 
 export interface ZScaleOptions {
   /** How many pixels to sample (evenly spaced through the image). */

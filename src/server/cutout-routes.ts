@@ -6,6 +6,9 @@
 //                                                                   bytes unchanged, Rubin's gzipped here
 //   GET /cutouts/<alertId>/<science|template|difference>.png      8-bit grey, zscaled, north up (image/png)
 //
+// A stored cutout that is not a readable FITS image (a corrupt stamp from upstream) is answered 422
+// UNREADABLE_CUTOUT with the reason, as .fits and .png; .fits.gz serves its stored bytes whatever they are.
+//
 // An alert's cutouts never change once stored (the alert id is the key of an idempotent write), so every answer
 // is cacheable forever; the ETag is a digest of the stored bytes and of the format (and of the renderer's
 // version for PNG), so that a conditional request is answered 304 without rendering.
@@ -17,7 +20,7 @@ import { StorageError } from '../storage/clickhouse.ts';
 import { CUTOUT_KINDS, type CutoutKind, type CutoutStore } from '../storage/cutout-store.ts';
 import { CUTOUT_FORMATS, CUTOUT_PATH_PREFIX as PREFIX, type CutoutFormat } from '../resolvers/cutout-path.ts';
 import { renderCutoutPng } from './cutout-image.ts';
-import { FitsError, fitsBytes, isGzipped, parseFitsImage } from './fits.ts';
+import { FitsError, fitsBytes, isGzipped, parseFitsImage, type FitsImage } from '../pipeline/decode/fits.ts';
 
 /** Bumped whenever the PNG rendering changes, so that cached images are fetched again. */
 const PNG_RENDERER_VERSION = 'zscale1';
@@ -36,12 +39,20 @@ export interface CutoutHandlerDeps {
 }
 
 type ErrorCode =
-  'BAD_USER_INPUT' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'INTERNAL_SERVER_ERROR' | 'SERVICE_UNAVAILABLE';
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UNREADABLE_CUTOUT'
+  | 'INTERNAL_SERVER_ERROR'
+  | 'SERVICE_UNAVAILABLE';
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  // The request is right and the cutout is there, but its bytes are not a FITS image (a corrupt upstream stamp):
+  // not the server's failure, and no retry will change it.
+  UNREADABLE_CUTOUT: 422,
   INTERNAL_SERVER_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
 };
@@ -151,30 +162,26 @@ async function readCutout(store: CutoutStore, request: CutoutRequest, log: Logge
 }
 
 function encodeCutout(stored: Buffer, request: CutoutRequest, log: Logger): Uint8Array {
+  // The stored bytes as they are: what upstream sent, readable or not (a user may want to look at them).
+  if (request.format === 'fits.gz') return isGzipped(stored) ? stored : gzipSync(stored);
+  let image: FitsImage;
   try {
-    switch (request.format) {
-      case 'fits.gz':
-        return isGzipped(stored) ? stored : gzipSync(stored);
-      case 'fits':
-        return fitsBytes(stored);
-      case 'png':
-        return renderCutoutPng(parseFitsImage(stored));
-    }
+    image = parseFitsImage(stored);
   } catch (err) {
-    // A stored cutout that is not a readable FITS image: the data's fault, not the client's, and not worth a
-    // retry; logged with the detail, masked for the client.
-    log.error(
-      {
-        err,
-        alertId: String(request.alertId),
-        kind: request.kind,
-        format: request.format,
-        fits: err instanceof FitsError,
-      },
-      'cutout cannot be rendered',
+    // A stored cutout that is not a readable FITS image: the data's fault, not the client's nor the server's.
+    // The reason (FitsError's message: what is wrong with the bytes) is safe to show; anything else is masked.
+    const reason = err instanceof FitsError ? err.message : 'not a readable FITS image';
+    log.warn(
+      { err, alertId: String(request.alertId), kind: request.kind, format: request.format },
+      'cutout cannot be read',
     );
-    throw new CutoutRequestError('INTERNAL_SERVER_ERROR', 'internal error');
+    throw new CutoutRequestError(
+      'UNREADABLE_CUTOUT',
+      `cutout ${request.kind} of alert ${request.alertId} cannot be read: ${reason}`,
+    );
   }
+  // A readable image: gunzipping again (FITS) or rendering (PNG) cannot fail on it.
+  return request.format === 'fits' ? fitsBytes(stored) : renderCutoutPng(image);
 }
 
 function digest(bytes: Uint8Array): string {

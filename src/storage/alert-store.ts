@@ -134,11 +134,22 @@ export interface ConeQuery {
   /** Keep objects first detected within [firstJdMin, firstJdMax]. */
   firstJdMin?: number | undefined;
   firstJdMax?: number | undefined;
+  /** Only the hits after this one in the order of the answer (a page's last hit: the next page). */
+  after?: ConeCursor | undefined;
   limit: number;
 }
 
-export interface ConeHit {
+/**
+ * A place in a cone's order: hits are sorted by distance in whole micro-arcseconds, then objectId. An integer
+ * key, not the distance itself: a float read back from ClickHouse and bound again as text need not compare equal
+ * to the value it came from, an integer does; hits closer than 1 µas to each other are ordered by objectId.
+ */
+export interface ConeCursor {
+  distanceMicroArcsec: number;
   objectId: string;
+}
+
+export interface ConeHit extends ConeCursor {
   /** Distance of the object's nearest alert to the centre. */
   distanceArcsec: number;
 }
@@ -180,6 +191,10 @@ export interface AlertStore {
   crossmatchesByObjectIds(objectIds: readonly string[]): Promise<CrossmatchRecord[]>;
   cone(query: ConeQuery): Promise<ConeHit[]>;
   latestByClass(query: LatestByClassQuery): Promise<string[]>;
+  /** The jd of the newest stored alert (the archive's "now": replays and archives end long ago); null: none. */
+  newestAlertJd(): Promise<number | null>;
+  /** The jd of the newest stored alert of a class; null: none. */
+  newestJdOfClass(label: string): Promise<number | null>;
   classCounts(): Promise<ClassCount[]>;
   nightStats(fromNight: string, toNight: string): Promise<NightStats[]>;
   objectIdsBySolarSystemName(name: string, limit: number): Promise<string[]>;
@@ -271,18 +286,27 @@ export class ClickHouseAlertStore implements AlertStore {
       firstJd.length === 0
         ? sql``
         : sql`AND object_id IN (SELECT object_id FROM objects FINAL WHERE ${join(firstJd, ' AND ')})`;
+    const after =
+      query.after === undefined
+        ? sql``
+        : sql`AND (distance_uas > ${query.after.distanceMicroArcsec}
+                   OR (distance_uas = ${query.after.distanceMicroArcsec} AND object_id > ${query.after.objectId}))`;
     // Duplicates left by replays only repeat a distance: min() per object is the same with or without FINAL.
-    const rows = await queryRows<{ object_id: string; distance: number }>(
+    const rows = await queryRows<{ object_id: string; distance: number; distance_uas: string }>(
       this.client,
-      sql`SELECT object_id, min(${distance}) AS distance
+      sql`SELECT object_id, min(${distance}) AS distance, toUInt64(round(distance * 1000000)) AS distance_uas
           FROM alerts_by_hpx
           WHERE (${inCells}) ${objectCondition}
           GROUP BY object_id
-          HAVING distance <= ${radiusArcsec}
-          ORDER BY distance, object_id
+          HAVING distance <= ${radiusArcsec} ${after}
+          ORDER BY distance_uas, object_id
           LIMIT ${limit}`,
     );
-    return rows.map((row) => ({ objectId: row.object_id, distanceArcsec: row.distance }));
+    return rows.map((row) => ({
+      objectId: row.object_id,
+      distanceArcsec: row.distance,
+      distanceMicroArcsec: Number(row.distance_uas),
+    }));
   }
 
   async latestByClass(query: LatestByClassQuery): Promise<string[]> {
@@ -297,6 +321,25 @@ export class ClickHouseAlertStore implements AlertStore {
           LIMIT ${query.limit}`,
     );
     return rows.map((row) => row.object_id);
+  }
+
+  async newestAlertJd(): Promise<number | null> {
+    // alerts_by_night is sorted by night: only the last nights' granules are read for jd. Nights are local dates
+    // per survey (ZTF's and Rubin's differ by hours): the newest alert lies within a day of the latest night.
+    const [row] = await queryRows<{ jd: number; n: string }>(
+      this.client,
+      sql`SELECT max(jd) AS jd, count() AS n FROM alerts_by_night
+          WHERE night >= (SELECT max(night) FROM alerts_by_night) - 1`,
+    );
+    return row === undefined || Number(row.n) === 0 ? null : row.jd;
+  }
+
+  async newestJdOfClass(label: string): Promise<number | null> {
+    const [row] = await queryRows<{ jd: number; n: string }>(
+      this.client,
+      sql`SELECT max(jd) AS jd, count() AS n FROM alerts_by_class WHERE class = ${label}`,
+    );
+    return row === undefined || Number(row.n) === 0 ? null : row.jd;
   }
 
   async classCounts(): Promise<ClassCount[]> {

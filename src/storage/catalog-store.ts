@@ -98,6 +98,11 @@ export interface CatalogStore extends CatalogMatcher {
     rows: AsyncIterable<CatalogSource> | Iterable<CatalogSource>,
   ): Promise<{ rows: number; hpxOrder: number }>;
   list(): Promise<CatalogInfo[]>;
+  /**
+   * The distinct types of the loaded overriding catalogs' sources (the labels their matches give alerts),
+   * sorted; empty types left out.
+   */
+  overridingTypes(): Promise<string[]>;
   /** Removes a catalog and its rows; a catalog that is not loaded is a CatalogError. */
   drop(name: string): Promise<void>;
 }
@@ -254,6 +259,19 @@ export class ClickHouseCatalogStore implements CatalogStore {
     const catalogs = rows.map(toInfo);
     this.cache = { at: this.now(), catalogs };
     return catalogs;
+  }
+
+  async overridingTypes(): Promise<string[]> {
+    const overriding = (await this.catalogs()).filter((catalog) => catalog.overriding);
+    if (overriding.length === 0) return [];
+    const current = join(
+      overriding.map((catalog) => sql`(catalog = ${catalog.name} AND generation = ${catalog.generation})`),
+      ' OR ',
+    );
+    const rows = await this.query<{ type: string }>(
+      sql`SELECT DISTINCT type FROM catalog_sources WHERE (${current}) AND type != '' ORDER BY type`,
+    );
+    return rows.map((row) => row.type);
   }
 
   async drop(name: string): Promise<void> {

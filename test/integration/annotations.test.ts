@@ -72,6 +72,14 @@ interface ObjectOut {
   };
 }
 
+/**
+ * The archive's objects as the resolvers look them up: here every id exists but those starting with
+ * `ZTFmissing` (the API tests check the lookup against the real objects table).
+ */
+const ARCHIVE = {
+  load: (objectId: string) => Promise.resolve(objectId.startsWith('ZTFmissing') ? null : { objectId }),
+};
+
 const viewer = (user: string, role: Role): Viewer => ({ user, role, tokenId: `token-${user}` });
 const ALICE = viewer('alice', 'annotator');
 const BOB = viewer('bob', 'annotator');
@@ -237,7 +245,7 @@ describe('annotation and vote resolvers', () => {
     const contextValue: CollabContext = {
       viewer: who,
       stores: { annotations: store, votes },
-      loaders: { collab: createCollabLoaders(store, votes) },
+      loaders: { collab: createCollabLoaders(store, votes), object: ARCHIVE },
       events: {
         publish: (published) => {
           events.push(...published);
@@ -326,6 +334,46 @@ describe('annotation and vote resolvers', () => {
           ? object.votes.length === 1
           : object.annotations[0]?.version === 2;
     expect(written).toBe(expected === 'OK');
+  });
+
+  it.each([
+    ['an annotation', 'add'],
+    ['a vote', 'vote'],
+  ])(
+    'refuses %s on an object the archive does not hold with NOT_FOUND, writing and publishing nothing',
+    async (_, operation) => {
+      const objectId = uniqueName('ZTFmissing');
+      const published = events.length;
+      const result =
+        operation === 'add'
+          ? await run(ALICE, ADD, { objectId, input: { text: 'note' } })
+          : await run(ALICE, VOTE, { objectId, label: 'SN Ia', confidence: 0.5 });
+      expect(codeOf(result)).toBe('NOT_FOUND');
+      expect(result.errors?.[0]?.message).toBe(`object ${objectId} not found`);
+      expect(await store.byObjectIds([objectId])).toEqual([]);
+      expect(await votes.byObjectIds([objectId])).toEqual([]);
+      expect(events.length).toBe(published);
+    },
+  );
+
+  it('refuses a vote outside the vocabulary, and reads back a vote stored with another label', async () => {
+    const objectId = uniqueName('ZTF');
+    const refused = await run(ALICE, VOTE, { objectId, label: 'probably a supernova', confidence: 0.5 });
+    expect(codeOf(refused)).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0]?.message).toContain('voteLabels');
+    // A vote cast before the vocabulary existed keeps its label.
+    await votes.write([
+      { objectId, user: 'old', label: 'SN-like thing', confidence: 1, comment: null, createdAt: new Date(0) },
+    ]);
+    const read = await run<{ object: ObjectOut }>(
+      null,
+      `query($o: String!) { object(objectId: $o) { votes { user } consensus { breakdown { label voters confidence } } } }`,
+      { o: objectId },
+    );
+    expect(read.errors).toBeUndefined();
+    expect(read.data!.object.consensus.breakdown).toEqual([
+      { label: 'SN-like thing', voters: 1, confidence: 1 },
+    ]);
   });
 
   it('keeps the history of edits, hides a retracted annotation, and publishes each version', async () => {

@@ -508,6 +508,21 @@ describe('reload, drop and the metadata cache', () => {
     expect(ids.map((row) => row.source_id)).toEqual(['c', 'd']);
   });
 
+  it("lists the types of the overriding catalogs' current rows: not a superseded load's, not others'", async () => {
+    await loadEdges(store, 'types', ['a,50,50,RRAB', 'b,51,51,', 'c,52,52,EA']);
+    expect(await store.overridingTypes()).toEqual(expect.arrayContaining(['EA', 'RRAB']));
+    await loadEdges(store, 'types', ['d,50,50,Mira']);
+    const types = await store.overridingTypes();
+    expect(types).toContain('Mira');
+    expect(types).not.toContain('RRAB');
+    // GCVS is loaded without overriding: its types ('M', ...) are not labels.
+    expect(types).not.toContain('M');
+    expect(types).not.toContain('');
+    expect(types).toEqual([...types].sort());
+    await store.drop('types');
+    expect(await store.overridingTypes()).not.toContain('Mira');
+  });
+
   it('a load that fails on a bad row leaves the loaded catalog as it was', async () => {
     await loadEdges(store, 'atomic', ['a,10,10,ok']);
     const file = writeCsv(['b,20,20,ok', 'c,20,95,bad']);

@@ -244,21 +244,40 @@ describe('GET /cutouts/<alertId>/<kind>.<format>', () => {
   });
 
   it.each([
-    ['a PNG of a broken gzip stream', cutoutPath(BROKEN_ID, 'science', 'png')],
-    ['the FITS of a broken gzip stream', cutoutPath(BROKEN_ID, 'science', 'fits')],
-    ['a PNG of bytes that are not FITS', cutoutPath(BROKEN_ID, 'difference', 'png')],
-  ])('answers %s with a masked 500 and logs the cause', async (_name, url) => {
+    ['a PNG of a broken gzip stream', cutoutPath(BROKEN_ID, 'science', 'png'), 'science', /cannot gunzip/],
+    [
+      'the FITS of a broken gzip stream',
+      cutoutPath(BROKEN_ID, 'science', 'fits'),
+      'science',
+      /cannot gunzip/,
+    ],
+    [
+      'a PNG of bytes that are not FITS',
+      cutoutPath(BROKEN_ID, 'difference', 'png'),
+      'difference',
+      /END record/,
+    ],
+    [
+      'the FITS of bytes that are not FITS',
+      cutoutPath(BROKEN_ID, 'difference', 'fits'),
+      'difference',
+      /END record/,
+    ],
+  ])('answers %s with 422 and the reason, and logs it', async (_name, url, kind, reason) => {
     const before = logLines.length;
     const response = await fetch(baseUrl + url);
-    expect(response.status).toBe(500);
+    expect(response.status).toBe(422);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('etag')).toBeNull();
     const text = await response.text();
-    expect(JSON.parse(text)).toEqual({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal error' } });
-    expect(text).not.toMatch(/gunzip|FITS|at .*\.ts/);
+    const { error } = JSON.parse(text) as { error: { code: string; message: string } };
+    expect(error.code).toBe('UNREADABLE_CUTOUT');
+    expect(error.message).toMatch(new RegExp(`^cutout ${kind} of alert ${BROKEN_ID} cannot be read: `));
+    expect(error.message).toMatch(reason);
+    expect(text).not.toMatch(/at .*\.ts/);
     const logged = logLines.slice(before).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(
-      logged.some(
-        (entry) => entry.msg === 'cutout cannot be rendered' && entry.alertId === String(BROKEN_ID),
-      ),
+      logged.some((entry) => entry.msg === 'cutout cannot be read' && entry.alertId === String(BROKEN_ID)),
     ).toBe(true);
   });
 

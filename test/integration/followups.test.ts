@@ -110,6 +110,12 @@ async function run(who: Viewer | null, source: string, variables: Record<string,
     webhooks: dispatcher,
     events: recorder,
     logger,
+    // Every object exists but those starting with ZTFmissing (graphql-api.test.ts reads the real table).
+    loaders: {
+      object: {
+        load: (id: string) => Promise.resolve(id.startsWith('ZTFmissing') ? null : { objectId: id }),
+      },
+    },
   };
   return graphql({ schema, source, variableValues: variables, contextValue: context });
 }
@@ -186,6 +192,7 @@ describe('requestFollowup', () => {
     expect(codeOf(await run(ANN, REQUEST, { ...args, objectId: 'bad id;' }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await run(ANN, REQUEST, { ...args, facility: '' }))).toBe('BAD_USER_INPUT');
     expect(codeOf(await run(ANN, REQUEST, { ...args, note: 'n'.repeat(2001) }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await run(ANN, REQUEST, { ...args, objectId: 'ZTFmissing1' }))).toBe('NOT_FOUND');
     // An unknown enum value fails variable coercion in graphql-js itself (Apollo reports it as BAD_USER_INPUT).
     const badPriority = await run(ANN, REQUEST, { ...args, priority: 'WHENEVER' });
     expect(badPriority.errors?.[0]?.message).toMatch(/FollowupPriority/);
@@ -195,6 +202,11 @@ describe('requestFollowup', () => {
       `{ followups(objectId: "ZTF21abcdefg") { requestId } }`,
     );
     expect(stored.followups).toEqual([]);
+    const missing = await ok<{ followups: unknown[] }>(
+      READER,
+      `{ followups(objectId: "ZTFmissing1") { requestId } }`,
+    );
+    expect(missing.followups).toEqual([]);
   });
 
   it('stores the request, publishes it to Kafka and as an event, and posts it signed to the matching webhooks', async () => {

@@ -9,6 +9,7 @@ import { createConfiguredDecoder } from '../../src/pipeline/decode/configured-de
 import { createClickHouseStores } from '../../src/resolvers/stores.ts';
 import { queryRows } from '../../src/storage/clickhouse.ts';
 import { sql } from '../../src/storage/sql.ts';
+import { angularDistanceArcsec } from '../../src/sky/angles.ts';
 import type { PhotometryPoint } from '../../src/pipeline/alert.ts';
 import { realZtfAlerts } from '../helpers/alerts.ts';
 import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';
@@ -205,6 +206,66 @@ describe('archive queries', () => {
     expect(later.data!.coneSearch).toEqual([]);
   });
 
+  it('pages a cone search with a cursor through every object in the cone, saying when there are more', async () => {
+    const alerts = await rows<{ object_id: string; ra: number; dec: number }>(
+      sql`SELECT object_id, ra, dec FROM alerts FINAL`,
+    );
+    const radius = api.config.server.maxConeRadiusArcsec;
+    /** Objects within the radius of a centre, nearest first, as the API orders them. */
+    const inCone = (ra: number, dec: number) => {
+      const nearest = new Map<string, number>();
+      for (const alert of alerts) {
+        const d = angularDistanceArcsec(ra, dec, alert.ra, alert.dec);
+        if (d <= radius) nearest.set(alert.object_id, Math.min(d, nearest.get(alert.object_id) ?? Infinity));
+      }
+      return [...nearest].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    };
+    // The densest cone centred on an alert: several pages of 2.
+    const centre = alerts
+      .map((alert) => ({ alert, n: inCone(alert.ra, alert.dec).length }))
+      .sort((a, b) => b.n - a.n)[0]!.alert;
+    const expected = inCone(centre.ra, centre.dec);
+    expect(expected.length).toBeGreaterThan(4);
+
+    const page = `query($ra: Float!, $dec: Float!, $r: Float!, $after: String) {
+      coneSearchPage(ra: $ra, dec: $dec, radiusArcsec: $r, first: 2, after: $after) {
+        items { distanceArcsec object { objectId } } endCursor hasNextPage } }`;
+    const seen: [string, number][] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 100; i++) {
+      const response: Awaited<ReturnType<ApiSandbox['query']>> = await api.query(page, {
+        ra: centre.ra,
+        dec: centre.dec,
+        r: radius,
+        after,
+      });
+      expect(response.errors).toBeUndefined();
+      const result = response.data!.coneSearchPage as {
+        items: { distanceArcsec: number; object: { objectId: string } }[];
+        endCursor: string | null;
+        hasNextPage: boolean;
+      };
+      for (const item of result.items) seen.push([item.object.objectId, item.distanceArcsec]);
+      if (!result.hasNextPage) break;
+      expect(result.items).toHaveLength(2);
+      after = result.endCursor;
+    }
+    expect(seen.map(([id]) => id)).toEqual(expected.map(([id]) => id));
+    seen.forEach(([, distance], i) => expect(distance).toBeCloseTo(expected[i]![1], 6));
+
+    // The old list stops at `first` without a word; the page says there is more.
+    const list = await api.query(
+      `query($ra: Float!, $dec: Float!, $r: Float!) { coneSearch(ra: $ra, dec: $dec, radiusArcsec: $r, first: 2) {
+         object { objectId } } }`,
+      { ra: centre.ra, dec: centre.dec, r: radius },
+    );
+    expect((list.data!.coneSearch as unknown[]).length).toBe(2);
+    const bad = await api.query(
+      `{ coneSearchPage(ra: 1, dec: 1, radiusArcsec: 5, after: "bm90IGEgY3Vyc29y") { hasNextPage } }`,
+    );
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'after' });
+  });
+
   it('lists the latest objects of a class in a window, the classes with counts and the nights', async () => {
     const [span] = await rows<{ lo: number; hi: number }>(
       sql`SELECT min(jd) AS lo, max(jd) AS hi FROM alerts FINAL`,
@@ -231,6 +292,65 @@ describe('archive queries', () => {
     for (const night of nights) {
       expect(night.byClass.reduce((n, c) => n + c.alerts, 0)).toBe(night.alerts);
     }
+  });
+
+  it('reads latestObjects without a window relative to the newest stored alert, and says why one is empty', async () => {
+    const [newest] = await rows<{ jd: number }>(sql`SELECT max(jd) AS jd FROM alerts FINAL`);
+    // The class of the newest alert: the default window (7 days before it) holds it, however old the alerts.
+    const [last] = await rows<{ class: string }>(
+      sql`SELECT class FROM alerts FINAL ORDER BY jd DESC, alert_id LIMIT 1`,
+    );
+    const expected = await rows<{ object_id: string }>(
+      sql`SELECT DISTINCT object_id FROM alerts FINAL WHERE class = ${last!.class} AND jd >= ${newest!.jd - 7}`,
+    );
+    const WINDOW = `query($label: String!, $since: Float) {
+      latestObjectsWindow(label: $label, sinceJd: $since, first: 500) {
+        objects { objectId } sinceJd untilJd untilFrom newestAlertJd emptyReason } }`;
+    type Window = {
+      objects: { objectId: string }[];
+      sinceJd: number;
+      untilJd: number;
+      untilFrom: string;
+      newestAlertJd: number | null;
+      emptyReason: string | null;
+    };
+    const window = async (variables: Record<string, unknown>): Promise<Window> => {
+      const { data, errors } = await api.query(WINDOW, variables);
+      expect(errors).toBeUndefined();
+      return data!.latestObjectsWindow as Window;
+    };
+    const recent = await window({ label: last!.class });
+    expect(recent).toMatchObject({ untilFrom: 'NEWEST_ALERT', emptyReason: null });
+    expect(recent.newestAlertJd).toBeCloseTo(newest!.jd, 6);
+    expect(recent.untilJd).toBeCloseTo(newest!.jd, 6);
+    expect(recent.sinceJd).toBeCloseTo(newest!.jd - 7, 6);
+    expect(new Set(recent.objects.map((o) => o.objectId))).toEqual(new Set(expected.map((r) => r.object_id)));
+    // latestObjects answers the same objects.
+    const plain = await api.query(
+      `query($l: String!) { latestObjects(label: $l, first: 500) { objectId } }`,
+      {
+        l: last!.class,
+      },
+    );
+    expect(plain.errors).toBeUndefined();
+    expect(new Set((plain.data!.latestObjects as { objectId: string }[]).map((o) => o.objectId))).toEqual(
+      new Set(expected.map((r) => r.object_id)),
+    );
+
+    const after = await window({ label: last!.class, since: newest!.jd + 10 });
+    expect(after.objects).toEqual([]);
+    expect(after.emptyReason).toContain('starts after the newest stored alert');
+
+    const stored = new Set(
+      (await rows<{ class: string }>(sql`SELECT DISTINCT class FROM alerts FINAL`)).map((r) => r.class),
+    );
+    const absent = ['Kilonova candidate', 'Early SN Ia candidate', 'Microlensing candidate', 'Tracklet'].find(
+      (label) => !stored.has(label),
+    );
+    expect(absent).toBeDefined();
+    const none = await window({ label: absent });
+    expect(none.objects).toEqual([]);
+    expect(none.emptyReason).toBe(`no alert of class '${absent}' is stored`);
   });
 
   it('finds solar-system objects by name, and lists the loaded catalogs with their sizes', async () => {
@@ -301,6 +421,61 @@ describe('bad input and limits', () => {
     const { errors } = await api.query(source);
     expect(errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(errors?.[0]?.message).toContain(argument);
+  });
+
+  it.each([
+    [
+      'search',
+      `{ search(filter: { and: [{ band: ["g"] }, { label: ["SN candidat"] }] }) { endCursor } }`,
+      'filter.and[1].label[0]',
+    ],
+    ['latestObjects', `{ latestObjects(label: "sn candidate") { objectId } }`, 'label'],
+  ])(
+    'an unknown class in %s is BAD_USER_INPUT listing the valid classes',
+    async (_name, source, argument) => {
+      const { errors, data } = await api.query(source);
+      expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument });
+      expect(errors?.[0]?.message).toContain('unknown class');
+      const classes = await api.query('{ alertClasses }');
+      expect(classes.errors).toBeUndefined();
+      const valid = classes.data!.alertClasses as string[];
+      // No catalog of the demo overrides the label: the valid classes are Fink's labels.
+      expect(valid).toEqual(expect.arrayContaining(['SN candidate', 'Solar System MPC', 'Unknown']));
+      for (const name of valid) expect(errors?.[0]?.message).toContain(`'${name}'`);
+      expect(data ?? null).toBeNull();
+    },
+  );
+
+  it('lists the vote vocabulary: Fink labels, SIMBAD types, TNS types', async () => {
+    const { data, errors } = await api.query('{ voteLabels { label sources } }');
+    expect(errors).toBeUndefined();
+    const labels = data!.voteLabels as { label: string; sources: string[] }[];
+    expect(labels).toContainEqual({ label: 'Kilonova candidate', sources: ['FINK'] });
+    expect(labels).toContainEqual({ label: 'EB*', sources: ['SIMBAD'] });
+    expect(labels).toContainEqual({ label: 'SN IIn', sources: ['TNS'] });
+  });
+
+  it('refuses annotations, votes and follow-up requests on an object the archive does not hold (NOT_FOUND)', async () => {
+    const token = await api.token('nf_annotator', 'annotator');
+    const [stored] = await rows<{ object_id: string }>(sql`SELECT object_id FROM objects FINAL LIMIT 1`);
+    const operations = [
+      `mutation($o: String!) { addAnnotation(objectId: $o, input: { text: "seen" }) { id } }`,
+      `mutation($o: String!) { castVote(objectId: $o, label: "SN Ia", confidence: 0.5) { label } }`,
+      `mutation($o: String!) { requestFollowup(objectId: $o, facility: "LCO") { requestId } }`,
+    ];
+    for (const operation of operations) {
+      const missing = await api.query(operation, { o: 'ZTF99zzzzzzz' }, token);
+      expect(missing.errors?.[0]?.extensions?.code, operation).toBe('NOT_FOUND');
+      expect(missing.errors?.[0]?.message).toBe('object ZTF99zzzzzzz not found');
+      const found = await api.query(operation, { o: stored!.object_id }, token);
+      expect(found.errors, operation).toBeUndefined();
+    }
+    const [written] = await rows<{ n: string }>(
+      sql`SELECT (SELECT count() FROM annotations WHERE object_id = 'ZTF99zzzzzzz') +
+                 (SELECT count() FROM votes WHERE object_id = 'ZTF99zzzzzzz') +
+                 (SELECT count() FROM followups WHERE object_id = 'ZTF99zzzzzzz') AS n`,
+    );
+    expect(Number(written!.n)).toBe(0);
   });
 
   it('refuses too many ids at once', async () => {

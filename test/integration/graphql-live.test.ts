@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { ClickHouseAlertStore } from '../../src/storage/alert-store.ts';
+import { runCommand } from '../../src/storage/clickhouse.ts';
+import { sql } from '../../src/storage/sql.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
 import { createApiSandbox, type ApiSandbox } from '../helpers/api.ts';
 import { finkClientPython } from '../helpers/fink-client.ts';
@@ -104,6 +106,17 @@ describe('live alerts', () => {
     await client.dispose();
   });
 
+  it('refuses a filter naming an unknown class with BAD_USER_INPUT listing the valid classes', async () => {
+    const client = api.wsClient();
+    const bad = collect(client, { filter: { or: [{ band: ['g'] }, { label: ['SN candidat'] }] } });
+    await waitFor(() => bad.errors.length > 0, 30_000);
+    const text = JSON.stringify(bad.errors);
+    expect(text).toContain('filter.or[1].label[0]');
+    expect(text).toContain("unknown class 'SN candidat'");
+    expect(text).toContain("'SN candidate'");
+    await client.dispose();
+  });
+
   it('limits subscriptions per connection', async () => {
     const client = api.wsClient();
     const subscriptions = [0, 1, 2, 3].map(() => collect(client, {}));
@@ -167,6 +180,11 @@ describe('a Python notebook client (gql from PyPI)', () => {
 describe('collaboration events', () => {
   it('pushes annotations (for the object asked) and follow-up requests to subscribers, through the events topic', async () => {
     const token = await api.token('events_annotator', 'annotator');
+    // Annotations and follow-up requests are about objects the archive holds (no alerts were stored here).
+    await runCommand(
+      api.pipeline.db.client,
+      sql`INSERT INTO objects (survey, object_id, version) VALUES ('ztf', 'ZTF21other', 1), ('ztf', 'ZTF21watched', 1)`,
+    );
     const client = api.wsClient();
     const events: { annotationAdded?: { objectId: string }; followupRequests?: { facility: string } }[] = [];
     const subscribe = (query: string) =>

@@ -309,7 +309,8 @@ describe('string arguments', () => {
 
   it('lets tab and line feed through (free text)', async () => {
     const { post } = await start();
-    const { errors } = await post('query($l: String!) { latestObjects(label: $l) { objectId } }', {
+    // Not latestObjects' label: a class name, refused unless it is a valid class.
+    const { errors } = await post('query($l: String!) { solarSystemObjects(name: $l) { objectId } }', {
       l: 'a\tb\nc',
     });
     expect(errors).toBeUndefined();

@@ -76,7 +76,8 @@ function contextFor(user: string | null, role: Role = 'annotator'): SavedFilterC
   return {
     viewer: user === null ? null : { user, role, tokenId: 't' },
     config: { maxConeRadiusArcsec: 3600 },
-    stores: { savedFilters: store },
+    // No overriding catalog: the valid classes are Fink's labels.
+    stores: { savedFilters: store, catalogs: { overridingTypes: () => Promise.resolve([]) } },
     logger: createLogger({ level: 'silent' }),
     distributionPrefix: 'fx',
   };
@@ -152,6 +153,11 @@ describe('saved filter resolvers', () => {
       'filter.and[1].mag.min',
     ],
     ['an unknown band', { name: 'x', filter: { band: ['r', 'w'] } }, 'filter.band[1]'],
+    [
+      'an unknown class',
+      { name: 'x', filter: { or: [{ label: ['SN candidates'] }] } },
+      'filter.or[0].label[0]',
+    ],
     [
       'a cone above the server maximum',
       { name: 'x', filter: { cone: { ra: 1, dec: 1, radiusArcsec: 4000 } } },

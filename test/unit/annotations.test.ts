@@ -148,6 +148,8 @@ describe('checkVote', () => {
     ['a comment too long', { comment: 'x'.repeat(2001) }, 'comment'],
     ['an empty object id', { objectId: '' }, 'objectId'],
     ['an object id with spaces', { objectId: 'ZTF 21' }, 'objectId'],
+    ['a label outside the vocabulary', { label: 'supernova-ish' }, 'label'],
+    ['a vocabulary label in another case', { label: 'sn ia' }, 'label'],
   ])('refuses %s', (_, change, argument) => {
     const error = thrown(() =>
       checkVote({ objectId: 'ZTF21abcdefg', label: 'SN Ia', confidence: 0.5, ...change }),
@@ -163,6 +165,20 @@ describe('checkVote', () => {
       comment: null,
     });
     expect(checkVote({ objectId: '170032915988234241', label: 'AGN', confidence: 1 }).confidence).toBe(1);
+  });
+
+  it.each([
+    'SN candidate',
+    'Kilonova candidate',
+    'RRLyr',
+    'EB*',
+    'QSO',
+    'SN IIn',
+    'SN Ib/c',
+    'TDE',
+    'Varstar',
+  ])('accepts the vocabulary label %s (Fink, SIMBAD or TNS)', (label) => {
+    expect(checkVote({ objectId: 'ZTF21abcdefg', label, confidence: 0.5 }).label).toBe(label);
   });
 });
 

@@ -2,6 +2,7 @@
 // the real decoder, every stage, the row encoders of every table, the science message encoder, distribution and
 // the live feed's mapping, and each message ends archived or dead-lettered by stream2raw, and stored, dropped,
 // dead-lettered or skipped by raw2science, dead-lettered once in all, with nothing thrown.
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { Message, Producer } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,8 @@ interface Outcome {
   dropped: number;
   skipped: number;
   distributed: number;
+  /** fink_cutouts_unreadable_total of raw2science, by kind. */
+  unreadableCutouts: Record<string, number>;
 }
 
 const surveyDecoders = () => ({
@@ -175,6 +178,7 @@ async function runServices(value: Buffer): Promise<Outcome> {
     dropped: 0,
     skipped: 0,
     distributed: 0,
+    unreadableCutouts: {},
   };
   await createStream2RawHandler({
     decoder: decoder(),
@@ -214,6 +218,10 @@ async function runServices(value: Buffer): Promise<Outcome> {
   })([message]);
   outcome.dropped = await counted(metrics, 'fink_alerts_dropped_total');
   outcome.skipped = await counted(metrics, 'fink_messages_skipped_total');
+  const unreadable = await metrics.registry.getSingleMetric('fink_cutouts_unreadable_total')?.get();
+  for (const { labels, value } of unreadable?.values ?? []) {
+    if (value > 0) outcome.unreadableCutouts[String(labels.kind)] = value;
+  }
 
   // Downstream of the science topic: distribution (built-in and saved filters) and the live feed's mapping.
   const distributed: Message[] = [];
@@ -356,6 +364,33 @@ describe('the poison corpus', { timeout: 60_000 }, () => {
     }
     const history = await stored('ztf history magpsf -999 and Infinity');
     expect(history.peakMag === null || (history.peakMag > -5 && history.peakMag < 35)).toBe(true);
+  });
+});
+
+describe('unreadable cutouts', () => {
+  it('stores and publishes an alert whose cutouts are corrupt, counting each unreadable one by kind', async () => {
+    const seed = storedSeed();
+    const record = cloneRecord(seed.record);
+    // A broken gzip stream, and gzipped bytes that are not FITS; the template stays the real one.
+    record.cutoutScience = {
+      fileName: 'science.fits.gz',
+      stampData: Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.alloc(40, 0xee)]),
+    };
+    record.cutoutDifference = { fileName: 'difference.fits.gz', stampData: gzipSync('not a FITS file') };
+    const outcome = await runServices(encodeZtf(seed, record)!);
+    expectAccountedFor(outcome, 'corrupt cutouts');
+    expect(outcome.science).toHaveLength(1);
+    expect(outcome.unreadableCutouts).toEqual({ science: 1, difference: 1 });
+  });
+
+  it('counts nothing for real cutouts, nor for absent ones', async () => {
+    const seed = storedSeed();
+    expect((await runServices(encodeZtf(seed, seed.record)!)).unreadableCutouts).toEqual({});
+    const record = cloneRecord(seed.record);
+    record.cutoutTemplate = null;
+    const outcome = await runServices(encodeZtf(seed, record)!);
+    expect(outcome.science).toHaveLength(1);
+    expect(outcome.unreadableCutouts).toEqual({});
   });
 });
 

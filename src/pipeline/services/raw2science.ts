@@ -5,7 +5,8 @@
 //
 // No message stops it: a message that does not decode is skipped (stream2raw, which reads the same stream,
 // dead-letters it: once), an alert a stage rejects or throws for is dead-lettered with the stage and the reason,
-// a classifier failing on one alert leaves a null score (counted), and an alert whose rows the tables refuse is
+// a classifier failing on one alert leaves a null score (counted), a cutout that is not a readable FITS image is
+// counted (the alert is stored all the same), and an alert whose rows the tables refuse is
 // found by writing halves of the batch and dead-lettered. Only infrastructure (Kafka, ClickHouse) stops it.
 import type { Producer } from 'kafkajs';
 import type { Logger } from '../../logger.ts';
@@ -19,6 +20,7 @@ import { retryKafka, sendInChunks } from '../kafka.ts';
 import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler } from '../sources/kafka-batch-source.ts';
 import type { RecordWatchlistHits } from '../watchlist-hits.ts';
+import { unreadableCutouts } from '../cutout-check.ts';
 import { decodeBatch } from './decode-batch.ts';
 import { SURVEY_HEADER } from './distribution.ts';
 import { toStoredAlert, type EnrichedAlert, type ProcessedAlert } from './science-rows.ts';
@@ -132,6 +134,15 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
       sum(stored, ({ alert }) => alert.points.length),
     );
     metrics.written.inc({ table: 'watchlist_hits' }, hits);
+    // Checked on what was stored (its cutouts are served from the archive), after the writes: a corrupt stamp
+    // never holds an alert back.
+    let unreadable = 0;
+    for (const { alert } of stored) {
+      for (const { kind } of unreadableCutouts(alert.cutouts)) {
+        metrics.cutoutsUnreadable.inc({ kind });
+        unreadable++;
+      }
+    }
     metrics.published.inc({ topic: scienceTopic }, science.length);
     for (const { message } of stored) metrics.latencySeconds.observe((now - message.receivedAt) / 1000);
     metrics.batchSeconds.observe((performance.now() - started) / 1000);
@@ -142,6 +153,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
         dropped,
         deadLetters: letters.length,
         skipped: undecodable.length,
+        unreadableCutouts: unreadable,
       },
       'batch processed',
     );

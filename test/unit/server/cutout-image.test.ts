@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readRubinParquet } from '../../../datasim/rubin.ts';
 import { createZtfDecoder } from '../../../src/pipeline/decode/ztf-avro.ts';
 import { renderCutoutPng, toGrey8, zscaleLimits } from '../../../src/server/cutout-image.ts';
-import { parseFitsImage, type FitsImage } from '../../../src/server/fits.ts';
+import { parseFitsImage, type FitsImage } from '../../../src/pipeline/decode/fits.ts';
 import { sharedPath } from '../../helpers/shared-data.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

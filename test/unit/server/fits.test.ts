@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createZtfDecoder } from '../../../src/pipeline/decode/ztf-avro.ts';
-import { FitsError, fitsBytes, isGzipped, parseFitsImage } from '../../../src/server/fits.ts';
+import { FitsError, fitsBytes, isGzipped, parseFitsImage } from '../../../src/pipeline/decode/fits.ts';
 import { readRubinParquet } from '../../../datasim/rubin.ts';
 import { sharedPath, ztfAlertFiles } from '../../helpers/shared-data.ts';
 

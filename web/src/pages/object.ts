@@ -415,10 +415,38 @@ function cutouts(object: ObjectData): HTMLElement {
             width: 150,
             height: 150,
             dataset: { kind },
+            onerror: (event: Event) => void cutoutPlaceholder(event.target as HTMLImageElement),
           }),
           h('figcaption', {}, kind, ' · ', h('a', { href: object.cutouts[kind].fits }, 'FITS')),
         ),
       ),
+    ),
+  );
+}
+
+/**
+ * A cutout that did not load becomes a placeholder saying why: the server answers an unreadable one (a corrupt
+ * stamp from upstream) 422 with the reason, a missing one 404.
+ */
+async function cutoutPlaceholder(img: HTMLImageElement): Promise<void> {
+  let reason = 'cutout unavailable';
+  try {
+    const response = await fetch(img.src);
+    const body = (await response.json()) as { error?: { message?: string } };
+    if (typeof body.error?.message === 'string') reason = body.error.message;
+  } catch {
+    // The reason stays generic: the placeholder shows all the same.
+  }
+  img.replaceWith(
+    h(
+      'div',
+      {
+        class: 'cutout-placeholder',
+        role: 'img',
+        'aria-label': reason,
+        dataset: { kind: img.dataset.kind ?? '' },
+      },
+      reason,
     ),
   );
 }

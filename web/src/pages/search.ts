@@ -15,9 +15,9 @@ const PAGE_SIZE = 25;
 const CONE_LIMIT = 100;
 
 const CONE_QUERY = `query Cone($ra: Float!, $dec: Float!, $radius: Float!, $first: Int) {
-  coneSearch(ra: $ra, dec: $dec, radiusArcsec: $radius, first: $first) {
-    distanceArcsec
-    object { objectId survey label mag band ndet lastJd ra dec }
+  coneSearchPage(ra: $ra, dec: $dec, radiusArcsec: $radius, first: $first) {
+    hasNextPage
+    items { distanceArcsec object { objectId survey label mag band ndet lastJd ra dec } }
   }
 }`;
 
@@ -72,12 +72,18 @@ export function renderSearch(main: HTMLElement): Cleanup {
       return;
     }
     replace(coneResults, h('p', { class: 'muted' }, 'Searching…'));
-    gql<{ coneSearch: ConeRow[] }>(CONE_QUERY, variables).then(
-      ({ coneSearch }) => {
+    gql<{ coneSearchPage: { items: ConeRow[]; hasNextPage: boolean } }>(CONE_QUERY, variables).then(
+      ({ coneSearchPage: { items: coneSearch, hasNextPage } }) => {
         if (closed) return;
         replace(
           coneResults,
-          h('p', { class: 'muted small' }, `${coneSearch.length} objects, nearest first`),
+          h(
+            'p',
+            { class: 'muted small' },
+            hasNextPage
+              ? `the ${coneSearch.length} nearest objects; more lie in the cone: narrow the radius`
+              : `${coneSearch.length} objects, nearest first`,
+          ),
           coneSearch.length === 0
             ? null
             : h(
