@@ -34,8 +34,9 @@ LIVE_FIELDS = f"publishedAt receivedAt alert {{ {ALERT_FIELDS} }}"
 ANNOTATION_FIELDS = """id objectId author version text tags classification retracted createdAt updatedAt
   citations { kind value url }"""
 VOTE_FIELDS = "objectId user label confidence comment createdAt"
-WATCHLIST_FIELDS = """id name owner public targetCount createdAt updatedAt
-  targets { ra dec radiusArcsec label }"""
+WATCHLIST_FIELDS = "id name owner public targetCount createdAt updatedAt"
+#: A single watchlist also has its targets (a list of the watchlists leaves them out: up to 10,000 each).
+WATCHLIST_WITH_TARGETS = f"{WATCHLIST_FIELDS} targets {{ ra dec radiusArcsec label }}"
 HIT_FIELDS = "alertId objectId survey ra dec jd distanceArcsec targetLabel"
 SAVED_FILTER_FIELDS = "id name owner definition distribute topics createdAt updatedAt"
 
@@ -430,13 +431,13 @@ class FinkClient:
     # --- watchlists (token) ----------------------------------------------------------------------------------
 
     def watchlists(self) -> pd.DataFrame:
-        """Your watchlists and every public one, by name (``targets`` as lists)."""
+        """Your watchlists and every public one, by name (without their targets: see :meth:`watchlist`)."""
         query = f"{{ watchlists {{ {WATCHLIST_FIELDS} }} }}"
         return frame(self.execute(query)["watchlists"], _names(WATCHLIST_FIELDS))
 
     def watchlist(self, watchlist_id: str) -> dict[str, Any]:
         """A watchlist with its targets; FinkError NOT_FOUND when unknown or private."""
-        query = f"query($id: String!) {{ watchlist(id: $id) {{ {WATCHLIST_FIELDS} }} }}"
+        query = f"query($id: String!) {{ watchlist(id: $id) {{ {WATCHLIST_WITH_TARGETS} }} }}"
         result: dict[str, Any] = self.execute(query, {"id": watchlist_id})["watchlist"]
         return result
 
@@ -446,7 +447,7 @@ class FinkClient:
         """Creates a watchlist. ``targets``: rows with ``ra``, ``dec`` (degrees), ``radiusArcsec`` and an
         optional ``label`` (a DataFrame with those columns, or dicts)."""
         query = f"""mutation($name: String!, $public: Boolean!, $targets: [WatchlistTargetInput!]!) {{
-          createWatchlist(name: $name, public: $public, targets: $targets) {{ {WATCHLIST_FIELDS} }} }}"""
+          createWatchlist(name: $name, public: $public, targets: $targets) {{ {WATCHLIST_WITH_TARGETS} }} }}"""
         variables = {"name": name, "public": public, "targets": _targets(targets)}
         result: dict[str, Any] = self.execute(query, variables)["createWatchlist"]
         return result
@@ -461,7 +462,7 @@ class FinkClient:
     ) -> dict[str, Any]:
         """Changes the name, the visibility and/or replaces the targets (None: unchanged)."""
         query = f"""mutation($id: String!, $name: String, $public: Boolean, $targets: [WatchlistTargetInput!]) {{
-          updateWatchlist(id: $id, name: $name, public: $public, targets: $targets) {{ {WATCHLIST_FIELDS} }} }}"""
+          updateWatchlist(id: $id, name: $name, public: $public, targets: $targets) {{ {WATCHLIST_WITH_TARGETS} }} }}"""
         variables = {
             "id": watchlist_id,
             "name": name,
