@@ -16,6 +16,7 @@ import { waitFor } from '../helpers/wait.ts';
 
 const CLIENT_DIR = path.join(PROJECT_ROOT, 'clients', 'python');
 const CHECK_SCRIPT = path.join(CLIENT_DIR, 'tests', 'check_client.py');
+const OFFLINE_CHECKS = path.join(CLIENT_DIR, 'tests', 'check_offline.py');
 const NOTEBOOK_RUNNER = path.join(CLIENT_DIR, 'tests', 'run_notebook.py');
 const NOTEBOOK = path.join(CLIENT_DIR, 'examples', 'quickstart.ipynb');
 
@@ -281,6 +282,12 @@ describe('the Python client (fink_gql)', () => {
     expect(run.stdout).toContain('BAD_USER_INPUT radiusArcsec');
     expect(run.stdout).toMatch(/\d+ alerts/);
   }, 300_000);
+
+  it('reads FITS as astropy does, follows pages and builds tables (no server)', async () => {
+    const run = await runPython([OFFLINE_CHECKS], {});
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('OK 14');
+  }, 120_000);
 
   it('installs with pip from the repository path, typed (py.typed), offline', async () => {
     // A copy: pip builds in the source tree, and the repository must not get build/ or egg-info directories.

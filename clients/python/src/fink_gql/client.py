@@ -122,8 +122,10 @@ class FinkClient:
                 f"HTTP {response.status_code}: {response.text[:200]}",
                 status=response.status_code,
             ) from None
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if errors:
+        if not isinstance(body, dict):
+            body = {}
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
             raise FinkError.from_graphql(errors, status=response.status_code, data=body.get("data"))
         if not response.ok or not isinstance(body.get("data"), dict):
             raise FinkError(

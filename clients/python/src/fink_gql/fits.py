@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 
 import numpy as np
 import numpy.typing as npt
@@ -15,11 +16,13 @@ import numpy.typing as npt
 BLOCK = 2880
 CARD = 80
 
+_STRING = re.compile(r"'((?:[^']|'')*)'")
 _DTYPES = {8: ">u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 
 
 def _header(data: bytes, offset: int) -> tuple[dict[str, str], int]:
-    """The cards of the header starting at `offset` (keyword -> raw value text), and where its data starts."""
+    """The cards of the header starting at `offset` (keyword -> value: a string's text, else the value's text
+    without its comment), and where its data starts."""
     cards: dict[str, str] = {}
     position = offset
     while True:
@@ -33,9 +36,10 @@ def _header(data: bytes, offset: int) -> tuple[dict[str, str], int]:
             if keyword == "END":
                 return cards, position
             if card[8:10] == "= " and keyword not in cards:
-                value = card[10:]
-                if value.lstrip().startswith("'"):
-                    cards[keyword] = value.strip()
+                value = card[10:].strip()
+                string = _STRING.match(value)
+                if string is not None:
+                    cards[keyword] = string.group(1).replace("''", "'").rstrip()
                 else:
                     cards[keyword] = value.split("/", 1)[0].strip()
 
@@ -63,7 +67,7 @@ def read_fits_image(data: bytes) -> npt.NDArray[np.floating] | npt.NDArray[np.in
         shape = [_int(cards, f"NAXIS{i}") for i in range(naxis, 0, -1)]
         count = math.prod(shape) if naxis > 0 else 0
         size = abs(bitpix) // 8 * _int(cards, "GCOUNT", 1) * (count + _int(cards, "PCOUNT", 0))
-        is_image = cards.get("XTENSION", "'IMAGE'").strip("' ") == "IMAGE"
+        is_image = cards.get("XTENSION", "IMAGE") == "IMAGE"
         if is_image and count > 0:
             if bitpix not in _DTYPES:
                 raise ValueError(f"unsupported BITPIX {bitpix}")
