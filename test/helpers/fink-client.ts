@@ -38,9 +38,15 @@ export interface ReaderLine {
   alert: Record<string, unknown>;
 }
 
+/**
+ * Where the venv is built: the tests' state dir, or TEST_PYTHON_STATE_DIR when set, so that a worktree whose
+ * requirements differ builds its own environment instead of rebuilding the one the shared state dir holds.
+ */
+export const PYTHON_STATE_DIR_ENV = 'TEST_PYTHON_STATE_DIR';
+
 /** The venv's python, creating the venv and installing fink-client from PyPI on first use. */
 export function finkClientPython(): Promise<string> {
-  return ensurePythonEnv(testConfig().stateDir, REQUIREMENTS);
+  return ensurePythonEnv(process.env[PYTHON_STATE_DIR_ENV] ?? testConfig().stateDir, REQUIREMENTS);
 }
 
 export interface ReaderResult {
