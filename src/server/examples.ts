@@ -37,6 +37,13 @@ query Cone {
 }`,
   },
   {
+    name: 'Sky map',
+    query: `# Alerts per HEALPix cell (NESTED, order 3: cells of 7.3 degrees) of one night, with the cells' centres.
+query SkyMap {
+  skyMap(order: 3, night: "2023-10-18") { order alerts cells { pixel ra dec alerts } }
+}`,
+  },
+  {
     name: 'Solar-system object',
     query: `# Objects whose alerts were matched to an asteroid (MPC number or packed designation, as ssnamenr).
 query SolarSystem {

@@ -35,6 +35,7 @@ const QUERY_TABS = [
   { title: 'Object', expect: '"objectId": "ZTF18acvqmmq"' },
   { title: 'Cone', expect: '"objectId": "ZTF18acvqmmq"' },
   { title: 'Statistics', expect: '"night": "2023-10-' },
+  { title: 'SkyMap', expect: '"pixel": ' },
   { title: 'SolarSystem', expect: '"ssName": "58270"' },
 ] as const;
 

@@ -40,9 +40,12 @@ export const DOWNLOADS = {
 export const RESOLVERS = ['tns', 'simbad', 'ssodnet'] as const;
 export type Resolver = (typeof RESOLVERS)[number];
 
-/** A ZTF object id (ZTF + year + 7 letters) or a Rubin diaObjectId (an integer). */
+/**
+ * A ZTF object id (ZTF + year + 7 letters) or a Rubin diaObjectId (a 64-bit integer: 15 digits or more, where an
+ * asteroid number has at most 7).
+ */
 export function looksLikeObjectId(name: string): boolean {
-  return /^ZTF\d{2}[a-z]{7}$/.test(name) || /^\d{5,20}$/.test(name);
+  return /^ZTF\d{2}[a-z]{7}$/.test(name) || /^\d{15,20}$/.test(name);
 }
 
 /** What a resolver row points at: objects of the archive, a solar-system name, or a position. */

@@ -134,7 +134,7 @@ describe('REST URLs and resolver rows', () => {
     expect(looksLikeObjectId('ZTF18acvqmmq')).toBe(true);
     expect(looksLikeObjectId('313853483196088321')).toBe(true);
     expect(looksLikeObjectId('SN 2023abc')).toBe(false);
-    expect(looksLikeObjectId('58270')).toBe(true);
+    expect(looksLikeObjectId('58270')).toBe(false);
   });
 
   it('reads TNS, SIMBAD and SSO rows into objects, positions and asteroid names', () => {

@@ -251,8 +251,11 @@ export function drawLightCurve(
       scales: {
         x: {
           time: false,
-          // A single epoch: a day either side, instead of a zero-width axis.
-          range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]),
+          // A margin either side so that the first and last markers are drawn whole (a day for a single epoch).
+          range: (_u, min, max) => {
+            const margin = Math.max(0.5, (max - min) * 0.03);
+            return [min - margin, max + margin];
+          },
         },
         // Magnitudes: brighter (smaller) up; fluxes: brighter (larger) up. The range includes the error bars.
         y: {

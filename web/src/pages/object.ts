@@ -489,7 +489,7 @@ function classification(object: ObjectData): HTMLElement {
           ),
           h(
             'table',
-            { class: 'compact' },
+            { class: 'compact', id: 'classification-scores' },
             h(
               'thead',
               {},
@@ -511,7 +511,7 @@ function classification(object: ObjectData): HTMLElement {
                   h('td', {}, s.classifier),
                   h('td', { class: 'mono' }, s.version),
                   // The model file, its SHA-256 on hover: which trained model made the score.
-                  h('td', { class: 'mono small', title: s.modelSha256 ?? '' }, s.modelFile ?? ''),
+                  h('td', { class: 'mono small wrap-any', title: s.modelSha256 ?? '' }, s.modelFile ?? ''),
                   h('td', {}, s.label ?? ''),
                   h('td', { class: 'num' }, formatNumber(s.score ?? null, 3)),
                 ),
@@ -552,7 +552,7 @@ function classification(object: ObjectData): HTMLElement {
                 h('td', { class: 'mono' }, c.version),
                 h(
                   'td',
-                  { class: 'small wrap' },
+                  { class: 'small wrap-any' },
                   c.scores.map((s) => `${s.classifier} ${s.version}`).join(', '),
                 ),
               ),

@@ -35,14 +35,14 @@ interface SkyMap {
   cells: SkyCell[];
 }
 
-/** A cell's colour: light yellow (one alert) to dark blue (the busiest cell), on a log scale. */
+/** A cell's colour: blue (one alert) through purple and red to dark red (the busiest cell), on a log scale. */
 function colour(count: number, max: number): [number, number, number] {
   const t = max <= 1 ? 1 : Math.log(count) / Math.log(max);
   const stops: [number, number, number][] = [
-    [255, 237, 160],
-    [254, 178, 76],
-    [240, 59, 32],
-    [128, 0, 38],
+    [33, 113, 181],
+    [106, 81, 163],
+    [203, 24, 29],
+    [103, 0, 13],
   ];
   const scaled = Math.min(0.9999, Math.max(0, t)) * (stops.length - 1);
   const i = Math.floor(scaled);
@@ -206,9 +206,10 @@ export function renderSky(main: HTMLElement): Cleanup {
           status,
           `${skyMap.alerts} alerts in ${skyMap.cells.length} cells of ${(skyMap.cellArcsec / 3600).toFixed(2)}° ` +
             `(order ${skyMap.order})${night === undefined ? ', every night' : `, night ${night}`}` +
-            `${label === undefined ? '' : `, class ${label}`}. Colour: alerts per cell, log scale. ` +
+            `${label === undefined ? '' : `, class ${label}`}. Colour: alerts per cell, log scale, blue for one ` +
+            `to dark red for ${Math.max(0, ...skyMap.cells.map((cell) => cell.alerts))}. ` +
             `A click opens a cone search of ${radius}″ at the cell's centre` +
-            (radius < skyMap.cellArcsec ? ' (the server’s widest cone: part of the cell).' : '.'),
+            (skyMap.cellArcsec > MAX_CONE_ARCSEC ? ' (the server’s widest cone: part of the cell).' : '.'),
         );
         // What was drawn, for whoever checks it (the browser tests do).
         canvas.dataset.alerts = String(skyMap.cells.reduce((sum, cell) => sum + cell.alerts, 0));
