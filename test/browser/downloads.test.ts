@@ -83,6 +83,20 @@ describe('downloads from the dashboard', () => {
     expect(errors.messages).toEqual([]);
     await page.context().close();
   });
+
+  it.each(['csv', 'parquet', 'votable'])('saves the alerts a filter search selects as %s', async (format) => {
+    const [newest] = await rows<{ object_id: string }>(
+      sql`SELECT object_id FROM alerts FINAL WHERE band = 'g' ORDER BY jd DESC, alert_id DESC LIMIT 1`,
+    );
+    const { page, errors } = await openPage(browser);
+    await page.goto(`${api.url}/#/search`);
+    await page.check('#filter-form input[name="band"][value="g"]');
+    await page.click('#filter-form button[type="submit"]');
+    await page.waitForSelector('#search-download');
+    expectFormat(format, (await download(page, `#search-download-${format}`)).body, newest!.object_id);
+    expect(errors.messages).toEqual([]);
+    await page.context().close();
+  });
 });
 
 describe('the name box through the REST resolver', () => {

@@ -34,6 +34,8 @@ export const DOWNLOADS = {
     { ra, dec, radius: radiusArcsec },
   ],
   latests: (label: string, n: number): [string, RestQuery] => ['latests', { class: label, n }],
+  /** Alerts matching a filter of the GraphQL API, newest first, as many as the server gives by default. */
+  search: (filter: object): [string, RestQuery] => ['search', { filter: JSON.stringify(filter) }],
 };
 
 /** The resolvers of Fink's /api/v1/resolver. */

@@ -130,6 +130,14 @@ describe('REST URLs and resolver rows', () => {
     );
   });
 
+  it('sends a filter search as the JSON of its AlertFilter', () => {
+    const url = restUrl(...withFormat(DOWNLOADS.search({ band: ['g'], mag: { max: 19 } }), 'csv'));
+    const params = new URL(url, 'http://x').searchParams;
+    expect(url.startsWith('/api/v1/search?')).toBe(true);
+    expect(JSON.parse(params.get('filter')!)).toEqual({ band: ['g'], mag: { max: 19 } });
+    expect(params.get('output-format')).toBe('csv');
+  });
+
   it('recognises object ids', () => {
     expect(looksLikeObjectId('ZTF18acvqmmq')).toBe(true);
     expect(looksLikeObjectId('313853483196088321')).toBe(true);

@@ -205,6 +205,7 @@ export function renderSearch(main: HTMLElement, params: URLSearchParams = new UR
             h('span', { id: 'page-number' }, `page ${page + 1}`),
             next,
             h('span', { class: 'muted small' }, `${search.items.length} alerts on this page, newest first`),
+            downloadLinks('search-download', 'search', DOWNLOADS.search(filter)),
           ),
           h(
             'table',
