@@ -24,6 +24,7 @@ import { ConeResult } from './object-parts.type.ts';
 import type { ConeCursor } from '../storage/alert-store.ts';
 import { coneSearchCost, LABELS, listCost, nightStatsCost, pageCost, SCAN_COST } from './cost.ts';
 import { JD_SCALE } from './units.ts';
+import { healpixCenter, healpixResolutionArcsec } from '../sky/healpix.ts';
 
 @ArgsType()
 class ConeSearchArgs {
@@ -143,6 +144,46 @@ function coneQueryArgs(args: ConeSearchArgs, ctx: ServerContext) {
         : finiteArg(args.firstDetectedBeforeJd, 'firstDetectedBeforeJd'),
   };
 }
+
+/** Non-empty cells a sky map is priced at: a night's alerts cover a fraction of the sky. */
+const SKY_MAP_CELLS = 1000;
+
+@ObjectType({ description: 'Alerts in one HEALPix cell of a sky map.' })
+class SkyCellType {
+  @Field(() => Int, { description: 'NESTED pixel at the map order.' })
+  pixel!: number;
+
+  @Field(() => Float, { description: 'Centre of the cell, degrees.' })
+  ra!: number;
+
+  @Field(() => Float)
+  dec!: number;
+
+  @Field(() => Int)
+  alerts!: number;
+}
+
+@ObjectType({ description: 'Stored alerts counted per HEALPix (NESTED) cell: the non-empty cells only.' })
+class SkyMapType {
+  @Field(() => Int)
+  order!: number;
+
+  @Field(() => Int)
+  nside!: number;
+
+  @Field(() => Float, { description: 'Mean cell width, arcsec.' })
+  cellArcsec!: number;
+
+  @Field(() => Int, { description: 'Alerts in every cell.' })
+  alerts!: number;
+
+  @Field(() => [SkyCellType], { complexity: listCost(SKY_MAP_CELLS) })
+  cells!: SkyCellType[];
+}
+
+/** Deepest sky-map order: 49,152 cells of 0.9 degree, enough for a map drawn in a browser. */
+export const SKY_MAP_MAX_ORDER = 6;
+const SKY_MAP_DEFAULT_ORDER = 5;
 
 export const TRENDS = ['RISING', 'FADING'] as const;
 
@@ -374,6 +415,42 @@ export class SkyResolver {
     }
     if (fromNight > toNight) throw badInput('fromNight', 'must not be after toNight');
     return ctx.stores.alerts.nightStats(fromNight, toNight);
+  }
+
+  @Query(() => SkyMapType, {
+    description:
+      'Stored alerts per HEALPix cell (NESTED, order 0 to 6, default 5), of one night and/or one class when given.',
+    complexity: ({ childComplexity }) => SCAN_COST + childComplexity,
+  })
+  async skyMap(
+    @Arg('order', () => Int, { nullable: true }) order: number | null,
+    @Arg('night', () => String, { nullable: true, description: 'YYYY-MM-DD' }) night: string | null,
+    @Arg('label', () => String, { nullable: true, description: 'A class, as in classes' })
+    label: string | null,
+    @Ctx() ctx: ServerContext,
+  ): Promise<SkyMapType> {
+    const depth = order ?? SKY_MAP_DEFAULT_ORDER;
+    if (!Number.isInteger(depth) || depth < 0 || depth > SKY_MAP_MAX_ORDER) {
+      throw badInput('order', `must be an integer from 0 to ${SKY_MAP_MAX_ORDER}`);
+    }
+    if (night != null && (!NIGHT.test(night) || Number.isNaN(Date.parse(night)))) {
+      throw badInput('night', 'must be a date YYYY-MM-DD');
+    }
+    if (label != null && (label.length === 0 || label.length > 100)) {
+      throw badInput('label', 'must be 1 to 100 characters');
+    }
+    const cells = await ctx.stores.alerts.skyMap({
+      order: depth,
+      night: night ?? undefined,
+      label: label ?? undefined,
+    });
+    return {
+      order: depth,
+      nside: 2 ** depth,
+      cellArcsec: healpixResolutionArcsec(depth),
+      alerts: cells.reduce((sum, cell) => sum + cell.alerts, 0),
+      cells: cells.map((cell) => ({ ...cell, ...healpixCenter(depth, cell.pixel) })),
+    };
   }
 
   @Query(() => [AstroObject], {

@@ -1,4 +1,7 @@
-// Operations preloaded in GraphiQL: one per kind of question the API answers.
+// Operations preloaded in GraphiQL: one per kind of question the API answers. Ids and positions are those of the
+// demo's alerts (the real ZTF alerts of datasim/ztf that `fink demo` replays), so that each first Run answers data:
+// ZTF18acvqmmq (two alerts of 2023-10, RA 83.4393°, Dec 8.5395°) and the asteroid 58270 of an alert of the same
+// night. test/browser/graphiql.test.ts runs every tab once in a fresh profile.
 import type { GraphiqlExample } from './graphiql.ts';
 
 export const GRAPHIQL_EXAMPLES: readonly GraphiqlExample[] = [
@@ -14,12 +17,13 @@ query Object($id: String!) {
     cutouts { science { png fits } template { png } difference { png } }
   }
 }`,
-    variables: '{ "id": "ZTF21aaxtctv" }',
+    variables: '{ "id": "ZTF18acvqmmq" }',
   },
   {
     name: 'Cone search',
-    query: `query Cone {
-  coneSearch(ra: 193.822, dec: 2.897, radiusArcsec: 10) {
+    query: `# Objects within 10 arcsec of a position, nearest first (here ZTF18acvqmmq).
+query Cone {
+  coneSearch(ra: 83.43927, dec: 8.53957, radiusArcsec: 10) {
     distanceArcsec
     object { objectId label mag lastJd }
   }
@@ -30,6 +34,20 @@ query Object($id: String!) {
     query: `query Statistics {
   classes { label alerts objects }
   nightStats(fromNight: "2019-01-01", toNight: "2030-12-31") { night alerts objects byClass { label alerts } }
+}`,
+  },
+  {
+    name: 'Sky map',
+    query: `# Alerts per HEALPix cell (NESTED, order 3: cells of 7.3 degrees) of one night, with the cells' centres.
+query SkyMap {
+  skyMap(order: 3, night: "2023-10-18") { order alerts cells { pixel ra dec alerts } }
+}`,
+  },
+  {
+    name: 'Solar-system object',
+    query: `# Objects whose alerts were matched to an asteroid (MPC number or packed designation, as ssnamenr).
+query SolarSystem {
+  solarSystemObjects(name: "58270") { objectId ssName roid ra dec lastJd mag band }
 }`,
   },
   {

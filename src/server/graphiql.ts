@@ -108,6 +108,17 @@ const INIT_SCRIPT = `'use strict';
     };
     return baseFetcher(params, Object.assign({}, options, { documentAST: documentAST }));
   };
+  // GraphiQL 3 fills the variables editor at start from its stored 'variables', not from the first default tab
+  // (whose variables it shows only after a tab switch): in a fresh profile the first Run sent none. The first
+  // tab's variables are stored where GraphiQL reads them, only when it has no tabs of its own yet.
+  try {
+    var first = config.tabs[0];
+    if (first && first.variables && localStorage.getItem('graphiql:tabState') === null) {
+      localStorage.setItem('graphiql:variables', first.variables);
+    }
+  } catch (e) {
+    // No localStorage (a privacy mode): the first tab's variables then show after a tab switch only.
+  }
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   root.render(
     React.createElement(GraphiQL, {

@@ -116,3 +116,9 @@ export function nsideOf(order: number): number {
 export function pixelAt(nside: number, theta: number, phi: number): number {
   return healpix.ang2pix_nest(nside, theta, phi);
 }
+
+/** Centre of a NESTED pixel at `order`, in degrees (ra in [0, 360)). */
+export function healpixCenter(order: number, pixel: number): { ra: number; dec: number } {
+  const { theta, phi } = healpix.pix2ang_nest(healpix.order2nside(order), pixel);
+  return { ra: normalizeRa(phi / DEG), dec: 90 - theta / DEG };
+}

@@ -2,7 +2,7 @@
 // Every read takes arrays (one query per batch of ids, called from DataLoaders) and returns plain records with
 // 64-bit ids as bigint. Replays may leave duplicate rows until ClickHouse merges them: reads use FINAL or
 // deduplicate by key, so callers always see each row once.
-import { coneCellRanges } from '../sky/healpix.ts';
+import { ALERT_HPX_ORDER, coneCellRanges } from '../sky/healpix.ts';
 import type { AlertFilterSpec } from './alert-filter.ts';
 import { compileFilterSql } from './alert-filter-sql.ts';
 import {
@@ -176,6 +176,20 @@ export interface NightStats {
   byClass: ClassCount[];
 }
 
+export interface SkyMapQuery {
+  /** HEALPix order of the cells counted (at most ALERT_HPX_ORDER). */
+  order: number;
+  /** Only the alerts of this night (YYYY-MM-DD) / of this class; every one when undefined. */
+  night?: string | undefined;
+  label?: string | undefined;
+}
+
+export interface SkyMapCell {
+  /** NESTED pixel at the query's order. */
+  pixel: number;
+  alerts: number;
+}
+
 /** Keyset position in a search ordered by (jd, alertId) descending. */
 export interface SearchCursor {
   jd: number;
@@ -197,6 +211,8 @@ export interface AlertStore {
   newestJdOfClass(label: string): Promise<number | null>;
   classCounts(): Promise<ClassCount[]>;
   nightStats(fromNight: string, toNight: string): Promise<NightStats[]>;
+  /** Alerts per HEALPix cell (non-empty cells only, by pixel). */
+  skyMap(query: SkyMapQuery): Promise<SkyMapCell[]>;
   objectIdsBySolarSystemName(name: string, limit: number): Promise<string[]>;
   /** Counterparts with these catalogue source ids (names), nearest first; at most `limit`. */
   crossmatchesBySourceIds(sourceIds: readonly string[], limit: number): Promise<CrossmatchRecord[]>;
@@ -381,6 +397,24 @@ export class ClickHouseAlertStore implements AlertStore {
         objects: Number(row.objects),
       })),
     }));
+  }
+
+  async skyMap(query: SkyMapQuery): Promise<SkyMapCell[]> {
+    // hpx is the NESTED pixel at ALERT_HPX_ORDER: its cell at a shallower order drops two bits per order.
+    const divisor = 4 ** (ALERT_HPX_ORDER - query.order);
+    const conditions = [
+      query.night === undefined ? null : sql`night = toDate(${query.night})`,
+      query.label === undefined ? null : sql`class = ${query.label}`,
+    ].filter((condition): condition is Sql => condition !== null);
+    const where = conditions.length === 0 ? sql`` : sql`WHERE ${join(conditions, ' AND ')}`;
+    // Replays may leave an alert twice until a merge: counted once by its id.
+    const rows = await queryRows<{ cell: string; alerts: string }>(
+      this.client,
+      sql`SELECT intDiv(hpx, ${divisor}) AS cell, uniqExact(alert_id) AS alerts
+          FROM alerts_by_hpx ${where}
+          GROUP BY cell ORDER BY cell`,
+    );
+    return rows.map((row) => ({ pixel: Number(row.cell), alerts: Number(row.alerts) }));
   }
 
   async objectIdsBySolarSystemName(name: string, limit: number): Promise<string[]> {

@@ -8,8 +8,11 @@ export function jdToUnixSeconds(jd: number): number {
   return (jd - JD_UNIX_EPOCH) * SECONDS_PER_DAY;
 }
 
+/** JD − MJD. */
+export const MJD_OFFSET = 2400000.5;
+
 export function jdToMjd(jd: number): number {
-  return jd - 2400000.5;
+  return jd - MJD_OFFSET;
 }
 
 /** 2019-11-02 04:12:33 (UTC); a dash for 0, which the API gives when there is no such date (no detection). */

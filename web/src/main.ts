@@ -1,5 +1,6 @@
 // The dashboard's shell: a header (pages, GraphiQL, object lookup, API token) and hash routes, so that the
-// server serves one index.html: #/live, #/object/<objectId>, #/search, #/stats.
+// server serves one index.html: #/live, #/object/<objectId>, #/search (?ra=&dec=&radius= runs a cone search),
+// #/sky, #/stats.
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { getToken, setToken, TOKEN_EVENT } from './api.ts';
@@ -7,23 +8,30 @@ import { h, replace, type Cleanup } from './dom.ts';
 import { renderLive } from './pages/live.ts';
 import { renderObject } from './pages/object.ts';
 import { renderSearch } from './pages/search.ts';
+import { renderSky } from './pages/sky.ts';
 import { renderStats } from './pages/stats.ts';
+import { looksLikeObjectId } from './rest.ts';
 
 interface Route {
-  page: 'live' | 'object' | 'search' | 'stats';
+  page: 'live' | 'object' | 'search' | 'sky' | 'stats';
   /** The object id of #/object/<id>. */
   id?: string;
+  /** The query of #/search?...: a cone search to run. */
+  params?: URLSearchParams;
 }
 
 const NAV: { page: Route['page']; label: string; href: string }[] = [
   { page: 'live', label: 'Live', href: '#/live' },
   { page: 'search', label: 'Search', href: '#/search' },
+  { page: 'sky', label: 'Sky map', href: '#/sky' },
   { page: 'stats', label: 'Statistics', href: '#/stats' },
 ];
 
 function parseRoute(hash: string): Route | null {
-  const [, page, ...rest] = hash.replace(/^#/, '').split('/');
-  if (page === 'live' || page === 'search' || page === 'stats') return { page };
+  const [path = '', query = ''] = hash.replace(/^#/, '').split('?', 2);
+  const [, page, ...rest] = path.split('/');
+  if (page === 'search') return { page, params: new URLSearchParams(query) };
+  if (page === 'live' || page === 'sky' || page === 'stats') return { page };
   if (page === 'object' && rest.length > 0) return { page: 'object', id: decodeURIComponent(rest.join('/')) };
   return null;
 }
@@ -63,8 +71,13 @@ function tokenControls(): HTMLElement {
   return form;
 }
 
+/** An object id opens its page; any other name goes to the search page's resolver (TNS, SIMBAD, asteroids). */
 function objectLookup(): HTMLElement {
-  const input = h('input', { name: 'objectId', placeholder: 'objectId', 'aria-label': 'object id' });
+  const input = h('input', {
+    name: 'objectId',
+    placeholder: 'objectId or name',
+    'aria-label': 'object id or name',
+  });
   return h(
     'form',
     {
@@ -72,7 +85,10 @@ function objectLookup(): HTMLElement {
       onsubmit: (event: Event) => {
         event.preventDefault();
         const id = input.value.trim();
-        if (id !== '') location.hash = `#/object/${encodeURIComponent(id)}`;
+        if (id === '') return;
+        location.hash = looksLikeObjectId(id)
+          ? `#/object/${encodeURIComponent(id)}`
+          : `#/search?name=${encodeURIComponent(id)}`;
       },
     },
     input,
@@ -117,7 +133,10 @@ function start(): void {
         cleanup = renderObject(main, route.id!);
         break;
       case 'search':
-        cleanup = renderSearch(main);
+        cleanup = renderSearch(main, route.params);
+        break;
+      case 'sky':
+        cleanup = renderSky(main);
         break;
       case 'stats':
         cleanup = renderStats(main);

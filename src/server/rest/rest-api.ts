@@ -34,7 +34,7 @@ import type { AlertRecord } from '../../storage/alert-store.ts';
 import { StorageError } from '../../storage/errors.ts';
 import { angularDistanceArcsec } from '../../sky/angles.ts';
 import { renderCutoutPng } from '../cutout-image.ts';
-import { fitsBytes, parseFitsImage } from '../fits.ts';
+import { fitsBytes, parseFitsImage } from '../../pipeline/decode/fits.ts';
 import type { ApiRequest, ApiRoute } from '../server.ts';
 import {
   booleanArg,

@@ -155,8 +155,14 @@ describe('the init script', () => {
       html.indexOf('>', html.indexOf('id="fink-graphiql-config"')) + 1,
       html.indexOf('</script', html.indexOf('id="fink-graphiql-config"')),
     );
+    const stored = new Map<string, string>();
+    const localStorage = {
+      getItem: (key: string) => stored.get(key) ?? null,
+      setItem: (key: string, value: string) => stored.set(key, value),
+    };
     const context = {
       URL,
+      localStorage,
       location: { protocol: 'https:', host: 'fink.example:8443', href: 'https://fink.example:8443/graphiql' },
       document: {
         getElementById: (id: string) => (id === 'fink-graphiql-config' ? { textContent: json } : { id }),
@@ -200,6 +206,15 @@ describe('the init script', () => {
     expect(calls.props?.defaultTabs).toEqual((configBlock(html) as { tabs: unknown }).tabs);
     expect(calls.props?.shouldPersistHeaders).toBe(false);
     expect(calls.element).toMatchObject({ element: { id: 'graphiql' }, node: { type: GraphiQL } });
+    // A fresh profile: the first tab's variables are where GraphiQL 3 reads its initial variables editor from.
+    expect(stored.get('graphiql:variables')).toBe('{"id": "ZTF18a"}');
+
+    // A returning profile (GraphiQL's own tabs stored): its variables are left alone.
+    stored.clear();
+    stored.set('graphiql:tabState', '{}');
+    stored.set('graphiql:variables', '{"id": "mine"}');
+    vm.runInNewContext(script, context);
+    expect(stored.get('graphiql:variables')).toBe('{"id": "mine"}');
   });
 });
 

@@ -1,13 +1,15 @@
-// The light curve: magnitude against time with uPlot, one colour per band, brighter up (the magnitude scale runs
-// downwards), detections as filled markers with their error bars, negative detections (the source fainter than
-// in the reference image) as larger open markers with their error bars, upper limits as open markers without error
-// bars at the limiting magnitude, forced photometry (Rubin) as small filled markers.
-// Two scales: the difference magnitude (ZTF magpsf, of |difference flux| for a negative detection) and the
-// apparent (DC) magnitude Fink computes for ZTF detections with a reference source. Upper limits are limits on the
-// difference image, so they are drawn on the difference scale only. uPlot has no error bars of its own: they are drawn
-// on its canvas from its `draw` hook, with its own value-to-pixel transforms, so that they follow zoom and resize.
+// The light curve: magnitude (or flux) against MJD with uPlot, the date in UTC shown on hover, one colour per band,
+// brighter up (the magnitude scale runs downwards), detections as filled markers with their error bars, negative
+// detections (the source fainter than in the reference image) as larger open markers with their error bars, upper
+// limits as open down-pointing triangles at the limiting magnitude (the source is fainter than that), forced
+// photometry (Rubin) as small filled markers.
+// Three scales: the difference magnitude (ZTF magpsf, of |difference flux| for a negative detection), the apparent
+// (DC) magnitude Fink computes for ZTF detections with a reference source, and the difference flux in nJy that Rubin
+// sends (negative fluxes drawn as they are, below zero). Upper limits are limits on the difference image, so they
+// are drawn on the difference magnitude scale only. uPlot has no error bars of its own: they are drawn on its canvas
+// from its `draw` hook, with its own value-to-pixel transforms, so that they follow zoom and resize.
 import uPlot from 'uplot';
-import { jdToUnixSeconds } from '../format.ts';
+import { formatJd, jdToMjd, MJD_OFFSET } from '../format.ts';
 
 export interface LightCurvePoint {
   jd: number;
@@ -22,10 +24,19 @@ export interface LightCurvePoint {
   /** Apparent (DC) magnitude and error; null without a reference source and for Rubin. */
   dcMag: number | null;
   dcMagErr: number | null;
+  /** Difference flux and error, nJy; Rubin only. */
+  flux: number | null;
+  fluxErr: number | null;
 }
 
-/** Which magnitude the chart draws. */
-export type MagnitudeScale = 'difference' | 'apparent';
+/** What the chart draws: difference or apparent magnitude, or difference flux (nJy). */
+export type MagnitudeScale = 'difference' | 'apparent' | 'flux';
+
+export const SCALE_LABELS: Readonly<Record<MagnitudeScale, string>> = {
+  difference: 'difference magnitude',
+  apparent: 'apparent (DC) magnitude',
+  flux: 'difference flux (nJy)',
+};
 
 export const BAND_COLORS: Readonly<Record<string, string>> = {
   u: '#6a3d9a',
@@ -38,10 +49,10 @@ export const BAND_COLORS: Readonly<Record<string, string>> = {
 const OTHER_BAND = '#555555';
 const BAND_ORDER = ['u', 'g', 'r', 'i', 'z', 'y'];
 const KINDS = [
-  { kind: 'detection', suffix: '', size: 7, open: false, errors: true },
-  { kind: 'negative', suffix: ' negative', size: 9, open: true, errors: true },
-  { kind: 'upper-limit', suffix: ' upper limit', size: 7, open: true, errors: false },
-  { kind: 'forced', suffix: ' forced', size: 4, open: false, errors: true },
+  { kind: 'detection', suffix: '', size: 7, open: false, errors: true, triangle: false },
+  { kind: 'negative', suffix: ' negative', size: 9, open: true, errors: true, triangle: false },
+  { kind: 'upper-limit', suffix: ' upper limit', size: 9, open: true, errors: false, triangle: true },
+  { kind: 'forced', suffix: ' forced', size: 4, open: false, errors: true, triangle: false },
 ] as const;
 
 export interface LightCurveCounts {
@@ -54,8 +65,8 @@ export interface LightCurveCounts {
   upperLimits: number;
   forced: number;
   /**
-   * Points without a magnitude to draw on this scale (a non-positive forced flux; in apparent magnitude, a
-   * detection without a DC magnitude and every upper limit).
+   * Points without a value to draw on this scale (a non-positive forced flux; in apparent magnitude, a
+   * detection without a DC magnitude and every upper limit; in flux, every point without one: ZTF's).
    */
   unplottable: number;
 }
@@ -72,6 +83,7 @@ function plotted(point: LightCurvePoint, scale: MagnitudeScale): { mag: number; 
   if (point.kind === 'upper-limit') {
     return scale === 'difference' && point.limitMag !== null ? { mag: point.limitMag, err: null } : null;
   }
+  if (scale === 'flux') return point.flux === null ? null : { mag: point.flux, err: point.fluxErr };
   if (scale === 'apparent') {
     if (point.kind === 'forced') return null;
     return point.dcMag === null ? null : { mag: point.dcMag, err: point.dcMagErr };
@@ -87,6 +99,45 @@ function kindOf(point: LightCurvePoint): (typeof KINDS)[number] {
 /** True when the apparent scale has something to draw: some detection has a DC magnitude. */
 export function hasApparent(points: readonly LightCurvePoint[]): boolean {
   return points.some((p) => p.kind === 'detection' && p.dcMag !== null);
+}
+
+/** The scales with something to draw, difference magnitude first. */
+export function availableScales(points: readonly LightCurvePoint[]): MagnitudeScale[] {
+  return [
+    'difference',
+    ...(hasApparent(points) ? (['apparent'] as const) : []),
+    ...(points.some((p) => p.kind !== 'upper-limit' && p.flux !== null) ? (['flux'] as const) : []),
+  ];
+}
+
+/** The x value and the hover text of a time: MJD, and the date in UTC. */
+export function describeMjd(mjd: number): string {
+  return `MJD ${mjd.toFixed(5)} · ${formatJd(mjd + MJD_OFFSET)} UTC`;
+}
+
+/**
+ * Open down-pointing triangles (an upper limit: the source is at most this bright), one per non-null value
+ * between idx0 and idx1, centred on the value; in canvas pixels, as uPlot strokes a points path.
+ */
+function downTriangles(size: number): uPlot.Series.Points.PathBuilder {
+  return (u, seriesIdx, idx0, idx1) => {
+    const path = new Path2D();
+    const half = (size * devicePixelRatio) / 2;
+    const xs = u.data[0];
+    const ys = u.data[seriesIdx]!;
+    const scale = u.series[seriesIdx]!.scale ?? 'y';
+    for (let i = idx0; i <= idx1; i++) {
+      const y = ys[i];
+      if (y === null || y === undefined) continue;
+      const cx = u.valToPos(xs[i]!, 'x', true);
+      const cy = u.valToPos(y, scale, true);
+      path.moveTo(cx - half, cy - half * 0.8);
+      path.lineTo(cx + half, cy - half * 0.8);
+      path.lineTo(cx, cy + half);
+      path.closePath();
+    }
+    return { stroke: path, fill: path };
+  };
 }
 
 export function countPoints(
@@ -121,7 +172,7 @@ export function drawLightCurve(
     const at = plotted(point, scale);
     return at === null ? [] : [{ point, at }];
   });
-  const xs = [...new Set(drawable.map(({ point }) => jdToUnixSeconds(point.jd)))].sort((a, b) => a - b);
+  const xs = [...new Set(drawable.map(({ point }) => jdToMjd(point.jd)))].sort((a, b) => a - b);
   const xIndex = new Map(xs.map((x, i) => [x, i]));
   const plans = new Map<string, SeriesPlan>();
   for (const { point, at } of drawable) {
@@ -132,7 +183,7 @@ export function drawLightCurve(
       plan = { band: point.band, kind, values: new Map() };
       plans.set(key, plan);
     }
-    plan.values.set(xIndex.get(jdToUnixSeconds(point.jd))!, at);
+    plan.values.set(xIndex.get(jdToMjd(point.jd))!, at);
   }
   const bandRank = (band: string) =>
     BAND_ORDER.includes(band) ? BAND_ORDER.indexOf(band) : BAND_ORDER.length;
@@ -145,12 +196,12 @@ export function drawLightCurve(
     ...ordered.map((plan) => xs.map((_, i) => plan.values.get(i)?.mag ?? null)),
   ];
   const series: uPlot.Series[] = [
-    { label: 'time (UTC)' },
+    { label: 'time', value: (_u, v) => (v === null ? '–' : describeMjd(v)) },
     ...ordered.map((plan): uPlot.Series => {
       const color = BAND_COLORS[plan.band] ?? OTHER_BAND;
       return {
         label: `${plan.band}${plan.kind.suffix}`,
-        scale: 'mag',
+        scale: 'y',
         stroke: color,
         // Points only: a light curve is sampled, not continuous.
         paths: () => null,
@@ -160,8 +211,9 @@ export function drawLightCurve(
           width: plan.kind.kind === 'negative' ? 2.5 : 1.5,
           stroke: color,
           fill: plan.kind.open ? '#ffffff' : color,
+          ...(plan.kind.triangle ? { paths: downTriangles(plan.kind.size) } : {}),
         },
-        value: (_u, v) => (v === null ? '–' : v.toFixed(2)),
+        value: (_u, v) => (v === null ? '–' : v.toFixed(scale === 'flux' ? 0 : 2)),
       };
     }),
   ];
@@ -177,8 +229,8 @@ export function drawLightCurve(
       for (const [i, { mag, err }] of plan.values) {
         if (err === null || !(err > 0)) continue;
         const x = u.valToPos(xs[i]!, 'x', true);
-        ctx.moveTo(x, u.valToPos(mag - err, 'mag', true));
-        ctx.lineTo(x, u.valToPos(mag + err, 'mag', true));
+        ctx.moveTo(x, u.valToPos(mag - err, 'y', true));
+        ctx.lineTo(x, u.valToPos(mag + err, 'y', true));
       }
       ctx.stroke();
     });
@@ -190,7 +242,7 @@ export function drawLightCurve(
   );
   const lo = Math.min(...errors.flat());
   const hi = Math.max(...errors.flat());
-  const pad = Math.max(0.3, (hi - lo) * 0.1);
+  const pad = scale === 'flux' ? Math.max(1, (hi - lo) * 0.1) : Math.max(0.3, (hi - lo) * 0.1);
 
   return new uPlot(
     {
@@ -198,24 +250,24 @@ export function drawLightCurve(
       height,
       scales: {
         x: {
-          time: true,
-          // A single epoch: a day either side, instead of a zero-width axis.
-          range: (_u, min, max) => (min === max ? [min - 86400, max + 86400] : [min, max]),
+          time: false,
+          // A margin either side so that the first and last markers are drawn whole (a day for a single epoch).
+          range: (_u, min, max) => {
+            const margin = Math.max(0.5, (max - min) * 0.03);
+            return [min - margin, max + margin];
+          },
         },
-        // Magnitudes: brighter (smaller) up; the range includes the error bars.
-        mag: { dir: -1, range: () => (errors.length === 0 ? [15, 21] : [lo - pad, hi + pad]) },
+        // Magnitudes: brighter (smaller) up; fluxes: brighter (larger) up. The range includes the error bars.
+        y: {
+          dir: scale === 'flux' ? 1 : -1,
+          range: () => (errors.length === 0 ? [15, 21] : [lo - pad, hi + pad]),
+        },
       },
       axes: [
-        {},
-        {
-          scale: 'mag',
-          label: scale === 'apparent' ? 'apparent (DC) magnitude' : 'difference magnitude',
-          size: 56,
-        },
+        { label: 'MJD', values: (_u, splits) => splits.map((v) => String(Math.round(v * 1000) / 1000)) },
+        { scale: 'y', label: SCALE_LABELS[scale], size: scale === 'flux' ? 72 : 56 },
       ],
       series,
-      // Dates in UTC, as observers log them, whatever the browser's time zone.
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       legend: { live: true },
       cursor: { points: { show: false } },
       hooks: { draw: [drawErrorBars] },

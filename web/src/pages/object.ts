@@ -6,22 +6,27 @@ import type uPlot from 'uplot';
 import type { Client } from 'graphql-ws';
 import { ApiError, createSocket, describeError, getToken, gql, TOKEN_EVENT } from '../api.ts';
 import {
+  availableScales,
   countPoints,
   drawLightCurve,
-  hasApparent,
+  SCALE_LABELS,
   type LightCurveCounts,
   type LightCurvePoint,
   type MagnitudeScale,
 } from '../charts/light-curve.ts';
+import { formatSexagesimal } from '../coords.ts';
 import { fieldValue, h, numberField, replace, type Cleanup } from '../dom.ts';
+import { downloadLinks } from '../downloads.ts';
 import { formatIso, formatJd, formatNumber, jdToMjd } from '../format.ts';
+import { externalLinks } from '../links.ts';
+import { DOWNLOADS } from '../rest.ts';
 
 const OBJECT_QUERY = `query ObjectPage($id: String!) {
   object(objectId: $id) {
     objectId survey ra dec band label mag peakMag ndet nlim firstJd lastJd rate rising colorGr ssName roid
     lastAlertId
     cutouts { science { png fits } template { png fits } difference { png fits } }
-    lightCurve { jd band kind mag magErr limitMag negative dcMag dcMagErr sourceId }
+    lightCurve { jd band kind mag magErr limitMag negative dcMag dcMagErr flux fluxErr sourceId }
     classification { alertId jd label version processedAt scores { classifier label score version modelFile modelSha256 } }
     classificationHistory { alertId jd label version processedAt scores { classifier version } }
     crossmatches { catalog sourceId type distanceArcsec alertId }
@@ -159,7 +164,8 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
   const chartBox = h('div', { class: 'chart', id: 'light-curve' });
   const collab = collabSections(object.objectId, () => refreshCollab());
   const countsLine = h('p', { class: 'muted small', id: 'light-curve-counts' });
-  const scaleToggle = hasApparent(object.lightCurve) ? magnitudeToggle((scale) => show(scale)) : null;
+  const scales = availableScales(object.lightCurve);
+  const scaleToggle = scales.length > 1 ? magnitudeToggle(scales, (scale) => show(scale)) : null;
   replace(
     main,
     h(
@@ -178,10 +184,16 @@ function renderLoaded(main: HTMLElement, object: ObjectData): Cleanup[] {
         'div',
         { class: 'column' },
         summary(object, countPoints(object.lightCurve)),
+        linksOut(object),
         h(
           'section',
           {},
-          h('h2', {}, 'Light curve'),
+          h(
+            'h2',
+            {},
+            'Light curve ',
+            downloadLinks('light-curve-download', object.objectId, DOWNLOADS.lightCurve(object.objectId)),
+          ),
           scaleToggle ?? '',
           countsLine,
           chartBox,
@@ -265,37 +277,71 @@ function watchAnnotations(objectId: string, onChange: () => void): Cleanup {
 function countsText(counts: LightCurveCounts, scale: MagnitudeScale): string {
   return [
     `${counts.plotted} points: ${plural(counts.detections, 'detection')}`,
-    counts.negative > 0 ? ` (${counts.negative} negative)` : '',
+    counts.negative > 0 ? ` (${counts.negative} ${scale === 'flux' ? 'negative flux' : 'negative'})` : '',
     scale === 'difference' ? `, ${plural(counts.upperLimits, 'upper limit')}` : '',
     counts.forced > 0 ? `, ${counts.forced} forced` : '',
     counts.unplottable > 0
       ? scale === 'apparent'
         ? ` (${counts.unplottable} without an apparent magnitude, upper limits included, not drawn)`
-        : ` (${counts.unplottable} without a magnitude, not drawn)`
+        : scale === 'flux'
+          ? ` (${counts.unplottable} without a flux, upper limits included, not drawn)`
+          : ` (${counts.unplottable} without a magnitude, not drawn)`
       : '',
   ].join('');
 }
 
-/** Difference or apparent (DC) magnitude: offered when some detection has a DC magnitude. */
-function magnitudeToggle(onChange: (scale: MagnitudeScale) => void): HTMLElement {
-  const option = (scale: MagnitudeScale, label: string) =>
-    h(
-      'label',
-      {},
-      h('input', {
-        type: 'radio',
-        name: 'magnitude-scale',
-        value: scale,
-        checked: scale === 'difference',
-        onchange: () => onChange(scale),
-      }),
-      ` ${label} `,
-    );
+/**
+ * Difference magnitude, apparent (DC) magnitude (when some detection has one: ZTF) and difference flux in nJy
+ * (when points carry one: Rubin): offered when there is more than one to choose from.
+ */
+function magnitudeToggle(
+  scales: readonly MagnitudeScale[],
+  onChange: (scale: MagnitudeScale) => void,
+): HTMLElement {
   return h(
     'fieldset',
     { class: 'small', id: 'magnitude-scale' },
-    option('difference', 'difference magnitude'),
-    option('apparent', 'apparent (DC) magnitude'),
+    ...scales.map((scale) =>
+      h(
+        'label',
+        {},
+        h('input', {
+          type: 'radio',
+          name: 'magnitude-scale',
+          value: scale,
+          checked: scale === 'difference',
+          onchange: () => onChange(scale),
+        }),
+        ` ${SCALE_LABELS[scale]} `,
+      ),
+    ),
+  );
+}
+
+/** Catalogues and viewers at the position, solar-system services, the object at the other brokers. */
+function linksOut(object: ObjectData): HTMLElement {
+  const links = externalLinks(object);
+  const groups = [...new Set(links.map((link) => link.group))];
+  return h(
+    'section',
+    { id: 'links-out' },
+    h('h2', {}, 'Elsewhere'),
+    ...groups.map((group) =>
+      h(
+        'p',
+        { class: 'links small' },
+        h('span', { class: 'muted' }, `${group}: `),
+        ...links
+          .filter((link) => link.group === group)
+          .map((link) =>
+            h(
+              'a',
+              { href: link.url, target: '_blank', rel: 'noopener noreferrer', dataset: { link: link.key } },
+              link.label,
+            ),
+          ),
+      ),
+    ),
   );
 }
 
@@ -332,6 +378,7 @@ function summary(object: ObjectData, counts: LightCurveCounts): HTMLElement {
     {},
     definitionList([
       ['RA, Dec (°)', `${object.ra.toFixed(6)}, ${object.dec.toFixed(6)}`],
+      ['RA, Dec (hms, dms)', formatSexagesimal(object.ra, object.dec)],
       ['latest mag', `${formatNumber(object.mag)} (${object.band})`],
       ['peak mag', formatNumber(object.peakMag)],
       ['detections / limits', detectionCounts(object, counts)],
@@ -470,7 +517,7 @@ function classification(object: ObjectData): HTMLElement {
           ),
           h(
             'table',
-            { class: 'compact' },
+            { class: 'compact', id: 'classification-scores' },
             h(
               'thead',
               {},
@@ -492,7 +539,7 @@ function classification(object: ObjectData): HTMLElement {
                   h('td', {}, s.classifier),
                   h('td', { class: 'mono' }, s.version),
                   // The model file, its SHA-256 on hover: which trained model made the score.
-                  h('td', { class: 'mono small', title: s.modelSha256 ?? '' }, s.modelFile ?? ''),
+                  h('td', { class: 'mono small wrap-any', title: s.modelSha256 ?? '' }, s.modelFile ?? ''),
                   h('td', {}, s.label ?? ''),
                   h('td', { class: 'num' }, formatNumber(s.score ?? null, 3)),
                 ),
@@ -506,7 +553,7 @@ function classification(object: ObjectData): HTMLElement {
       h('summary', {}, `History (${object.classificationHistory.length} alerts)`),
       h(
         'div',
-        { class: 'table-wrap short' },
+        { class: 'table-wrap short', id: 'classification-history-wrap' },
         h(
           'table',
           { class: 'compact', id: 'classification-history' },
@@ -526,11 +573,16 @@ function classification(object: ObjectData): HTMLElement {
               h(
                 'tr',
                 {},
-                h('td', {}, formatJd(c.jd)),
+                // The date and the label wrap, and so do the classifiers: the table stays within its panel.
+                h('td', { class: 'wrap' }, formatJd(c.jd)),
                 h('td', { class: 'mono' }, c.alertId),
-                h('td', {}, c.label),
+                h('td', { class: 'wrap' }, c.label),
                 h('td', { class: 'mono' }, c.version),
-                h('td', { class: 'small' }, c.scores.map((s) => `${s.classifier} ${s.version}`).join(', ')),
+                h(
+                  'td',
+                  { class: 'small wrap-any' },
+                  c.scores.map((s) => `${s.classifier} ${s.version}`).join(', '),
+                ),
               ),
             ),
           ),

@@ -1,5 +1,5 @@
 // Statistics: alerts and objects per observing night (nightStats over a range of nights) and per class
-// (classes), as bar charts with their numbers in a table underneath. Each chart states the totals of the data it
+// (classes), as bar charts (linear or log scale) with their numbers in a table underneath. Each chart states the totals of the data it
 // draws, computed from the chart's own series.
 import type uPlot from 'uplot';
 import { describeError, gql } from '../api.ts';
@@ -41,6 +41,12 @@ export function renderStats(main: HTMLElement): Cleanup {
     { id: 'stats-form', class: 'row' },
     h('label', {}, 'From night ', h('input', { name: 'from', type: 'date', value: FIRST_NIGHT })),
     h('label', {}, 'to ', h('input', { name: 'to', type: 'date', value: todayUtc() })),
+    h(
+      'label',
+      {},
+      h('input', { type: 'checkbox', name: 'log', id: 'stats-log', onchange: () => load() }),
+      ' log scale',
+    ),
     h('button', { type: 'submit' }, 'Show'),
   );
   const destroyCharts = () => {
@@ -51,6 +57,7 @@ export function renderStats(main: HTMLElement): Cleanup {
   const load = () => {
     const from = fieldValue(form, 'from') ?? FIRST_NIGHT;
     const to = fieldValue(form, 'to') ?? todayUtc();
+    const log = (form.elements.namedItem('log') as HTMLInputElement | null)?.checked === true;
     replace(content, h('p', { class: 'muted' }, 'Loading…'));
     gql<{ nightStats: NightStats[]; classes: ClassCount[] }>(STATS_QUERY, { from, to }).then(
       ({ nightStats, classes }) => {
@@ -92,10 +99,11 @@ export function renderStats(main: HTMLElement): Cleanup {
               nightsBox,
               nightStats.map((n) => n.night),
               series(nightStats),
-              { xLabel: 'night', yLabel: 'count' },
+              { xLabel: 'night', yLabel: 'count', log },
             ),
           );
           markTotals(nightsBox, charts.at(-1)!);
+          nightsBox.dataset.scale = log ? 'log' : 'linear';
         }
         if (byAlerts.length > 0) {
           charts.push(
@@ -103,10 +111,11 @@ export function renderStats(main: HTMLElement): Cleanup {
               classesBox,
               byAlerts.map((c) => c.label),
               series(byAlerts),
-              { xLabel: 'class', yLabel: 'count', height: 300 },
+              { xLabel: 'class', yLabel: 'count', height: 340, log },
             ),
           );
           markTotals(classesBox, charts.at(-1)!);
+          classesBox.dataset.scale = log ? 'log' : 'linear';
         }
       },
       (error: unknown) => {
