@@ -37,8 +37,12 @@ export function connectClickHouse(config: ClickHouseConfig, options: ConnectOpti
     request_timeout: config.requestTimeoutMs,
     // An idle connection is dropped after 1 s, well before the server closes it (keep_alive_timeout: 3 s for the
     // local server and older releases): at the default 2.5 s, a busy event loop fired the timer late and the next
-    // request was written to a socket the server had closed (EPIPE).
-    keep_alive: options.keepAlive === false ? { enabled: false } : { enabled: true, idle_socket_ttl: 1000 },
+    // request was written to a socket the server had closed (EPIPE). And a socket found past that age when it is
+    // taken from the pool (the timer was late) is destroyed, not used: commands are not sent twice as reads are.
+    keep_alive:
+      options.keepAlive === false
+        ? { enabled: false }
+        : { enabled: true, idle_socket_ttl: 1000, eagerly_destroy_stale_sockets: true },
     ...(database === null ? {} : { database }),
     log: { level: options.quiet === true ? ClickHouseLogLevel.OFF : ClickHouseLogLevel.WARN },
   });
