@@ -217,13 +217,31 @@ class LatestObjectsWindow {
   emptyReason!: string | null;
 }
 
-interface LatestObjectsArgs {
-  label: string;
-  sinceJd: number | null;
-  untilJd: number | null;
-  lastDays: number | null;
-  trend: string | null;
-  first: number | null;
+@ArgsType()
+class LatestObjectsArgs {
+  @Field(() => String, { description: 'A class (see alertClasses).' })
+  label!: string;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+  })
+  sinceJd!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
+  })
+  untilJd!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Days before the window end (default 7).' })
+  lastDays!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'RISING or FADING' })
+  trend!: string | null;
+
+  @Field(() => Int, { nullable: true })
+  first!: number | null;
 }
 
 async function latestObjectsIn(args: LatestObjectsArgs, ctx: ServerContext): Promise<LatestObjectsWindow> {
@@ -341,25 +359,10 @@ export class SkyResolver {
     complexity: pageCost(SCAN_COST),
   })
   async latestObjects(
-    @Arg('label', () => String, { description: 'A class (see alertClasses).' }) label: string,
-    @Arg('sinceJd', () => Float, {
-      nullable: true,
-      description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
-    })
-    sinceJd: number | null,
-    @Arg('untilJd', () => Float, {
-      nullable: true,
-      description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
-    })
-    untilJd: number | null,
-    @Arg('lastDays', () => Float, { nullable: true, description: 'Days before the window end (default 7).' })
-    lastDays: number | null,
-    @Arg('trend', () => String, { nullable: true, description: 'RISING or FADING' }) trend: string | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Args(() => LatestObjectsArgs) args: LatestObjectsArgs,
     @Ctx() ctx: ServerContext,
   ): Promise<AstroObject[]> {
-    const answer = await latestObjectsIn({ label, sinceJd, untilJd, lastDays, trend, first }, ctx);
-    return answer.objects;
+    return (await latestObjectsIn(args, ctx)).objects;
   }
 
   @Query(() => LatestObjectsWindow, {
@@ -369,24 +372,10 @@ export class SkyResolver {
     complexity: pageCost(SCAN_COST),
   })
   async latestObjectsWindow(
-    @Arg('label', () => String, { description: 'A class (see alertClasses).' }) label: string,
-    @Arg('sinceJd', () => Float, {
-      nullable: true,
-      description: 'Window start, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
-    })
-    sinceJd: number | null,
-    @Arg('untilJd', () => Float, {
-      nullable: true,
-      description: 'Window end, JD (as Alert.jd: UTC for ZTF, TAI for Rubin).',
-    })
-    untilJd: number | null,
-    @Arg('lastDays', () => Float, { nullable: true, description: 'Days before the window end (default 7).' })
-    lastDays: number | null,
-    @Arg('trend', () => String, { nullable: true, description: 'RISING or FADING' }) trend: string | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Args(() => LatestObjectsArgs) args: LatestObjectsArgs,
     @Ctx() ctx: ServerContext,
   ): Promise<LatestObjectsWindow> {
-    return latestObjectsIn({ label, sinceJd, untilJd, lastDays, trend, first }, ctx);
+    return latestObjectsIn(args, ctx);
   }
 
   @Query(() => [ClassCountType], {
