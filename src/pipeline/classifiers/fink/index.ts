@@ -10,7 +10,8 @@
 // nbad != 0, and i-band candidates): those get `cut` set and null scores.
 // Rubin: snnSnVsOthers_score (SuperNNova, ELAsTiCC model elasticc_binary_broad/SN_vs_other), as fink-broker's
 // Rubin science step computes it. The early SN Ia rainbow model (elasticc_rainbow_earlyIa_nometa.pkl) is not
-// run: see README (its features come from light-curve's removed RainbowRisingFit, minimised with iminuit).
+// run: its features are a degenerate iminuit fit (light-curve 0.8's RainbowRisingFit) whose result, and Fink's
+// probability, one ulp of input moves by more than 1e-4 on half the Rubin alerts it fits (see README).
 //
 // A score is null when the module does not apply to the survey, when Fink drops the alert before its modules,
 // or when its model is not installed (the kilonova forest comes from kndetect: models.kndetectDir). Where Fink
