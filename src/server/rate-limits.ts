@@ -5,7 +5,9 @@
 //
 // An operation weighs one per started REQUEST_WEIGHT_BYTES of its request (HTTP body, or query and variables of
 // a WebSocket subscribe message): parsing a document costs about 0.6 us per token, so that a client sending
-// 64 KB documents is held to a sixteenth of the rate of one sending small ones.
+// 64 KB documents is held to a sixteenth of the rate of one sending small ones. An operation refused before it
+// runs (it cannot be parsed, is too deep, too costly or invalid) weighs REFUSED_OPERATION_WEIGHT besides: refusing
+// it was the server's work, and a client sending such operations again and again gets a tenth of the rate.
 
 export interface KeyLimits {
   /** Operations per second, on average. */
@@ -30,6 +32,9 @@ export interface ClientKeys {
 
 /** Request bytes that weigh one operation. */
 export const REQUEST_WEIGHT_BYTES = 4096;
+
+/** What an operation refused before it runs weighs. */
+export const REFUSED_OPERATION_WEIGHT = 10;
 
 export function requestWeight(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / REQUEST_WEIGHT_BYTES));
@@ -104,6 +109,14 @@ export class Admission {
         for (const bucket of buckets) bucket.tokens -= Math.max(0, weight - 1);
       },
     };
+  }
+
+  /** Charges work done for a client outside an admitted operation (a refused one): later ones wait. */
+  charge(keys: ClientKeys, weight: number): void {
+    const now = this.now();
+    if (keys.address !== undefined)
+      this.bucket(`a:${keys.address}`, this.limits.perAddress, now).tokens -= weight;
+    if (keys.tokenId != null) this.bucket(`t:${keys.tokenId}`, this.limits.perToken, now).tokens -= weight;
   }
 
   /** Keys tracked now (for tests). */

@@ -26,7 +26,13 @@ import type { ServerContext } from '../resolvers/context.ts';
 import type { EventPublisher } from '../events.ts';
 import type { LiveSources } from '../resolvers/live-sources.ts';
 import { createOperationGate, maskFormattedError, type OperationGate } from './operation.ts';
-import { Admission, requestWeight, type Admitted, type Refused } from './rate-limits.ts';
+import {
+  Admission,
+  REFUSED_OPERATION_WEIGHT,
+  requestWeight,
+  type Admitted,
+  type Refused,
+} from './rate-limits.ts';
 import { SharedSubscriptions, SLOW_CONSUMER_CLOSE_CODE } from './shared-subscriptions.ts';
 import type { ServerServices, ServerStores } from '../resolvers/stores.ts';
 import type { Viewer } from '../resolvers/viewer.ts';
@@ -231,8 +237,41 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     }
   }
 
-  /** An admitted API request: its body read (and weighed), handled under a query scope like an operation. */
-  async function serveApi(
+  /**
+   * What every admitted request does first: it is cancelled when its client goes away (its ClickHouse queries
+   * killed), its body is read (at most server.maxBodyBytes, else 413 with `tooLarge`'s answer) and weighed.
+   */
+  async function withBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    weigh: (weight: number) => void,
+    tooLarge: (message: string) => unknown,
+    serve: (body: string, cancel: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    const cancel = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) cancel.abort();
+    };
+    res.once('close', onClose);
+    try {
+      const body = await readBody(req, config.maxBodyBytes);
+      weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
+      if (body === null) {
+        res.setHeader('connection', 'close');
+        return sendJson(
+          res,
+          413,
+          tooLarge(`request body larger than ${config.maxBodyBytes} bytes (server.maxBodyBytes)`),
+        );
+      }
+      await serve(body, cancel.signal);
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  /** An admitted API request, handled under a query scope like an operation. */
+  function serveApi(
     route: ApiRoute,
     req: IncomingMessage,
     res: ServerResponse,
@@ -240,63 +279,34 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     viewer: Viewer | null,
     weigh: (weight: number) => void,
   ): Promise<void> {
-    const cancel = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) cancel.abort();
-    };
-    res.once('close', onClose);
-    try {
-      const body = await readBody(req, config.maxBodyBytes);
-      weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
-      if (body === null) {
-        res.setHeader('connection', 'close');
-        return sendJson(res, 413, {
-          status: 'error',
-          text: `request body larger than ${config.maxBodyBytes} bytes (server.maxBodyBytes)`,
-        });
-      }
-      await gate.runScoped(
-        () => route.handle({ req, url, body, viewer, baseUrl }, res),
-        cancel.signal,
-        url.pathname,
-      );
-    } finally {
-      res.off('close', onClose);
-    }
+    return withBody(
+      req,
+      res,
+      weigh,
+      (text) => ({ status: 'error', text }),
+      (body, cancel) =>
+        gate.runScoped(() => route.handle({ req, url, body, viewer, baseUrl }, res), cancel, url.pathname),
+    );
   }
 
-  /** An admitted GraphQL request: its body read (and weighed), handed to Apollo, the answer sent. */
-  async function serveGraphQL(
+  /**
+   * An admitted GraphQL request, handed to Apollo, the answer sent. One refused before it runs (400: cannot be
+   * parsed, too deep, too costly, invalid) weighs REFUSED_OPERATION_WEIGHT: refusing it was the server's work.
+   */
+  function serveGraphQL(
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
     viewer: Viewer | null,
     weigh: (weight: number) => void,
   ): Promise<void> {
-    // The client gone before its answer: the operation's ClickHouse queries are cancelled and killed.
-    const cancel = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) cancel.abort();
-    };
-    res.once('close', onClose);
-    try {
-      const body = await readBody(req, config.maxBodyBytes);
-      weigh(requestWeight(body === null ? config.maxBodyBytes : Buffer.byteLength(body)));
-      if (body === null) {
-        res.setHeader('connection', 'close');
-        return sendJson(res, 413, {
-          errors: [
-            {
-              message: `request body larger than ${config.maxBodyBytes} bytes (server.maxBodyBytes)`,
-              extensions: { code: 'BAD_REQUEST' },
-            },
-          ],
-        });
-      }
+    const tooLarge = (message: string) => ({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    return withBody(req, res, weigh, tooLarge, async (body, cancel) => {
       let parsed: unknown;
       try {
         parsed = body.length === 0 ? undefined : JSON.parse(body);
       } catch {
+        weigh(REFUSED_OPERATION_WEIGHT);
         return sendJson(res, 400, {
           errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
         });
@@ -307,9 +317,10 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
       }
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
-        context: () => Promise.resolve(contextFor(viewer, cancel.signal)),
+        context: () => Promise.resolve(contextFor(viewer, cancel)),
       });
-      if (cancel.signal.aborted) return;
+      if (response.status === 400) weigh(REFUSED_OPERATION_WEIGHT);
+      if (cancel.aborted) return;
       if (response.body.kind === 'complete') {
         const bytes = Buffer.byteLength(response.body.string);
         if (bytes > config.maxResponseBytes) return sendJson(res, 200, gate.tooLarge(bytes));
@@ -322,9 +333,7 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
         for await (const chunk of response.body.asyncIterator) res.write(chunk);
         res.end();
       }
-    } finally {
-      res.off('close', onClose);
-    }
+    });
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
@@ -397,14 +406,22 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
           }
         }
         const viewer = extra.viewer ?? null;
+        // Refused before it runs: it weighs as over HTTP, against the rate of its address and token.
+        const refuse = (errors: readonly GraphQLError[]) => {
+          admission.charge(
+            { address: extra.address ?? 'unknown', tokenId: viewer?.tokenId ?? null },
+            REFUSED_OPERATION_WEIGHT,
+          );
+          return errors;
+        };
         const document = gate.parse(payload.query);
-        if (document instanceof GraphQLError) return [document];
+        if (document instanceof GraphQLError) return refuse([document]);
         const prepared = gate.prepare({
           document,
           operationName: payload.operationName,
           variables: payload.variables,
         });
-        if (!prepared.ok) return prepared.errors;
+        if (!prepared.ok) return refuse(prepared.errors);
         const subscription = prepared.operation.operation.operation === OperationTypeNode.SUBSCRIPTION;
         if (subscription && (extra.subscriptions ?? 0) >= config.maxSubscriptionsPerConnection) {
           return [

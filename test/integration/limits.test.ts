@@ -213,6 +213,18 @@ describe('rate, concurrency and size limits, HTTP and WebSocket alike', () => {
     expect(overWs.errors?.[0]?.extensions?.retryAfter).toBeGreaterThanOrEqual(1);
   });
 
+  it('an operation refused before it runs weighs REFUSED_OPERATION_WEIGHT, over HTTP and WebSocket', async () => {
+    // A burst of 25: two refused operations (2 x 10) leave room for a few plain ones, not for 10.
+    const { post, ws } = await start({ addressRatePerSecond: 0.01, addressBurst: 25 });
+    expect((await post('{ nope }')).status).toBe(400);
+    const overWs = await wsOnce(ws(), '{ alsoNope }');
+    expect(overWs.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await post('{ __typename }')).status);
+    // 25 - 10 (HTTP) - 10 (WebSocket) = 5 plain operations, then 429.
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429, 429, 429]);
+  });
+
   it('limits the operations of one address in flight', async () => {
     const { post, stores } = await start({ addressConcurrency: 1, requestTimeoutMs: 3000 });
     stores.alerts.searchSql = endless(`inflight_${Date.now()}`);

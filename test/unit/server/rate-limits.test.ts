@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Admission, requestWeight } from '../../../src/server/rate-limits.ts';
+import { Admission, REFUSED_OPERATION_WEIGHT, requestWeight } from '../../../src/server/rate-limits.ts';
 
 const LIMITS = {
   perAddress: { ratePerSecond: 2, burst: 3, concurrency: 2 },
@@ -27,6 +27,25 @@ describe('Admission', () => {
     expect(admission.admit({ address: '10.0.0.2', tokenId: null }).ok).toBe(true);
     time.advance(500);
     expect(admission.admit(anonymous).ok).toBe(true);
+  });
+
+  it('charges work done outside an admitted operation to the address and the token', () => {
+    const time = clock();
+    const admission = new Admission(
+      { perAddress: { ratePerSecond: 10, burst: 20, concurrency: 5 }, perToken: LIMITS.perToken },
+      time.now,
+    );
+    const keys = { address: 'a', tokenId: null };
+    admission.charge(keys, REFUSED_OPERATION_WEIGHT);
+    admission.charge(keys, REFUSED_OPERATION_WEIGHT);
+    // 20 - 2 x 10 = 0 left: refused until a tenth of a second has refilled one.
+    expect(admission.admit(keys)).toMatchObject({ ok: false, retryAfterSeconds: 1 });
+    expect(admission.admit({ address: 'b', tokenId: null }).ok).toBe(true);
+    time.advance(100);
+    expect(admission.admit(keys).ok).toBe(true);
+    // A token's bucket is charged too (burst 1): its next operation waits.
+    admission.charge({ address: 'c', tokenId: 't' }, 1);
+    expect(admission.admit({ address: 'd', tokenId: 't' })).toMatchObject({ ok: false });
   });
 
   it('holds operations in flight until released; subscriptions count against the rate only', () => {
