@@ -9,7 +9,7 @@ import { ClickHouseAnnotationStore, type AnnotationStore } from '../storage/anno
 import { createArchiveCutoutStore } from '../pipeline/archive-cutouts.ts';
 import type { AlertDecoder } from '../pipeline/decode/alert-decoder.ts';
 import type { CutoutStore } from '../storage/cutout-store.ts';
-import { ClickHouseRawAlertStore } from '../storage/raw-store.ts';
+import { ClickHouseRawAlertStore, type RawAlertStats } from '../storage/raw-store.ts';
 import { ClickHouseVoteStore, type VoteStore } from '../storage/vote-store.ts';
 import { ClickHouseFollowupStore, type FollowupStore } from '../storage/followup-store.ts';
 import { ClickHouseWebhookStore, type WebhookStore } from '../storage/webhook-store.ts';
@@ -23,6 +23,8 @@ export interface ServerStores {
   alerts: AlertStore;
   catalogs: Pick<CatalogStore, 'list' | 'overridingTypes'>;
   cutouts: CutoutStore;
+  /** The raw archive's counts (alerts received per night, before the cuts). */
+  archive: RawAlertStats;
   tokens: TokenStore;
   annotations: AnnotationStore;
   votes: VoteStore;
@@ -40,10 +42,12 @@ export interface ServerServices {
 
 /** The stores over one ClickHouse; `decoder` reads the alerts of the raw archive (their cutouts). */
 export function createClickHouseStores(client: ClickHouseClient, decoder: AlertDecoder): ServerStores {
+  const archive = new ClickHouseRawAlertStore(client);
   return {
     alerts: new ClickHouseAlertStore(client),
     catalogs: new ClickHouseCatalogStore(client),
-    cutouts: createArchiveCutoutStore(new ClickHouseRawAlertStore(client), decoder),
+    cutouts: createArchiveCutoutStore(archive, decoder),
+    archive,
     tokens: new ClickHouseTokenStore(client),
     annotations: new ClickHouseAnnotationStore(client),
     votes: new ClickHouseVoteStore(client),

@@ -1,5 +1,5 @@
 // The lossless archive: every received alert as its original bytes plus the key fields to find it again.
-import type { ClickHouseClient } from './clickhouse.ts';
+import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import { encodeRows, insertEncoded, queryRowBinary, type EncodedInsert } from './row-binary.ts';
 import { join, sql, type Sql } from './sql.ts';
 import { defineTable, type RowOfTable } from './table.ts';
@@ -44,7 +44,23 @@ export interface RawAlertReader {
   payloadsByAlertIds(alertIds: readonly bigint[]): Promise<ArchivedAlert[]>;
 }
 
-export type RawAlertStore = RawAlertWriter & RawAlertReader;
+/** Alerts received on one observing night from one survey, before any cut. */
+export interface ReceivedNight {
+  survey: string;
+  /** YYYY-MM-DD, the night as src/sky/night.ts dates it. */
+  night: string;
+  alerts: number;
+}
+
+export interface RawAlertStats {
+  /** Alerts received per survey and night, nights from..to (YYYY-MM-DD) inclusive; a replayed alert once. */
+  receivedPerNight(fromNight: string, toNight: string): Promise<ReceivedNight[]>;
+}
+
+export type RawAlertStore = RawAlertWriter & RawAlertReader & RawAlertStats;
+
+const UNIX_EPOCH_JD = 2440587.5;
+const DAY_MS = 86_400_000;
 
 /** Keys per query: bounds the statement (~30 characters a key) and the answer (~50-70 KB a payload). */
 const MAX_KEYS_PER_QUERY = 500;
@@ -79,6 +95,26 @@ export class ClickHouseRawAlertStore implements RawAlertStore {
           ', ',
         )})`,
     );
+  }
+
+  async receivedPerNight(fromNight: string, toNight: string): Promise<ReceivedNight[]> {
+    // The night's day number as nightOf (src/sky/night.ts) gives it: Rubin's nights start twelve hours earlier.
+    const first = Date.parse(`${fromNight}T00:00:00Z`) / DAY_MS;
+    const last = Date.parse(`${toNight}T00:00:00Z`) / DAY_MS;
+    const rows = await queryRows<{ survey: string; day: string | number; alerts: string }>(
+      this.client,
+      sql`SELECT survey, toInt32(floor(jd - ${UNIX_EPOCH_JD} - if(survey = 'lsst', 0.5, 0))) AS day,
+                 uniqExact(alert_id) AS alerts
+          FROM raw_alerts
+          WHERE jd >= ${first + UNIX_EPOCH_JD} AND jd < ${last + UNIX_EPOCH_JD + 1.5}
+          GROUP BY survey, day HAVING day >= ${first} AND day <= ${last}
+          ORDER BY day, survey`,
+    );
+    return rows.map((row) => ({
+      survey: row.survey,
+      night: new Date(Number(row.day) * DAY_MS).toISOString().slice(0, 10),
+      alerts: Number(row.alerts),
+    }));
   }
 
   private async chunked<K>(

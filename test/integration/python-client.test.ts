@@ -110,6 +110,8 @@ interface CheckResult {
     objects: number;
     rows: number;
     wideRows: number;
+    wholeRows: number;
+    pagedSame: boolean;
     emptyColumns: string[];
     emptyRows: number;
   };
@@ -202,6 +204,9 @@ describe('the Python client (fink_gql)', () => {
     // The simulator puts many objects at the same positions: the object is among those at distance 0.
     expect(result.cone).toMatchObject({ hasObject: true, nearest: 0, wideRows: 3 });
     expect(result.cone.rows).toBe(result.cone.objects);
+    // The 1-degree cone holds at least `wideRows` objects: read by pages of 2, it is the same list.
+    expect(result.cone.wholeRows).toBeGreaterThanOrEqual(3);
+    expect(result.cone.pagedSame).toBe(true);
     expect(result.cone.emptyRows).toBe(0);
     expect(result.cone.emptyColumns).toEqual(['distanceArcsec', 'objectId']);
     // latestObjects selects by the class of an alert in the window; the objects' labels are their latest ones.
@@ -286,7 +291,7 @@ describe('the Python client (fink_gql)', () => {
   it('reads FITS as astropy does, follows pages and builds tables (no server)', async () => {
     const run = await runPython([OFFLINE_CHECKS], {});
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe('OK 14');
+    expect(run.stdout.trim()).toBe('OK 16');
   }, 120_000);
 
   it('installs with pip from the repository path, typed (py.typed), offline', async () => {

@@ -114,7 +114,7 @@ interface ClientOutput {
   resolver_simbad_reverse: Resolved;
   classes: { status: number; body: Record<string, string[]> };
   schema: { status: number; sections: string[]; candid: { type: string; ucd?: string } };
-  statistics: { status: number; dates: string[]; sci: number[]; columns: string[] };
+  statistics: { status: number; dates: string[]; sci: number[]; raw: number[]; columns: string[] };
   cutout_png: { status: number; content_type: string; magic: string };
   cutout_fits: { status: number; shape: number[] };
   cutout_array: { status: number; keys: string[]; shape: number[] };
@@ -338,6 +338,11 @@ describe("Fink's REST API with requests, pandas, pyarrow and astropy", () => {
     const [total] = await rows<{ n: string }>(sql`SELECT count() AS n FROM alerts FINAL`);
     expect(out.statistics.status).toBe(200);
     expect(out.statistics.sci.reduce((a, b) => a + b, 0)).toBe(Number(total!.n));
+    // basic:raw: every alert received, before the cuts (the raw archive), so at least the stored ones each night.
+    const [received] = await rows<{ n: string }>(sql`SELECT uniqExact(alert_id) AS n FROM raw_alerts`);
+    expect(out.statistics.raw.reduce((a, b) => a + b, 0)).toBe(Number(received!.n));
+    expect(Number(received!.n)).toBeGreaterThan(Number(total!.n));
+    out.statistics.raw.forEach((raw, i) => expect(raw).toBeGreaterThanOrEqual(out.statistics.sci[i]!));
     expect(out.statistics.dates.every((d) => /^\d{8}$/.test(d))).toBe(true);
     expect(out.statistics.columns).toContain(`class:${label}`);
   });

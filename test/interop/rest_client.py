@@ -194,6 +194,7 @@ out["statistics"] = {
     "status": r.status_code,
     "dates": list(pdf["basic:date"].astype(str)),
     "sci": [int(x) for x in pdf["basic:sci"]],
+    "raw": [int(x) for x in pdf["basic:raw"]],
     "columns": list(pdf.columns),
 }
 

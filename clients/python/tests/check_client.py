@@ -88,6 +88,9 @@ result["object"] = {
 cone = client.cone_search(obj["ra"], obj["dec"], 10.0, page_size=500)
 assert list(cone["distanceArcsec"]) == sorted(cone["distanceArcsec"]), "not nearest first"
 wide = client.cone_search(obj["ra"], obj["dec"], 3600.0, limit=3)
+# A 1-degree cone read whole in one page, and by pages of 2 following the cursors: the same objects, same order.
+whole = client.cone_search(obj["ra"], obj["dec"], 3600.0, page_size=500)
+paged = client.cone_search(obj["ra"], obj["dec"], 3600.0, page_size=2)
 latest = client.latest_objects(obj["label"], since_jd=obj["lastJd"] - 0.5, until_jd=obj["lastJd"] + 0.5, limit=500)
 empty = client.cone_search(obj["ra"], -obj["dec"] if obj["dec"] != 0 else 45.0, 1.0)
 result["cone"] = {
@@ -96,6 +99,8 @@ result["cone"] = {
     "objects": int(cone["objectId"].nunique()),
     "rows": len(cone),
     "wideRows": len(wide),
+    "wholeRows": len(whole),
+    "pagedSame": list(paged["objectId"]) == list(whole["objectId"]),
     "emptyColumns": list(empty.columns)[:2],
     "emptyRows": len(empty),
 }

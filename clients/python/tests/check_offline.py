@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
@@ -101,5 +104,46 @@ try:
 except FinkError as err:
     assert err.code == "CONNECTION_FAILED"
     checks += 1
+
+
+# 429: sent again after the server's Retry-After, `retries` times; then RATE_LIMITED is raised.
+class Limited(BaseHTTPRequestHandler):
+    refusals = 2
+    seen = 0
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        self.rfile.read(int(self.headers["content-length"]))
+        Limited.seen += 1
+        refused = Limited.seen <= Limited.refusals
+        body = (
+            {"errors": [{"message": "too many", "extensions": {"code": "RATE_LIMITED", "retryAfter": 0}}]}
+            if refused
+            else {"data": {"ok": True}}
+        )
+        payload = json.dumps(body).encode()
+        self.send_response(429 if refused else 200)
+        if refused:
+            self.send_header("retry-after", "0")
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+limited = ThreadingHTTPServer(("127.0.0.1", 0), Limited)
+threading.Thread(target=limited.serve_forever, daemon=True).start()
+base = f"http://127.0.0.1:{limited.server_address[1]}"
+assert FinkClient(base).execute("{ ok }") == {"ok": True} and Limited.seen == 3
+Limited.seen = 0
+try:
+    FinkClient(base, retries=1).execute("{ ok }")
+    raise AssertionError("no error")
+except FinkError as err:
+    assert err.code == "RATE_LIMITED" and err.status == 429 and Limited.seen == 2, (err.code, Limited.seen)
+limited.shutdown()
+checks += 2
 
 print(f"OK {checks}")

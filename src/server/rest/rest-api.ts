@@ -78,7 +78,7 @@ const CUTOUT_KINDS = ['Science', 'Template', 'Difference'] as const;
 type FinkCutoutKind = (typeof CUTOUT_KINDS)[number];
 
 export interface RestApiDeps {
-  stores: Pick<ServerStores, 'alerts' | 'catalogs' | 'cutouts'>;
+  stores: Pick<ServerStores, 'alerts' | 'archive' | 'catalogs' | 'cutouts'>;
   /**
    * The GraphQL API's bounds, the same here: the largest body sent, the widest cone, the longest page of a
    * search, the most names in one request.
@@ -123,7 +123,7 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
   const log = deps.logger.child({ module: 'rest-api' });
   const { config } = deps;
   const MAX_NAMES = config.maxIds;
-  const { alerts, catalogs, cutouts } = deps.stores;
+  const { alerts, archive, catalogs, cutouts } = deps.stores;
 
   const catalogRefs = async (): Promise<CatalogRef[]> =>
     (await catalogs.list()).map(({ name, overriding }) => ({ name, overriding }));
@@ -478,8 +478,18 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
         const range = nightRange(date);
         const format = outputFormat(payload);
         const columns = columnsArg(payload);
-        const nights = await alerts.nightStats(range[0], range[1]);
-        const labels = [...new Set(nights.flatMap((night) => night.byClass.map((c) => c.label)))].sort();
+        const [stored, received] = await Promise.all([
+          alerts.nightStats(range[0], range[1]),
+          archive.receivedPerNight(range[0], range[1]),
+        ]);
+        // Every night something was received, stored or not (a night whose alerts all failed the cuts too).
+        const storedByNight = new Map(stored.map((night) => [night.night, night]));
+        const receivedByNight = new Map<string, number>();
+        for (const { night, alerts: n } of received) {
+          receivedByNight.set(night, (receivedByNight.get(night) ?? 0) + n);
+        }
+        const nights = [...new Set([...storedByNight.keys(), ...receivedByNight.keys()])].sort();
+        const labels = [...new Set(stored.flatMap((night) => night.byClass.map((c) => c.label)))].sort();
         const table: ExportTable = {
           columns: [
             { name: 'key:key', type: 'string', ucd: 'meta.id', description: 'survey_YYYYMMDD' },
@@ -488,6 +498,12 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
               type: 'string',
               ucd: 'time.epoch',
               description: 'Observing night, YYYYMMDD',
+            },
+            {
+              name: 'basic:raw',
+              type: 'long',
+              ucd: 'meta.number',
+              description: 'Alerts received (the raw archive, before the quality cuts)',
             },
             {
               name: 'basic:sci',
@@ -504,15 +520,17 @@ export function createRestApi(deps: RestApiDeps): ApiRoute {
             })),
           ],
           rows: nights.map((night) => {
-            const compact = night.night.replace(/-/g, '');
+            const compact = night.replace(/-/g, '');
+            const counts = storedByNight.get(night);
             const row: Record<string, bigint | string> = {
               'key:key': `ztf_${compact}`,
               'basic:date': compact,
-              'basic:sci': BigInt(night.alerts),
-              'basic:objects': BigInt(night.objects),
+              'basic:raw': BigInt(receivedByNight.get(night) ?? 0),
+              'basic:sci': BigInt(counts?.alerts ?? 0),
+              'basic:objects': BigInt(counts?.objects ?? 0),
             };
             for (const label of labels) row[`class:${label}`] = 0n;
-            for (const c of night.byClass) row[`class:${c.label}`] = BigInt(c.alerts);
+            for (const c of counts?.byClass ?? []) row[`class:${c.label}`] = BigInt(c.alerts);
             return row;
           }),
         };

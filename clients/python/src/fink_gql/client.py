@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+import time
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -39,6 +41,9 @@ WATCHLIST_FIELDS = "id name owner public targetCount createdAt updatedAt"
 WATCHLIST_WITH_TARGETS = f"{WATCHLIST_FIELDS} targets {{ ra dec radiusArcsec label }}"
 HIT_FIELDS = "alertId objectId survey ra dec jd distanceArcsec targetLabel"
 SAVED_FILTER_FIELDS = "id name owner definition distribute topics createdAt updatedAt"
+
+#: Longest wait, seconds, for one Retry-After of a 429 answer before trying again.
+MAX_RETRY_WAIT = 30.0
 
 #: One page of a paginated list: its rows, the cursor of the next page and whether there is one.
 Page = tuple[list[dict[str, Any]], "str | None", bool]
@@ -80,15 +85,18 @@ class FinkClient:
     ``url`` is the server's base URL (``http://localhost:4000``; the API is at ``<url>/graphql``, cutouts at
     ``<url>/cutouts/...``). ``token`` (``fink token create``) is sent as ``Authorization: Bearer <token>``; reads
     work without one when the server allows anonymous reads, annotations/votes/watchlists/saved filters need one.
-    Every error the server answers is raised as :class:`FinkError` carrying its GraphQL code.
+    Every error the server answers is raised as :class:`FinkError` carrying its GraphQL code. A request the server
+    refuses for its rate (429, ``RATE_LIMITED``) is sent again after the ``Retry-After`` it names, up to
+    ``retries`` times (0: raise at once).
     """
 
-    def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 60.0, retries: int = 3) -> None:
         self.url = url.rstrip("/")
         if self.url.endswith("/graphql"):
             self.url = self.url[: -len("/graphql")]
         self.token = token
         self.timeout = timeout
+        self.retries = retries
         self._session = requests.Session()
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
@@ -104,16 +112,27 @@ class FinkClient:
 
     # --- transport -------------------------------------------------------------------------------------------
 
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP request, sent again after the server's Retry-After while it answers 429 (``retries`` times)."""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.RequestException as err:
+                raise FinkError("CONNECTION_FAILED", str(err)) from err
+            if response.status_code != 429 or attempt == self.retries:
+                return response
+            try:
+                wait = float(response.headers.get("retry-after", "1"))
+            except ValueError:
+                wait = 1.0
+            time.sleep(min(max(wait, 0.0), MAX_RETRY_WAIT))
+        raise AssertionError("unreachable")
+
     def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Runs a query or mutation and returns its ``data``; raises :class:`FinkError` on any error."""
-        try:
-            response = self._session.post(
-                f"{self.url}/graphql",
-                json={"query": query, "variables": dict(variables or {})},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as err:
-            raise FinkError("CONNECTION_FAILED", str(err)) from err
+        response = self._send(
+            "POST", f"{self.url}/graphql", json={"query": query, "variables": dict(variables or {})}
+        )
         try:
             body = response.json()
         except ValueError:
@@ -211,13 +230,14 @@ class FinkClient:
     ) -> pd.DataFrame:
         """Objects with an alert within the radius, nearest first: ``distanceArcsec`` and the object's fields.
 
-        ``limit``: at most this many objects; None: all of them (today the server answers one page, so at most
-        ``page_size``, which the server caps at its maxPageSize).
+        ``limit``: at most this many objects; None: all of them, page after page (``page_size`` each, capped by
+        the server's maxPageSize).
         """
-        query = f"""query($ra: Float!, $dec: Float!, $r: Float!, $first: Int, $after: Float, $before: Float) {{
-          coneSearch(ra: $ra, dec: $dec, radiusArcsec: $r, first: $first,
-                     firstDetectedAfterJd: $after, firstDetectedBeforeJd: $before) {{
-            distanceArcsec object {{ {fields} }} }} }}"""
+        query = f"""query($ra: Float!, $dec: Float!, $r: Float!, $first: Int, $cursor: String, $after: Float,
+                          $before: Float) {{
+          coneSearchPage(ra: $ra, dec: $dec, radiusArcsec: $r, first: $first, after: $cursor,
+                         firstDetectedAfterJd: $after, firstDetectedBeforeJd: $before) {{
+            items {{ distanceArcsec object {{ {fields} }} }} endCursor hasNextPage }} }}"""
         variables = {
             "ra": ra,
             "dec": dec,
@@ -226,11 +246,10 @@ class FinkClient:
             "before": first_detected_before_jd,
         }
 
-        # coneSearch answers one list today (up to `first`): one page. With cursors, this fetch passes `after` and
-        # returns `endCursor` and `hasNextPage`, and the pages are followed like search's.
         def fetch(cursor: str | None, size: int) -> Page:
-            results = self.execute(query, {**variables, "first": size})["coneSearch"]
-            return [{"distanceArcsec": r["distanceArcsec"], **r["object"]} for r in results], None, False
+            page = self.execute(query, {**variables, "first": size, "cursor": cursor})["coneSearchPage"]
+            rows = [{"distanceArcsec": r["distanceArcsec"], **r["object"]} for r in page["items"]]
+            return rows, page["endCursor"], page["hasNextPage"]
 
         rows = [row for page in self._paginate(fetch, limit, page_size) for row in page]
         return frame(rows, ["distanceArcsec", *_names(fields)])
@@ -317,10 +336,7 @@ class FinkClient:
     def _cutout_bytes(self, alert_id: str | int, kind: CutoutKind, extension: str) -> bytes:
         if kind not in CUTOUT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(CUTOUT_KINDS)}")
-        try:
-            response = self._session.get(f"{self.url}/cutouts/{alert_id}/{kind}.{extension}", timeout=self.timeout)
-        except requests.RequestException as err:
-            raise FinkError("CONNECTION_FAILED", str(err)) from err
+        response = self._send("GET", f"{self.url}/cutouts/{alert_id}/{kind}.{extension}")
         if not response.ok:
             # The cutout endpoints answer errors as {"error": {"code", "message"}}, with the API's codes.
             try:
