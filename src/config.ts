@@ -127,6 +127,11 @@ const pipelineSchema = z
     heuristicClassifiers: z.array(z.string()).default([]),
     /** Prometheus metrics: service i listens on metricsPort + i (0 disables). */
     metricsPort: z.number().int().min(0).max(65535).default(19100),
+    /**
+     * The address the metrics listen on: loopback by default; 0.0.0.0 in a container, where Prometheus and the
+     * kubelet's probes reach the pod's own address (deploy/helm/fink sets it).
+     */
+    metricsHost: hostname.default('127.0.0.1'),
   })
   .strict();
 

@@ -128,13 +128,14 @@ export function createMetrics(service: string): PipelineMetrics {
 }
 
 /**
- * Serves /metrics on `port` (0: no server). When the port is taken (a second worker of the same service on this
+ * Serves /metrics on `host`:`port` (port 0: no server). When the port is taken (a second worker of the same service on this
  * machine), an ephemeral port is used instead and logged.
  */
 export async function serveMetrics(
   registry: Registry,
   port: number,
   logger: Logger,
+  host = '127.0.0.1',
 ): Promise<Server | undefined> {
   if (port === 0) return undefined;
   const server = createServer((request, response) => {
@@ -150,7 +151,7 @@ export async function serveMetrics(
   const listen = (p: number): Promise<void> =>
     new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(p, '127.0.0.1', () => {
+      server.listen(p, host, () => {
         server.off('error', reject);
         resolve();
       });

@@ -228,7 +228,12 @@ async function runPipelineService(
     context,
   );
   const metrics = createMetrics(name);
-  const metricsServer = await serveMetrics(metrics.registry, metricsPortOf(config, name), logger);
+  const metricsServer = await serveMetrics(
+    metrics.registry,
+    metricsPortOf(config, name),
+    logger,
+    config.pipeline.metricsHost,
+  );
   const producer = await connectedProducer(kafka, context);
   try {
     await runKafkaBatchSource({
@@ -280,7 +285,12 @@ async function runCheckstream(context: RunContext): Promise<void> {
   const { name, config, logger, signal, markReady } = context;
   const kafka = createKafka(config.kafka, logger, 'fink-checkstream');
   const metrics = createMetrics(name);
-  const server = await serveMetrics(metrics.registry, metricsPortOf(config, name), logger);
+  const server = await serveMetrics(
+    metrics.registry,
+    metricsPortOf(config, name),
+    logger,
+    config.pipeline.metricsHost,
+  );
   markReady();
   try {
     // Watches until SIGTERM; an outage ends a watch, which starts again once the brokers answer.

@@ -20,7 +20,13 @@ describe('loadConfig', () => {
     expect(config.clickhouse.database).toBe('fink');
     expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
     expect(config.simulator.dir).toBe('/srv/shared/datasim/ztf');
+    expect(config.pipeline.metricsHost).toBe('127.0.0.1');
     expect(config.file).toBeUndefined();
+  });
+
+  it('lets a container open the metrics to its pod address', () => {
+    const config = loadConfig({ env: { FINK_PIPELINE__METRICS_HOST: '0.0.0.0' } });
+    expect(config.pipeline.metricsHost).toBe('0.0.0.0');
   });
 
   it('reads a file, lets the environment override it, and explicit overrides win last', () => {
