@@ -120,7 +120,7 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
     // raw2science scores with Fink's models: installed first when missing (it refuses to start without them).
     await ensureModelsInstalled(config);
     for (const catalog of sharedCatalogs(config.sharedDir)) await loadCatalogFile(config, catalog);
-    await ensureTopics(kafka, topics, config.kafka.defaultPartitions);
+    await ensureTopics(kafka, topics, config.kafka.defaultPartitions, config.kafka);
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: false,

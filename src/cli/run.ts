@@ -45,7 +45,7 @@ import { startSavedFilterSource, type SavedFilterSource } from '../filters/saved
 import { launchServer } from '../server/launch.ts';
 import { ClickHouseSavedFilterStore } from '../storage/saved-filter-store.ts';
 import { reportToMetrics, watchStream } from './checkstream.ts';
-import { SERVICE_NAMES } from './services.ts';
+import { metricsPortOffset } from './services.ts';
 import { Supervisor } from './supervisor.ts';
 
 export interface RunContext {
@@ -169,6 +169,7 @@ async function runSimulatorService(context: RunContext): Promise<void> {
         kafka,
         replays.map((replay) => replay.topic),
         config.kafka.defaultPartitions,
+        config.kafka,
       ),
     context,
   );
@@ -224,6 +225,7 @@ async function runPipelineService(
           ...topics.filter((t) => simulatorTopics.includes(t)),
         ],
         config.kafka.defaultPartitions,
+        config.kafka,
       ),
     context,
   );
@@ -303,7 +305,7 @@ async function runCheckstream(context: RunContext): Promise<void> {
 
 function metricsPortOf(config: Config, service: string): number {
   const base = config.pipeline.metricsPort;
-  return base === 0 ? 0 : base + SERVICE_NAMES.indexOf(service);
+  return base === 0 ? 0 : base + metricsPortOffset(service);
 }
 
 function ingestLimits({ pipeline }: Config): IngestLimits {
@@ -383,7 +385,7 @@ async function runDistribution(context: RunContext): Promise<void> {
   );
   await whenKafkaAnswers(
     'creating topics',
-    () => ensureTopics(kafka, topics, config.kafka.defaultPartitions),
+    () => ensureTopics(kafka, topics, config.kafka.defaultPartitions, config.kafka),
     context,
   );
   // Saved filters with `distribute: true` (GraphQL) run besides the built-in ones, reloaded every few seconds.
@@ -418,7 +420,7 @@ async function runDistributionWith(
       savedFilters,
       archive: new ClickHouseRawAlertStore(clickhouse),
       finkMessage,
-      ensureTopics: (fresh) => ensureTopics(kafka, fresh, config.kafka.defaultPartitions),
+      ensureTopics: (fresh) => ensureTopics(kafka, fresh, config.kafka.defaultPartitions, config.kafka),
       topicPrefix: prefix,
       producer,
       maxRequestBytes: config.kafka.maxRequestBytes,

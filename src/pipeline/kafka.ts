@@ -104,8 +104,25 @@ export function retryKafka(
   };
 }
 
-/** Creates the topics that do not exist yet (idempotent). */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number): Promise<void> {
+/** How many copies of a topic the brokers keep, and how many must have a write before it is acknowledged. */
+export type TopicReplication = Partial<Pick<KafkaConfig, 'replicationFactor' | 'minInsyncReplicas'>>;
+
+/**
+ * Creates the topics that do not exist yet (idempotent), with `replication` (config.kafka) where it is set and
+ * the brokers' defaults where it is not (kafkajs sends replication factor -1: the broker's
+ * default.replication.factor).
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  numPartitions: number,
+  replication: TopicReplication = {},
+): Promise<void> {
+  const { replicationFactor, minInsyncReplicas } = replication;
+  const configEntries =
+    minInsyncReplicas === undefined
+      ? []
+      : [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }];
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -113,7 +130,12 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions,
+          ...(replicationFactor === undefined ? {} : { replicationFactor }),
+          configEntries,
+        })),
         waitForLeaders: true,
       });
     }

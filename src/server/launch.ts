@@ -45,6 +45,7 @@ export async function launchServer(
     kafka,
     [pipeline.scienceTopic, serverConfig.eventsTopic, serverConfig.followupTopic],
     config.kafka.defaultPartitions,
+    config.kafka,
   );
   const producer = kafka.producer({ createPartitioner: CachingPartitioner });
   await producer.connect();
