@@ -112,3 +112,8 @@ async function nodeReady(config: Config, nodeId: number): Promise<boolean> {
 
 /** kafka-1, kafka-2, kafka-3: started in this order, stopped in reverse. */
 export const KAFKA_CLUSTER_SERVICES: readonly ServiceDefinition[] = NODES.map(clusterNodeService);
+
+/** The services running the brokers of `config`: the cluster's three nodes, or the single `kafka`. */
+export function kafkaServiceNames(config: Config): string[] {
+  return config.kafka.mode === 'cluster' ? KAFKA_CLUSTER_SERVICES.map(({ name }) => name) : ['kafka'];
+}
