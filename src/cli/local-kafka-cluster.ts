@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { newClusterId, prepareKafkaNode, type KafkaNode } from './local-kafka.ts';
-import { isListening, kafkaAnswers } from './probes.ts';
+import { isListening, kafkaAnswers, kafkaBrokerAnswers } from './probes.ts';
 import type { ServiceDefinition } from './services.ts';
 import { Supervisor } from './supervisor.ts';
 
@@ -99,7 +99,8 @@ function clusterNodeService(nodeId: number): ServiceDefinition {
  * A node serves once a majority of the controllers is up. Started alone (the first of the three, or one of two
  * that are still down), it is ready when it listens for its peers on its controller port: `fink start` brings
  * the nodes up one after the other. With a majority running, it is ready when it answers a metadata request
- * itself, i.e. it has joined the cluster (a restarted node has caught up with the metadata log).
+ * itself, i.e. it has joined the cluster (a restarted node has caught up with the metadata log); not when every
+ * partition has a leader: after the whole cluster stopped, some wait for their last in-sync replica's node.
  */
 async function nodeReady(config: Config, nodeId: number): Promise<boolean> {
   if (config.kafka.mode !== 'cluster') return kafkaAnswers(config.kafka.brokers);
@@ -107,7 +108,7 @@ async function nodeReady(config: Config, nodeId: number): Promise<boolean> {
   const supervisor = new Supervisor(config.stateDir);
   const running = NODES.filter((id) => supervisor.status(nodeName(id)).state === 'running').length;
   if (running < MAJORITY) return isListening(host, controllerPort);
-  return kafkaAnswers([`${host}:${port}`]);
+  return kafkaBrokerAnswers(`${host}:${port}`);
 }
 
 /** kafka-1, kafka-2, kafka-3: started in this order, stopped in reverse. */

@@ -2,6 +2,7 @@
 import {
   Kafka,
   logLevel,
+  type Admin,
   Partitioners,
   type ICustomPartitioner,
   type LogEntry,
@@ -136,11 +137,30 @@ export async function ensureTopics(
           ...(replicationFactor === undefined ? {} : { replicationFactor }),
           configEntries,
         })),
-        waitForLeaders: true,
+        waitForLeaders: false,
+      });
+      await retry(() => leadersElected(admin, missing), {
+        initialDelayMs: 100,
+        maxDelayMs: 1_000,
+        attempts: 30,
+        isRetriable: isRetriableKafkaError,
       });
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Resolves once every partition of `topics` has a leader. The brokers of a cluster learn of a new topic from the
+ * controller a moment apart: the one asked may not know it yet (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own
+ * waitForLeaders does not retry), or know it without a leader yet (LEADER_NOT_AVAILABLE): both are retried.
+ */
+async function leadersElected(admin: Admin, topics: string[]): Promise<void> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+  const leaderless = metadata.filter(({ partitions }) => partitions.some(({ leader }) => leader < 0));
+  if (leaderless.length > 0 || metadata.length < topics.length) {
+    throw Object.assign(new Error(`topics without a leader yet: ${topics.join(', ')}`), { retriable: true });
   }
 }
 
