@@ -19,6 +19,7 @@ import {
   CachingPartitioner,
   createKafka,
   ensureTopics,
+  PRODUCER_RETRY,
   retryKafka,
   sendInChunks,
 } from '../pipeline/kafka.ts';
@@ -137,9 +138,9 @@ async function connectedProducer(kafka: Kafka, context: Pick<RunContext, 'logger
   const producer = kafka.producer({
     createPartitioner: CachingPartitioner,
     idempotent: false,
-    // A few quick retries inside kafkajs (a leader moving); an outage is waited out by the callers' retryKafka,
-    // which also stops at SIGTERM: a send must give up within seconds for that to be prompt.
-    retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3_000 },
+    // No retry inside kafkajs (PRODUCER_RETRY: it can drop messages when a broker dies); a leader moving or an
+    // outage is waited out by the callers' retryKafka, which also stops at SIGTERM.
+    retry: PRODUCER_RETRY,
   });
   await whenKafkaAnswers('connecting the producer', () => producer.connect(), context);
   return producer;

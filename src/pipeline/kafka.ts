@@ -165,6 +165,28 @@ async function leadersElected(admin: Admin, topics: string[]): Promise<void> {
 }
 
 /**
+ * The retry setting of every producer of fink: kafkajs must not retry a send itself. kafkajs retries a produce
+ * per leader broker and skips, on its next attempt, every broker that answered the first one; when a broker dies
+ * and its partitions move to brokers that already answered, the messages for those partitions are never sent
+ * and send() resolves as if they were (tulios/kafkajs#1303; seen in test/cluster: 59 of 611 alerts gone with one
+ * of three brokers killed). A single broker cannot lose a subset that way. So a failed send fails whole, and the
+ * caller's retry (retryKafka, sendInChunks) sends the whole request again: messages already acknowledged are then
+ * written twice, which the idempotent writes downstream absorb (a ReplacingMergeTree row per alert).
+ */
+export const PRODUCER_RETRY = { retries: 0 } as const;
+
+/**
+ * Retry options for one send outside the pipeline (the API's events and follow-ups): a few attempts over about
+ * ten seconds, enough for a partition's leader to move, then the error reaches the caller.
+ */
+export const SEND_RETRY: RetryOptions = {
+  initialDelayMs: 300,
+  maxDelayMs: 3_000,
+  attempts: 6,
+  isRetriable: isRetriableKafkaError,
+};
+
+/**
  * Sends messages in requests of at most `maxBytes` (key + value), concurrently. A broker refuses a record batch
  * above its message.max.bytes (1 MB by default on clusters we do not run), and alerts are 60-120 KB each.
  * With `retryOptions` (retryKafka), each request is retried on its own: a request that failed during an outage
