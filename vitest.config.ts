@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { loadConfig } from './src/config.ts';
 
 // graphql must be one module instance: test files importing 'graphql' would otherwise get its ESM entry while
 // type-graphql gets another copy, and graphql refuses a schema "from another module or realm".
@@ -38,6 +39,24 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      // Only with kafka.mode: cluster (FINK_CONFIG=config/kafka-cluster.yaml): a default run never starts the
+      // 3-broker cluster. `--project cluster` selects it (README: the cluster tests).
+      ...(loadConfig().kafka.mode === 'cluster'
+        ? [
+            {
+              resolve,
+              test: {
+                name: 'cluster',
+                include: ['test/cluster/**/*.test.ts'],
+                globalSetup: ['test/cluster/global-setup.ts'],
+                // One file at a time: each kills and restarts brokers the others would be using.
+                fileParallelism: false,
+                testTimeout: 600_000,
+                hookTimeout: 600_000,
+              },
+            },
+          ]
+        : []),
       {
         resolve,
         test: {

@@ -37,6 +37,7 @@ import { generateSyntheticAlerts } from '../datasim/synthetic.ts';
 import { loadCatalogFile } from '../src/cli/catalog-command.ts';
 import { ensureModelsInstalled } from '../src/cli/models-command.ts';
 import { sharedCatalogs } from '../src/cli/demo.ts';
+import { kafkaServiceNames } from '../src/cli/local-kafka-cluster.ts';
 import { Supervisor } from '../src/cli/supervisor.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
@@ -120,7 +121,7 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
     // raw2science scores with Fink's models: installed first when missing (it refuses to start without them).
     await ensureModelsInstalled(config);
     for (const catalog of sharedCatalogs(config.sharedDir)) await loadCatalogFile(config, catalog);
-    await ensureTopics(kafka, topics, config.kafka.defaultPartitions);
+    await ensureTopics(kafka, topics, config.kafka.defaultPartitions, config.kafka);
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: false,
@@ -330,15 +331,21 @@ interface ResourceUse {
 
 function sampleResources(config: Config): ResourceSample & { since(before: ResourceSample): ResourceUse } {
   const supervisor = new Supervisor(config.stateDir);
-  const cpuOf = (service: string): number | undefined => {
-    const status = supervisor.status(service);
-    return status.state === 'running' ? processCpuSeconds(status.record.pid) : undefined;
+  const cpuOf = (...services: string[]): number | undefined => {
+    let seconds: number | undefined;
+    for (const service of services) {
+      const status = supervisor.status(service);
+      const used = status.state === 'running' ? processCpuSeconds(status.record.pid) : undefined;
+      if (used !== undefined) seconds = (seconds ?? 0) + used;
+    }
+    return seconds;
   };
   const [busy, total] = machineTicks();
   const sample = {
     at: performance.now(),
     clickhouse: cpuOf('clickhouse'),
-    kafka: cpuOf('kafka'),
+    // The single broker, or the three of the local cluster together.
+    kafka: cpuOf(...kafkaServiceNames(config)),
     machineBusy: busy,
     machineTotal: total,
   };

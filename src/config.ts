@@ -37,9 +37,13 @@ const clickhouseSchema = z
 
 const kafkaSchema = z
   .object({
-    /** `local`: `fink start kafka` runs a single-node KRaft broker from its jars; `external`: connect only. */
-    mode: z.enum(['local', 'external']).default('local'),
-    /** Bootstrap servers. For `local`, derived from host and port. */
+    /**
+     * `local`: `fink start kafka` runs a single-node KRaft broker from its jars; `cluster`: `fink start kafka-1`,
+     * `kafka-2`, `kafka-3` run a local 3-broker KRaft cluster (src/cli/local-kafka-cluster.ts); `external`:
+     * connect only.
+     */
+    mode: z.enum(['local', 'cluster', 'external']).default('local'),
+    /** Bootstrap servers. For `local`, derived from host and port; for `cluster`, from host and clusterPorts. */
     brokers: z.array(z.string().min(1)).min(1).optional(),
     host: hostname.default('127.0.0.1'),
     port: port.default(19092),
@@ -57,8 +61,43 @@ const kafkaSchema = z
     maxRequestBytes: z.number().int().min(100_000).default(1_000_000),
     /** Partitions of topics the broker creates on first use. */
     defaultPartitions: z.number().int().min(1).default(2),
+    /**
+     * Replicas of every topic fink creates; unset leaves it to the brokers' default.replication.factor (1 on the
+     * local single broker, 3 on the local cluster). More than one needs as many brokers.
+     */
+    replicationFactor: z.number().int().min(1).optional(),
+    /**
+     * min.insync.replicas of every topic fink creates: with acks=all (every fink producer), a write is
+     * acknowledged once this many replicas have it, and refused while fewer are in sync. Unset: the brokers'.
+     */
+    minInsyncReplicas: z.number().int().min(1).optional(),
+    /** `cluster` mode: the client port of kafka-1, kafka-2, kafka-3 (on host). */
+    clusterPorts: z.tuple([port, port, port]).default([29092, 29093, 29094]),
+    /** `cluster` mode: the controller (KRaft quorum) port of kafka-1, kafka-2, kafka-3. */
+    clusterControllerPorts: z.tuple([port, port, port]).default([29192, 29193, 29194]),
   })
-  .strict();
+  .strict()
+  .superRefine((kafka, context) => {
+    const brokers =
+      kafka.mode === 'local' ? 1 : kafka.mode === 'cluster' ? kafka.clusterPorts.length : undefined;
+    if (brokers !== undefined && kafka.replicationFactor !== undefined && kafka.replicationFactor > brokers) {
+      context.addIssue({
+        code: 'custom',
+        path: ['replicationFactor'],
+        message: `${kafka.replicationFactor} replicas need as many brokers; kafka.mode ${kafka.mode} runs ${brokers}`,
+      });
+    }
+    if (
+      kafka.minInsyncReplicas !== undefined &&
+      kafka.minInsyncReplicas > (kafka.replicationFactor ?? brokers ?? Infinity)
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['minInsyncReplicas'],
+        message: `more than the replicas (kafka.replicationFactor): no write would ever be acknowledged`,
+      });
+    }
+  });
 
 const simulatorSchema = z
   .object({
@@ -349,9 +388,11 @@ function resolveConfig(parsed: ParsedConfig, cwd: string, file: string | undefin
     kafka: {
       ...kafka,
       brokers:
-        kafka.mode === 'local' || kafka.brokers === undefined
-          ? [`${kafka.host}:${kafka.port}`]
-          : kafka.brokers,
+        kafka.mode === 'cluster'
+          ? kafka.clusterPorts.map((clusterPort) => `${kafka.host}:${clusterPort}`)
+          : kafka.mode === 'local' || kafka.brokers === undefined
+            ? [`${kafka.host}:${kafka.port}`]
+            : kafka.brokers,
       cacheDir: path.resolve(cwd, kafka.cacheDir.replace(/^~(?=$|\/)/, homedir())),
     },
     models: {

@@ -19,6 +19,7 @@ import {
 import { formatStreamStatus, watchStream } from './checkstream.ts';
 import { ensureModelsInstalled } from './models-command.ts';
 import { formatServiceTable, showServices, startService } from './lifecycle.ts';
+import { kafkaServiceNames } from './local-kafka-cluster.ts';
 import { Supervisor, waitUntil } from './supervisor.ts';
 import { formatTable } from './table.ts';
 
@@ -72,7 +73,7 @@ export async function runDemo(base: Config): Promise<void> {
     pipeline: { ...base.pipeline, topics: [base.simulator.topic, base.simulator.rubinTopic] },
   };
   await startService('clickhouse', config);
-  await startService('kafka', config);
+  for (const name of kafkaServiceNames(config)) await startService(name, config);
   const migrations = await migrate(config.clickhouse, MIGRATIONS_DIR);
   console.log(
     `migrations: ${migrations.applied.length} applied, ${migrations.skipped.length} already applied`,

@@ -1,7 +1,8 @@
 // start / stop / show: what the `fink` command does with services, as functions the tests and `fink test` reuse.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
-import { findService, isListening, SERVICES, type ServiceDefinition } from './services.ts';
+import { isListening } from './probes.ts';
+import { findService, SERVICES, type ServiceDefinition } from './services.ts';
 import { Supervisor, waitUntil } from './supervisor.ts';
 import { formatTable } from './table.ts';
 
@@ -104,10 +105,32 @@ export async function stopService(
 
 /** Stops every service, the ones that depend on others first. */
 export async function stopAll(config: Config, say: (line: string) => void = console.log): Promise<void> {
-  for (const service of [...SERVICES].reverse()) {
-    if (new Supervisor(config.stateDir).status(service.name).state !== 'stopped') {
-      await stopService(service.name, config, say);
-    }
+  const supervisor = new Supervisor(config.stateDir);
+  const started = [...SERVICES].reverse().filter(({ name }) => supervisor.status(name).state !== 'stopped');
+  await stopServices(
+    started.map(({ name }) => name),
+    config,
+    say,
+  );
+}
+
+/**
+ * Stops `names` in this order, except that consecutive nodes of one quorum (ServiceDefinition.quorum) are
+ * stopped at the same time.
+ */
+export async function stopServices(
+  names: readonly string[],
+  config: Config,
+  say: (line: string) => void = console.log,
+): Promise<void> {
+  const batches: ServiceDefinition[][] = [];
+  for (const service of names.map(requireService)) {
+    const last = batches.at(-1);
+    if (service.quorum !== undefined && last?.[0]?.quorum === service.quorum) last.push(service);
+    else batches.push([service]);
+  }
+  for (const batch of batches) {
+    await Promise.all(batch.map(({ name }) => stopService(name, config, say)));
   }
 }
 

@@ -15,25 +15,65 @@ export function kafkaHome(stateDir: string): string {
   return path.join(stateDir, 'kafka');
 }
 
+/** One KRaft node (broker and controller in one JVM) as its server.properties describes it. */
+export interface KafkaNode {
+  nodeId: number;
+  host: string;
+  port: number;
+  controllerPort: number;
+  /** controller.quorum.voters: `<id>@<host>:<controllerPort>` of every controller, comma-separated. */
+  voters: string;
+  /** Its directory: server.properties, log4j.properties and data/ (the log dirs and the KRaft metadata). */
+  home: string;
+  /** Replicas of the internal topics (offsets, transactions) and of topics created without a count. */
+  replicas: number;
+  /** min.insync.replicas of the broker (and the transaction log): writes with acks=all need this many copies. */
+  minInsyncReplicas: number;
+  /** Further lines of server.properties, with the comment saying why. */
+  extra?: string;
+}
+
 /** Installs Java and the jars if missing, formats storage on first start; returns how to run the broker. */
 export function prepareLocalKafka(config: KafkaConfig, stateDir: string): SpawnSpec {
+  const { host, port, controllerPort } = config;
+  const node: KafkaNode = {
+    nodeId: 1,
+    host,
+    port,
+    controllerPort,
+    voters: `1@${host}:${controllerPort}`,
+    home: kafkaHome(stateDir),
+    replicas: 1,
+    minInsyncReplicas: 1,
+  };
+  // A KRaft cluster id is 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` prints.
+  return prepareKafkaNode(config, node, newClusterId);
+}
+
+export function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * Installs Java and the jars if missing, writes the node's properties (every start: the fink config is the source),
+ * formats its storage on first start with the id `clusterId()` returns (every node of a cluster must share it);
+ * returns how to run the node.
+ */
+export function prepareKafkaNode(config: KafkaConfig, node: KafkaNode, clusterId: () => string): SpawnSpec {
   if (!hasCommand('java')) aptInstall(['openjdk-17-jre-headless'], 'Java (for the Kafka broker)');
   const libs = ensureKafkaJars(config);
-  const home = kafkaHome(stateDir);
-  const dataDir = path.join(home, 'data');
+  const dataDir = path.join(node.home, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const properties = path.join(home, 'server.properties');
-  writeFileSync(properties, serverProperties(config, dataDir));
-  const log4j = path.join(home, 'log4j.properties');
+  const properties = path.join(node.home, 'server.properties');
+  writeFileSync(properties, serverProperties(config, node, dataDir));
+  const log4j = path.join(node.home, 'log4j.properties');
   writeFileSync(log4j, LOG4J_PROPERTIES);
   const jvm = [`-Dlog4j.configuration=file:${log4j}`, '-cp', `${libs}/*`];
 
   if (!existsSync(path.join(dataDir, 'meta.properties'))) {
-    // A KRaft cluster id is 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` prints.
-    const clusterId = randomBytes(16).toString('base64url');
     const format = spawnSync(
       'java',
-      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
+      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties],
       {
         encoding: 'utf8',
       },
@@ -52,7 +92,7 @@ export function prepareLocalKafka(config: KafkaConfig, stateDir: string): SpawnS
       'kafka.Kafka',
       properties,
     ],
-    cwd: home,
+    cwd: node.home,
   };
 }
 
@@ -95,12 +135,12 @@ export function ensureKafkaJars(config: KafkaConfig): string {
   return libs;
 }
 
-function serverProperties(config: KafkaConfig, dataDir: string): string {
-  const { host, port, controllerPort } = config;
-  return `# Written by \`fink start kafka\` on every start; edit the fink config instead.
+function serverProperties(config: KafkaConfig, node: KafkaNode, dataDir: string): string {
+  const { nodeId, host, port, controllerPort, voters, replicas, minInsyncReplicas } = node;
+  return `# Written by \`fink start\` on every start; edit the fink config instead.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@${host}:${controllerPort}
+node.id=${nodeId}
+controller.quorum.voters=${voters}
 listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}
 advertised.listeners=PLAINTEXT://${host}:${port}
 controller.listener.names=CONTROLLER
@@ -109,18 +149,23 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=${dataDir}
 num.partitions=${config.defaultPartitions}
 auto.create.topics.enable=true
-# A single node: every internal topic has one replica.
-offsets.topic.replication.factor=1
+# Every internal topic, and every topic created without a replica count, has ${replicas} replica(s); a write with
+# acks=all (every fink producer) is acknowledged once ${minInsyncReplicas} of them have it.
+default.replication.factor=${replicas}
+min.insync.replicas=${minInsyncReplicas}
+offsets.topic.replication.factor=${replicas}
 offsets.topic.num.partitions=8
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=${replicas}
+transaction.state.log.min.isr=${minInsyncReplicas}
+# A replica that was not in sync never becomes leader: that would lose acknowledged writes.
+unclean.leader.election.enable=false
 # Consumers join at once instead of waiting 3 s for more members.
 group.initial.rebalance.delay.ms=0
 # Rubin alerts with cutouts can exceed the 1 MB default.
 message.max.bytes=16777216
 replica.fetch.max.bytes=16777216
 log.retention.hours=168
-`;
+${node.extra ?? ''}`;
 }
 
 const LOG4J_PROPERTIES = `log4j.rootLogger=WARN, stdout

@@ -19,6 +19,7 @@ import {
   CachingPartitioner,
   createKafka,
   ensureTopics,
+  PRODUCER_RETRY,
   retryKafka,
   sendInChunks,
 } from '../pipeline/kafka.ts';
@@ -45,7 +46,7 @@ import { startSavedFilterSource, type SavedFilterSource } from '../filters/saved
 import { launchServer } from '../server/launch.ts';
 import { ClickHouseSavedFilterStore } from '../storage/saved-filter-store.ts';
 import { reportToMetrics, watchStream } from './checkstream.ts';
-import { SERVICE_NAMES } from './services.ts';
+import { metricsPortOffset } from './services.ts';
 import { Supervisor } from './supervisor.ts';
 
 export interface RunContext {
@@ -137,9 +138,9 @@ async function connectedProducer(kafka: Kafka, context: Pick<RunContext, 'logger
   const producer = kafka.producer({
     createPartitioner: CachingPartitioner,
     idempotent: false,
-    // A few quick retries inside kafkajs (a leader moving); an outage is waited out by the callers' retryKafka,
-    // which also stops at SIGTERM: a send must give up within seconds for that to be prompt.
-    retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3_000 },
+    // No retry inside kafkajs (PRODUCER_RETRY: it can drop messages when a broker dies); a leader moving or an
+    // outage is waited out by the callers' retryKafka, which also stops at SIGTERM.
+    retry: PRODUCER_RETRY,
   });
   await whenKafkaAnswers('connecting the producer', () => producer.connect(), context);
   return producer;
@@ -169,6 +170,7 @@ async function runSimulatorService(context: RunContext): Promise<void> {
         kafka,
         replays.map((replay) => replay.topic),
         config.kafka.defaultPartitions,
+        config.kafka,
       ),
     context,
   );
@@ -224,6 +226,7 @@ async function runPipelineService(
           ...topics.filter((t) => simulatorTopics.includes(t)),
         ],
         config.kafka.defaultPartitions,
+        config.kafka,
       ),
     context,
   );
@@ -313,7 +316,7 @@ async function runCheckstream(context: RunContext): Promise<void> {
 
 function metricsPortOf(config: Config, service: string): number {
   const base = config.pipeline.metricsPort;
-  return base === 0 ? 0 : base + SERVICE_NAMES.indexOf(service);
+  return base === 0 ? 0 : base + metricsPortOffset(service);
 }
 
 function ingestLimits({ pipeline }: Config): IngestLimits {
@@ -393,7 +396,7 @@ async function runDistribution(context: RunContext): Promise<void> {
   );
   await whenKafkaAnswers(
     'creating topics',
-    () => ensureTopics(kafka, topics, config.kafka.defaultPartitions),
+    () => ensureTopics(kafka, topics, config.kafka.defaultPartitions, config.kafka),
     context,
   );
   // Saved filters with `distribute: true` (GraphQL) run besides the built-in ones, reloaded every few seconds.
@@ -428,7 +431,7 @@ async function runDistributionWith(
       savedFilters,
       archive: new ClickHouseRawAlertStore(clickhouse),
       finkMessage,
-      ensureTopics: (fresh) => ensureTopics(kafka, fresh, config.kafka.defaultPartitions),
+      ensureTopics: (fresh) => ensureTopics(kafka, fresh, config.kafka.defaultPartitions, config.kafka),
       topicPrefix: prefix,
       producer,
       maxRequestBytes: config.kafka.maxRequestBytes,

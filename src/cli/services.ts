@@ -1,13 +1,13 @@
 // The services `fink start|stop|show` know, how each is started, and how we tell it is ready.
 import { access } from 'node:fs/promises';
-import { createConnection } from 'node:net';
-import { Kafka, logLevel } from 'kafkajs';
 import path from 'node:path';
-import { configToEnv, type Config, type KafkaConfig } from '../config.ts';
+import { configToEnv, ConfigError, type Config } from '../config.ts';
 import { PROJECT_ROOT } from '../project.ts';
 import { connectClickHouse, pingClickHouse } from '../storage/clickhouse.ts';
 import { cancelLocalClickHouseQueries, prepareLocalClickHouse } from './local-clickhouse.ts';
 import { prepareLocalKafka } from './local-kafka.ts';
+import { KAFKA_CLUSTER_SERVICES } from './local-kafka-cluster.ts';
+import { kafkaAnswers } from './probes.ts';
 import type { SpawnSpec } from './supervisor.ts';
 
 export interface ServiceDefinition {
@@ -23,6 +23,14 @@ export interface ServiceDefinition {
   isReady(config: Config, readyFile: string): Promise<boolean>;
   /** True for a job that ends by itself (exit 0 is success, not a crash). */
   finite?: boolean;
+  /** True for a service implemented in this project (`fink run <name>`), false for the servers it runs. */
+  project?: boolean;
+  /**
+   * Nodes of one consensus quorum carry its name: `fink stop` stops those it stops together, all at once. Stopped
+   * one after the other, the last ones wait for their gone peers (a KRaft broker's controlled shutdown needs
+   * a controller majority) until they are killed.
+   */
+  quorum?: string;
 }
 
 const FINK_BIN = path.join(PROJECT_ROOT, 'bin', 'fink.js');
@@ -33,6 +41,7 @@ function nodeService(name: string, summary: string, finite = false): ServiceDefi
     name,
     summary,
     finite,
+    project: true,
     prepare: (config) => ({
       command: process.execPath,
       args: [FINK_BIN, 'run', name],
@@ -72,8 +81,15 @@ export const SERVICES: readonly ServiceDefinition[] = [
   {
     name: 'kafka',
     summary: 'local Kafka 3.9 broker (KRaft, single node)',
-    prepare: (config) =>
-      config.kafka.mode === 'local' ? prepareLocalKafka(config.kafka, config.stateDir) : undefined,
+    prepare: (config) => {
+      if (config.kafka.mode === 'cluster') {
+        throw new ConfigError(
+          `kafka.mode is cluster: the brokers are ${KAFKA_CLUSTER_SERVICES.map((s) => s.name).join(', ')} ` +
+            `(fink start cluster), not kafka`,
+        );
+      }
+      return config.kafka.mode === 'local' ? prepareLocalKafka(config.kafka, config.stateDir) : undefined;
+    },
     listens: ({ kafka: { mode, host, port, controllerPort } }) =>
       mode === 'local'
         ? [
@@ -81,8 +97,9 @@ export const SERVICES: readonly ServiceDefinition[] = [
             { host, port: controllerPort },
           ]
         : [],
-    isReady: ({ kafka }) => kafkaAnswers(kafka),
+    isReady: ({ kafka }) => kafkaAnswers(kafka.brokers),
   },
+  ...KAFKA_CLUSTER_SERVICES,
   nodeService('stream2raw', 'archives every upstream alert, as received, in ClickHouse'),
   nodeService('raw2science', 'decodes, enriches and stores alerts; publishes them to the science topic'),
   nodeService(
@@ -105,45 +122,21 @@ export const SERVICES: readonly ServiceDefinition[] = [
 
 export const SERVICE_NAMES = SERVICES.map((service) => service.name);
 
+/**
+ * The metrics port of a project service: pipeline.metricsPort + 2 + its rank among the project services (the
+ * ports the first of them had when SERVICES held the two local servers only; servers added since do not move them).
+ */
+export function metricsPortOffset(name: string): number {
+  return 2 + SERVICES.filter((service) => service.project === true).findIndex((s) => s.name === name);
+}
+
+/** Names that `fink start|stop` expand to several services, started in this order and stopped in reverse. */
+export const SERVICE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  cluster: KAFKA_CLUSTER_SERVICES.map((service) => service.name),
+};
+
 export function findService(name: string): ServiceDefinition | undefined {
   return SERVICES.find((service) => service.name === name);
-}
-
-export function isListening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** The broker accepts connections before it serves metadata; ready means it answers a metadata request. */
-async function kafkaAnswers(config: KafkaConfig): Promise<boolean> {
-  const kafka = new Kafka({
-    brokers: config.brokers,
-    connectionTimeout: 1_000,
-    requestTimeout: 2_000,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 function fileExists(file: string): Promise<boolean> {

@@ -7,16 +7,20 @@ import { configToEnv, type Config } from '../config.ts';
 import { PROJECT_ROOT } from '../project.ts';
 import { buildDashboard } from '../server/dashboard.ts';
 import { ensureChromium } from './install.ts';
-import { startService, stopService } from './lifecycle.ts';
+import { startService, stopServices } from './lifecycle.ts';
+import { kafkaServiceNames } from './local-kafka-cluster.ts';
 import { ensureModelsInstalled } from './models-command.ts';
 
-const INFRASTRUCTURE = ['clickhouse', 'kafka'];
+/** The local servers the tests need: ClickHouse, and the single broker or the three of the local cluster. */
+function infrastructure(config: Config): string[] {
+  return ['clickhouse', ...kafkaServiceNames(config)];
+}
 
 export async function runTests(config: Config, vitestArgs: string[]): Promise<number> {
   const started: string[] = [];
   let outcome: { code: number; summary: string } | undefined;
   try {
-    for (const service of INFRASTRUCTURE) {
+    for (const service of infrastructure(config)) {
       if ((await startService(service, config)) === 'started') started.push(service);
     }
     // The pipeline tests score alerts with Fink's models: installed once here, not raced by test workers.
@@ -28,7 +32,7 @@ export async function runTests(config: Config, vitestArgs: string[]): Promise<nu
     }
     outcome = await runVitest(config, vitestArgs);
   } finally {
-    for (const service of started.reverse()) await stopService(service, config);
+    await stopServices(started.reverse(), config);
   }
   // Last, alone on its line: CI reads the closing line for the counts.
   console.log(`\n${outcome.summary}`);

@@ -2,6 +2,7 @@
 import {
   Kafka,
   logLevel,
+  type Admin,
   Partitioners,
   type ICustomPartitioner,
   type LogEntry,
@@ -104,8 +105,25 @@ export function retryKafka(
   };
 }
 
-/** Creates the topics that do not exist yet (idempotent). */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number): Promise<void> {
+/** How many copies of a topic the brokers keep, and how many must have a write before it is acknowledged. */
+export type TopicReplication = Partial<Pick<KafkaConfig, 'replicationFactor' | 'minInsyncReplicas'>>;
+
+/**
+ * Creates the topics that do not exist yet (idempotent), with `replication` (config.kafka) where it is set and
+ * the brokers' defaults where it is not (kafkajs sends replication factor -1: the broker's
+ * default.replication.factor).
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  numPartitions: number,
+  replication: TopicReplication = {},
+): Promise<void> {
+  const { replicationFactor, minInsyncReplicas } = replication;
+  const configEntries =
+    minInsyncReplicas === undefined
+      ? []
+      : [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }];
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -113,14 +131,60 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions })),
-        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions,
+          ...(replicationFactor === undefined ? {} : { replicationFactor }),
+          configEntries,
+        })),
+        waitForLeaders: false,
+      });
+      await retry(() => leadersElected(admin, missing), {
+        initialDelayMs: 100,
+        maxDelayMs: 1_000,
+        attempts: 30,
+        isRetriable: isRetriableKafkaError,
       });
     }
   } finally {
     await admin.disconnect();
   }
 }
+
+/**
+ * Resolves once every partition of `topics` has a leader. The brokers of a cluster learn of a new topic from the
+ * controller a moment apart: the one asked may not know it yet (UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own
+ * waitForLeaders does not retry), or know it without a leader yet (LEADER_NOT_AVAILABLE): both are retried.
+ */
+async function leadersElected(admin: Admin, topics: string[]): Promise<void> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+  const leaderless = metadata.filter(({ partitions }) => partitions.some(({ leader }) => leader < 0));
+  if (leaderless.length > 0 || metadata.length < topics.length) {
+    throw Object.assign(new Error(`topics without a leader yet: ${topics.join(', ')}`), { retriable: true });
+  }
+}
+
+/**
+ * The retry setting of every producer of fink: kafkajs must not retry a send itself. kafkajs retries a produce
+ * per leader broker and skips, on its next attempt, every broker that answered the first one; when a broker dies
+ * and its partitions move to brokers that already answered, the messages for those partitions are never sent
+ * and send() resolves as if they were (tulios/kafkajs#1303; seen in test/cluster: 59 of 611 alerts gone with one
+ * of three brokers killed). A single broker cannot lose a subset that way. So a failed send fails whole, and the
+ * caller's retry (retryKafka, sendInChunks) sends the whole request again: messages already acknowledged are then
+ * written twice, which the idempotent writes downstream absorb (a ReplacingMergeTree row per alert).
+ */
+export const PRODUCER_RETRY = { retries: 0 } as const;
+
+/**
+ * Retry options for one send outside the pipeline (the API's events and follow-ups): a few attempts over about
+ * ten seconds, enough for a partition's leader to move, then the error reaches the caller.
+ */
+export const SEND_RETRY: RetryOptions = {
+  initialDelayMs: 300,
+  maxDelayMs: 3_000,
+  attempts: 6,
+  isRetriable: isRetriableKafkaError,
+};
 
 /**
  * Sends messages in requests of at most `maxBytes` (key + value), concurrently. A broker refuses a record batch

@@ -3,7 +3,14 @@
 // config.
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { CachingPartitioner, createKafka, ensureTopics } from '../pipeline/kafka.ts';
+import {
+  CachingPartitioner,
+  createKafka,
+  ensureTopics,
+  PRODUCER_RETRY,
+  SEND_RETRY,
+} from '../pipeline/kafka.ts';
+import { retry } from '../pipeline/framework.ts';
 import { buildFinkSchema } from '../resolvers/index.ts';
 import { connectClickHouse } from '../storage/clickhouse.ts';
 import { createAuthenticator } from './auth.ts';
@@ -45,9 +52,11 @@ export async function launchServer(
     kafka,
     [pipeline.scienceTopic, serverConfig.eventsTopic, serverConfig.followupTopic],
     config.kafka.defaultPartitions,
+    config.kafka,
   );
-  const producer = kafka.producer({ createPartitioner: CachingPartitioner });
-  await producer.connect();
+  // Sends are retried whole by the publishers (SEND_RETRY), never inside kafkajs (PRODUCER_RETRY says why).
+  const producer = kafka.producer({ createPartitioner: CachingPartitioner, retry: PRODUCER_RETRY });
+  await retry(() => producer.connect(), SEND_RETRY);
   // One fan-out budget for the live feed's broadcasters and the shared subscriptions' results.
   const scheduler = createFanoutScheduler(serverConfig);
   const live = await startLiveFeed({
@@ -113,11 +122,15 @@ function kafkaEventPublisher(producer: Producer, topic: string): EventPublisher 
   return {
     async publish(events) {
       if (events.length === 0) return;
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: events.map((event) => ({ key: keyOf(event), value: JSON.stringify(event) })),
-      });
+      await retry(
+        () =>
+          producer.send({
+            topic,
+            acks: -1,
+            messages: events.map((event) => ({ key: keyOf(event), value: JSON.stringify(event) })),
+          }),
+        SEND_RETRY,
+      );
     },
   };
 }

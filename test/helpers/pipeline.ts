@@ -56,7 +56,7 @@ export async function createPipelineSandbox(
     simulator: { topic: upstream },
     log: { level: 'silent' },
   });
-  await ensureTopics(kafka, [upstream], base.kafka.defaultPartitions);
+  await ensureTopics(kafka, [upstream], base.kafka.defaultPartitions, base.kafka);
   const running: { controller: AbortController; done: Promise<void> }[] = [];
   const producer = await connectedProducer(kafka);
 
