@@ -14,7 +14,7 @@ import { configOption } from './options.ts';
 import { runDemo } from './demo.ts';
 import { formatServiceTable, showServices, startService, stopAll, stopService } from './lifecycle.ts';
 import { runService } from './run.ts';
-import { SERVICE_NAMES } from './services.ts';
+import { expandServiceName, SERVICE_GROUPS, SERVICE_NAMES } from './services.ts';
 import { runTests } from './test-command.ts';
 
 const program = new Command('fink')
@@ -46,8 +46,11 @@ interface StartOptions {
 
 program
   .command('start')
-  .description(`start a service in the background (${SERVICE_NAMES.join(', ')})`)
-  .argument('<service>', 'service name')
+  .description(
+    `start a service in the background (${SERVICE_NAMES.join(', ')}), or a group of them ` +
+      `(${Object.keys(SERVICE_GROUPS).join(', ')})`,
+  )
+  .argument('<service>', 'service or group name')
   .addOption(configOption())
   .option('--simulator', "pipeline services: read the simulator's topics instead of the live streams")
   .option('--rate <alerts/s>', 'simulator: alerts per second (0 = as fast as possible)', Number)
@@ -67,21 +70,23 @@ program
     const topics = [resolved.simulator.topic, resolved.simulator.rubinTopic];
     // raw2science scores alerts with Fink's models: installed first when missing (once, with progress).
     if (service === 'raw2science') await ensureModelsInstalled(resolved);
-    await startService(
-      service,
-      options.simulator === true ? config(options, { simulator, pipeline: { topics } }) : resolved,
-    );
+    for (const name of expandServiceName(service)) {
+      await startService(
+        name,
+        options.simulator === true ? config(options, { simulator, pipeline: { topics } }) : resolved,
+      );
+    }
   });
 
 program
   .command('stop')
-  .description('stop a service (SIGTERM, then SIGKILL after a timeout), or all of them')
-  .argument('<service>', `${SERVICE_NAMES.join(', ')} or all`)
+  .description('stop a service (SIGTERM, then SIGKILL after a timeout), a group, or all of them')
+  .argument('<service>', `${SERVICE_NAMES.join(', ')}, ${Object.keys(SERVICE_GROUPS).join(', ')} or all`)
   .addOption(configOption())
   .action(async (service: string, options: { config?: string }) => {
     const resolved = config(options);
     if (service === 'all') await stopAll(resolved);
-    else await stopService(service, resolved);
+    else for (const name of [...expandServiceName(service)].reverse()) await stopService(name, resolved);
   });
 
 program

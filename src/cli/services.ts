@@ -7,6 +7,7 @@ import { configToEnv, type Config, type KafkaConfig } from '../config.ts';
 import { PROJECT_ROOT } from '../project.ts';
 import { connectClickHouse, pingClickHouse } from '../storage/clickhouse.ts';
 import { cancelLocalClickHouseQueries, prepareLocalClickHouse } from './local-clickhouse.ts';
+import { CLICKHOUSE_CLUSTER_SERVICES } from './local-clickhouse-cluster.ts';
 import { prepareLocalKafka } from './local-kafka.ts';
 import type { SpawnSpec } from './supervisor.ts';
 
@@ -43,6 +44,17 @@ function nodeService(name: string, summary: string, finite = false): ServiceDefi
     isReady: (_config, readyFile) => fileExists(readyFile),
   };
 }
+
+/**
+ * The local cluster (`fink start cluster`, `fink stop cluster`), in start order; stopped in reverse. Each part
+ * brings its own services: one line per part.
+ */
+export const CLUSTER_SERVICES: readonly ServiceDefinition[] = [...CLICKHOUSE_CLUSTER_SERVICES];
+
+/** Names that stand for several services, in start order. */
+export const SERVICE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  cluster: CLUSTER_SERVICES.map((service) => service.name),
+};
 
 export const SERVICES: readonly ServiceDefinition[] = [
   {
@@ -83,6 +95,8 @@ export const SERVICES: readonly ServiceDefinition[] = [
         : [],
     isReady: ({ kafka }) => kafkaAnswers(kafka),
   },
+  // Infrastructure before the services that use it: `fink stop all` stops in reverse order.
+  ...CLUSTER_SERVICES,
   nodeService('stream2raw', 'archives every upstream alert, as received, in ClickHouse'),
   nodeService('raw2science', 'decodes, enriches and stores alerts; publishes them to the science topic'),
   nodeService(
@@ -104,6 +118,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
 ];
 
 export const SERVICE_NAMES = SERVICES.map((service) => service.name);
+
+/** The services a name stands for: a group's members in start order, or the one service. */
+export function expandServiceName(name: string): readonly string[] {
+  return SERVICE_GROUPS[name] ?? [name];
+}
 
 export function findService(name: string): ServiceDefinition | undefined {
   return SERVICES.find((service) => service.name === name);
