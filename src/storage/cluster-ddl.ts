@@ -181,7 +181,11 @@ function createMaterializedView(text: string, schema: ClusterSchema): string[] {
   ];
 }
 
-/** Column operations apply to the Distributed table too; anything else (partitions, mutations) only to shards. */
+/**
+ * Column operations change the Distributed table too. It is dropped and created again from its local table
+ * rather than altered: 18.16 runs no ALTER ON CLUSTER of a table that is not replicated on a cluster whose
+ * shards are (internal_replication), and a Distributed table holds nothing (inserts are synchronous).
+ */
 const COLUMN_ALTER = /^(ADD|DROP|MODIFY|COMMENT)\s+COLUMN\b/i;
 
 function alterTable(text: string, schema: ClusterSchema): string[] {
@@ -196,8 +200,12 @@ function alterTable(text: string, schema: ClusterSchema): string[] {
   // and ON CLUSTER runs a sharded one on one replica of each shard.
   if (kind === 'global') return [`ALTER TABLE ${database}.${name} ${action}`];
   const statements = [`ALTER TABLE ${database}.${name}_local ON CLUSTER ${cluster} ${action}`];
-  if (COLUMN_ALTER.test(action))
-    statements.push(`ALTER TABLE ${database}.${name} ON CLUSTER ${cluster} ${action}`);
+  if (COLUMN_ALTER.test(action)) {
+    statements.push(
+      `DROP TABLE IF EXISTS ${database}.${name} ON CLUSTER ${cluster}`,
+      distributedTable(name, schema.target),
+    );
+  }
   return statements;
 }
 
