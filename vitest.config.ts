@@ -41,6 +41,18 @@ export default defineConfig({
       {
         resolve,
         test: {
+          // ClickHouse cluster mode on a local cluster (conf/cluster.yaml: ZooKeeper + 2 shards x 2 replicas, started
+          // by the test file when not running): its own project, not part of the default integration run.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        resolve,
+        test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           // The dashboard build and Chromium. Not test/global-setup.ts a second time: each run of it sets the
