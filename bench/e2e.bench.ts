@@ -43,9 +43,10 @@ import { createLogger } from '../src/logger.ts';
 import { createKafka, ensureTopics, sendInChunks } from '../src/pipeline/kafka.ts';
 import { sampleStream } from '../src/pipeline/services/checkstream.ts';
 import { MIGRATIONS_DIR } from '../src/project.ts';
-import { connectClickHouse, queryRows, runCommand } from '../src/storage/clickhouse.ts';
-import { migrate } from '../src/storage/migrations.ts';
-import { identifier, sql } from '../src/storage/sql.ts';
+import { CLICKHOUSE_CLUSTER_SERVICES } from '../src/cli/local-clickhouse-cluster.ts';
+import { connectClickHouse, queryRows } from '../src/storage/clickhouse.ts';
+import { dropDatabase, migrate } from '../src/storage/migrations.ts';
+import { sql } from '../src/storage/sql.ts';
 import { realZtfFiles, typescriptDecodeRate } from './decode.bench.ts';
 import type { E2eServiceMessage, E2eServiceReport } from './e2e-service.ts';
 import type { BenchmarkResult } from './run.ts';
@@ -337,7 +338,8 @@ function sampleResources(config: Config): ResourceSample & { since(before: Resou
   const [busy, total] = machineTicks();
   const sample = {
     at: performance.now(),
-    clickhouse: cpuOf('clickhouse'),
+    // The single server, or the local cluster's nodes and ZooKeeper (conf/cluster.yaml), whichever runs.
+    clickhouse: sumDefined(['clickhouse', ...CLICKHOUSE_CLUSTER_SERVICES.map((s) => s.name)].map(cpuOf)),
     kafka: cpuOf('kafka'),
     machineBusy: busy,
     machineTotal: total,
@@ -353,6 +355,11 @@ function sampleResources(config: Config): ResourceSample & { since(before: Resou
       machineBusy: (sample.machineBusy - before.machineBusy) / (sample.machineTotal - before.machineTotal),
     }),
   };
+}
+
+function sumDefined(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((value): value is number => value !== undefined);
+  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
 }
 
 /** User + system CPU seconds of a process and its threads (/proc/<pid>/stat fields 14 and 15). */
@@ -405,13 +412,8 @@ async function storedCounts(config: Config): Promise<StoredCounts> {
 }
 
 async function cleanUp(config: Config, admin: Admin, topics: string[]): Promise<void> {
-  const server = connectClickHouse(config.clickhouse, { database: null });
-  const database = config.clickhouse.database;
-  try {
-    await runCommand(server, sql`DROP DATABASE IF EXISTS ${identifier(database, [database])}`);
-  } finally {
-    await server.close();
-  }
+  // On every node in cluster mode.
+  await dropDatabase(config.clickhouse);
   const existing = new Set(await admin.listTopics());
   await admin.deleteTopics({ topics: topics.filter((topic) => existing.has(topic)) });
 }

@@ -60,7 +60,7 @@ const clickhouseSchema = z
         markCacheMb: z.number().int().min(8).default(64),
         maxMemoryUsageMb: z.number().int().min(256).default(3000),
         /** Background merge and fetch threads per node (defaults 16 each, sized for a machine of its own). */
-        backgroundPoolSize: z.number().int().min(1).default(2),
+        backgroundPoolSize: z.number().int().min(1).default(4),
         backgroundSchedulePoolSize: z.number().int().min(1).default(4),
       })
       .strict()
@@ -71,7 +71,7 @@ const clickhouseSchema = z
         interserverPort: 29009,
         markCacheMb: 64,
         maxMemoryUsageMb: 3000,
-        backgroundPoolSize: 2,
+        backgroundPoolSize: 4,
         backgroundSchedulePoolSize: 4,
       }),
   })

@@ -94,6 +94,15 @@ ${shards}
   <distributed_ddl>
     <path>/clickhouse/task_queue/ddl</path>
   </distributed_ddl>
+  <!-- With fewer free background threads than this, a server merges only small parts (18.16: with 2 free of
+       the default 8, at most ~20 MB): a small pool needs a small threshold, or large merges never run and a
+       replica postpones the merges its shard's leader assigned, for ever. -->
+  <merge_tree>
+    <number_of_free_entries_in_pool_to_lower_max_size_of_merge>${Math.max(
+      1,
+      Math.floor(clickhouse.localCluster.backgroundPoolSize / 2),
+    )}</number_of_free_entries_in_pool_to_lower_max_size_of_merge>
+  </merge_tree>
   <!-- Four servers share two cores: fewer threads, small caches. -->
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
   <max_table_size_to_drop>0</max_table_size_to_drop>

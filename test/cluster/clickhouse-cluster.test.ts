@@ -88,7 +88,11 @@ const CONTENT: Record<string, string> = {
   alerts:
     'survey, toString(alert_id) AS alert_id, jd, night, ra, dec, toString(hpx) AS hpx, band, mag, mag_err, roid, ' +
     'ss_name, class, ndet, nlim, first_jd, last_jd, peak_mag, color_gr, rate, rising, features, candidate',
-  lightcurve: '*',
+  // The points, not their values: lightcurve is a ReplacingMergeTree without a version, and a point comes in the
+  // history of every later alert of its object, not always with the same values (older schemas, upper limits
+  // later detected): which copy a reader sees is the last inserted, which depends on the order the Kafka
+  // partitions were consumed in, on a single server as on the cluster.
+  lightcurve: 'jd, band',
   objects:
     'survey, toString(version) AS version, toString(last_alert_id) AS last_alert_id, ra, dec, class, ndet, features',
   crossmatches: '*',
@@ -202,7 +206,9 @@ describe('ClickHouse cluster mode (2 shards x 2 replicas)', () => {
     const single = await createPipelineSandbox('chc_single');
     const sharded = await createPipelineSandbox('chc_cluster', {}, ON_CLUSTER);
     try {
-      await Promise.all([replay(single), replay(sharded)]);
+      // One after the other: two catalog loads at once keep this process's event loop busy for seconds.
+      await replay(single);
+      await replay(sharded);
       await Promise.all([
         single.publish([...ztfPayloads, ...rubinPayloads]),
         sharded.publish([...ztfPayloads, ...rubinPayloads]),
