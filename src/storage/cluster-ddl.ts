@@ -30,6 +30,12 @@ export class ClusterDdlError extends Error {
   override name = 'ClusterDdlError';
 }
 
+/**
+ * Marks a statement to run on one node of each shard (not through the node `fink migrate` talks to): the
+ * ALTERs of sharded tables. A comment, so the statement stays valid SQL as it is.
+ */
+export const EACH_SHARD = '/* on one replica of each shard */ ';
+
 /** The column every sharded table is distributed by, and the expression of its sharding key. */
 export const SHARDING_COLUMN = 'object_id';
 export const SHARDING_KEY = `cityHash64(${SHARDING_COLUMN})`;
@@ -197,9 +203,11 @@ function alterTable(text: string, schema: ClusterSchema): string[] {
   const kind = schema.kindOf(name);
   if (kind === undefined) throw new ClusterDdlError(`ALTER of ${name}, which no migration created`);
   // A replicated ALTER run on one replica reaches the others through ZooKeeper: a global table is altered once,
-  // and ON CLUSTER runs a sharded one on one replica of each shard.
+  // a sharded one once per shard. Not ON CLUSTER: 18.16's DDL worker, which is to run it on one replica of each
+  // shard, sometimes ran it on both (measured: the second failed, "column already exists", and the statement
+  // hung until its timeout).
   if (kind === 'global') return [`ALTER TABLE ${database}.${name} ${action}`];
-  const statements = [`ALTER TABLE ${database}.${name}_local ON CLUSTER ${cluster} ${action}`];
+  const statements = [`${EACH_SHARD}ALTER TABLE ${database}.${name}_local ${action}`];
   if (COLUMN_ALTER.test(action)) {
     statements.push(
       `DROP TABLE IF EXISTS ${database}.${name} ON CLUSTER ${cluster}`,

@@ -7,11 +7,12 @@ import type { ClickHouseConfig } from '../config.ts';
 import {
   ClusterSchema,
   createDatabaseOnCluster,
+  EACH_SHARD,
   schemaMigrationsTable,
   translateStatement,
   type ClusterTarget,
 } from './cluster-ddl.ts';
-import { connectClickHouse, queryRows, runCommand } from './clickhouse.ts';
+import { connectClickHouse, queryRows, runCommand, type ClickHouseClient } from './clickhouse.ts';
 import { identifier, sql, Sql } from './sql.ts';
 
 export interface MigrationFile {
@@ -120,6 +121,7 @@ export async function migrate(config: ClickHouseConfig, dir: string): Promise<Mi
   await createDatabase(config);
 
   const client = connectClickHouse(config);
+  let shards: ClickHouseClient[] | undefined;
   try {
     // In cluster mode a replicated table on every node: applied once, seen by every node.
     const createLedger =
@@ -154,7 +156,14 @@ export async function migrate(config: ClickHouseConfig, dir: string): Promise<Mi
         result.skipped.push(file.name);
         continue;
       }
-      for (const statement of statements[i]!) await runCommand(client, statement);
+      for (const statement of statements[i]!) {
+        if (!statement.text.startsWith(EACH_SHARD)) {
+          await runCommand(client, statement);
+          continue;
+        }
+        shards ??= await oneNodePerShard(config, client);
+        for (const node of shards) await runCommand(node, statement);
+      }
       await runCommand(
         client,
         sql`INSERT INTO schema_migrations (name, checksum, applied_at) VALUES (${file.name}, ${file.checksum}, ${new Date()})`,
@@ -164,5 +173,49 @@ export async function migrate(config: ClickHouseConfig, dir: string): Promise<Mi
     return result;
   } finally {
     await client.close();
+    await Promise.all((shards ?? []).map((node) => node.close()));
   }
+}
+
+/**
+ * A client of one node of each shard, for the statements that run once per shard: the nodes of url and urls,
+ * by their {shard} macro. Every shard of the cluster must have one that answers.
+ */
+async function oneNodePerShard(
+  config: ClickHouseConfig,
+  client: ClickHouseClient,
+): Promise<ClickHouseClient[]> {
+  const cluster = config.cluster!;
+  const [expected] = await queryRows<{ shards: string }>(
+    client,
+    sql`SELECT uniqExact(shard_num) AS shards FROM system.clusters WHERE cluster = ${cluster}`,
+  );
+  const byShard = new Map<string, ClickHouseClient>();
+  for (const url of [config.url, ...config.urls]) {
+    const node = connectClickHouse({ ...config, url, urls: [] }, { quiet: true });
+    let shard: string | undefined;
+    try {
+      const [row] = await queryRows<{ shard: string }>(
+        node,
+        sql`SELECT substitution AS shard FROM system.macros WHERE macro = 'shard'`,
+      );
+      shard = row?.shard;
+    } catch {
+      // Down: another node of its shard will do.
+    }
+    if (shard === undefined || byShard.has(shard)) {
+      await node.close();
+      continue;
+    }
+    byShard.set(shard, node);
+  }
+  if (byShard.size !== Number(expected?.shards)) {
+    await Promise.all([...byShard.values()].map((node) => node.close()));
+    throw new MigrationError(
+      `cluster ${cluster} has ${expected?.shards} shards but clickhouse.url and clickhouse.urls reach a node of ` +
+        `${byShard.size} (shards ${[...byShard.keys()].join(', ') || 'none'}): ALTERs of sharded tables run on ` +
+        `one node of each shard, list one of each in clickhouse.urls`,
+    );
+  }
+  return [...byShard.values()];
 }
