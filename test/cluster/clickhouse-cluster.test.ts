@@ -238,7 +238,14 @@ async function storeAnswers(
     objects: strip(
       (await store.objectsByIds(objectIds)).map(({ objectId, lastJd }) => ({ objectId, lastJd })),
     ),
-    lightCurves: strip(await store.lightCurvesByObjectIds(objectIds)),
+    // The points, not which copy of a point is seen (see CONTENT).
+    lightCurves: strip(
+      (await store.lightCurvesByObjectIds(objectIds)).map(({ objectId, jd, band }) => ({
+        objectId,
+        jd,
+        band,
+      })),
+    ),
     classifications: strip(await store.classificationsByObjectIds(objectIds)),
     crossmatches: strip(await store.crossmatchesByObjectIds(objectIds)),
     // IN subqueries on Distributed tables (objects, crossmatches) inside queries on Distributed tables.
