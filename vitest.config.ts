@@ -39,15 +39,15 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
-      // Only with kafka.mode: cluster (FINK_CONFIG=config/kafka-cluster.yaml): a default run never starts the
-      // 3-broker cluster. `--project cluster` selects it (README: the cluster tests).
+      // Only with kafka.mode: cluster (FINK_CONFIG=config/kafka-cluster.yaml): `fink test` runs it in a second pass
+      // with that mode (src/cli/test-command.ts); `--project cluster-kafka` selects it (README: the cluster tests).
       ...(loadConfig().kafka.mode === 'cluster'
         ? [
             {
               resolve,
               test: {
-                name: 'cluster',
-                include: ['test/cluster/**/*.test.ts'],
+                name: 'cluster-kafka',
+                include: ['test/cluster/kafka-cluster.test.ts'],
                 globalSetup: ['test/cluster/global-setup.ts'],
                 // One file at a time: each kills and restarts brokers the others would be using.
                 fileParallelism: false,
@@ -57,6 +57,19 @@ export default defineConfig({
             },
           ]
         : []),
+      {
+        resolve,
+        test: {
+          // ClickHouse cluster mode on a local cluster (conf/cluster.yaml: ZooKeeper + 2 shards x 2 replicas, started
+          // by the test file when not running): its own project, run after every other one (it loads the machine).
+          name: 'cluster-clickhouse',
+          include: ['test/cluster/clickhouse-cluster.test.ts'],
+          sequence: { groupOrder: 2 },
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
+        },
+      },
       {
         resolve,
         test: {

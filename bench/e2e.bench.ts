@@ -44,9 +44,10 @@ import { createLogger } from '../src/logger.ts';
 import { createKafka, ensureTopics, sendInChunks } from '../src/pipeline/kafka.ts';
 import { sampleStream } from '../src/pipeline/services/checkstream.ts';
 import { MIGRATIONS_DIR } from '../src/project.ts';
-import { connectClickHouse, queryRows, runCommand } from '../src/storage/clickhouse.ts';
-import { migrate } from '../src/storage/migrations.ts';
-import { identifier, sql } from '../src/storage/sql.ts';
+import { CLICKHOUSE_CLUSTER_SERVICES } from '../src/cli/local-clickhouse-cluster.ts';
+import { connectClickHouse, queryRows } from '../src/storage/clickhouse.ts';
+import { dropDatabase, migrate } from '../src/storage/migrations.ts';
+import { sql } from '../src/storage/sql.ts';
 import { realZtfFiles, typescriptDecodeRate } from './decode.bench.ts';
 import type { E2eServiceMessage, E2eServiceReport } from './e2e-service.ts';
 import type { BenchmarkResult } from './run.ts';
@@ -343,7 +344,8 @@ function sampleResources(config: Config): ResourceSample & { since(before: Resou
   const [busy, total] = machineTicks();
   const sample = {
     at: performance.now(),
-    clickhouse: cpuOf('clickhouse'),
+    // The single server, or the local cluster's nodes and ZooKeeper (conf/cluster.yaml), whichever runs.
+    clickhouse: cpuOf('clickhouse', ...CLICKHOUSE_CLUSTER_SERVICES.map((s) => s.name)),
     // The single broker, or the three of the local cluster together.
     kafka: cpuOf(...kafkaServiceNames(config)),
     machineBusy: busy,
@@ -412,13 +414,8 @@ async function storedCounts(config: Config): Promise<StoredCounts> {
 }
 
 async function cleanUp(config: Config, admin: Admin, topics: string[]): Promise<void> {
-  const server = connectClickHouse(config.clickhouse, { database: null });
-  const database = config.clickhouse.database;
-  try {
-    await runCommand(server, sql`DROP DATABASE IF EXISTS ${identifier(database, [database])}`);
-  } finally {
-    await server.close();
-  }
+  // On every node in cluster mode.
+  await dropDatabase(config.clickhouse);
   const existing = new Set(await admin.listTopics());
   await admin.deleteTopics({ topics: topics.filter((topic) => existing.has(topic)) });
 }

@@ -32,6 +32,64 @@ const clickhouseSchema = z
     /** The server binary used by `local` mode; installed with apt-get when missing. */
     serverBinary: z.string().default('/usr/sbin/clickhouse-server'),
     requestTimeoutMs: z.number().int().positive().default(60_000),
+    /**
+     * Cluster mode: the name of the cluster in the servers' remote_servers. Migrations then create replicated
+     * `<table>_local` tables and Distributed tables in front of them, ON CLUSTER (src/storage/cluster-ddl.ts).
+     * Unset: a single server, plain tables.
+     */
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a cluster name is letters, digits and _')
+      .optional(),
+    /**
+     * More HTTP endpoints of the same data (other nodes of the cluster): a client whose node refuses connections
+     * goes on with the next one. The first request goes to `url` (or host:httpPort), then these in order.
+     */
+    urls: z.array(z.url()).default([]),
+    /** `fink start cluster`: the local 2 shards x 2 replicas; node i (s1r1, s1r2, s2r1, s2r2) listens on port + i. */
+    localCluster: z
+      .object({
+        name: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a cluster name is letters, digits and _')
+          .default('fink'),
+        httpPort: port.default(28123),
+        tcpPort: port.default(29000),
+        interserverPort: port.default(29009),
+        /** Per node: 4 nodes share the machine (the single server's is 512 MB). */
+        markCacheMb: z.number().int().min(8).default(64),
+        maxMemoryUsageMb: z.number().int().min(256).default(3000),
+        /** Background merge and fetch threads per node (defaults 16 each, sized for a machine of its own). */
+        backgroundPoolSize: z.number().int().min(1).default(4),
+        backgroundSchedulePoolSize: z.number().int().min(1).default(4),
+      })
+      .strict()
+      .default({
+        name: 'fink',
+        httpPort: 28123,
+        tcpPort: 29000,
+        interserverPort: 29009,
+        markCacheMb: 64,
+        maxMemoryUsageMb: 3000,
+        backgroundPoolSize: 4,
+        backgroundSchedulePoolSize: 4,
+      }),
+  })
+  .strict();
+
+const zookeeperSchema = z
+  .object({
+    /** The ZooKeeper of the local cluster (`fink start zookeeper`, part of `fink start cluster`). */
+    host: hostname.default('127.0.0.1'),
+    port: port.default(22181),
+    /** ZooKeeper version of the jars resolved from Maven Central (infra/zookeeper/pom.xml). */
+    version: z
+      .string()
+      .regex(/^3\.\d+\.\d+$/, 'a ZooKeeper 3.x.y version')
+      .default('3.9.5'),
+    /** Where the jars are cached, outside the repository; ~ is the home directory. */
+    cacheDir: z.string().default('~/.cache/fink'),
+    heapMb: z.number().int().min(64).default(256),
   })
   .strict();
 
@@ -304,6 +362,7 @@ export const configSchema = z
     sharedDir: z.string().default('../shared'),
     clickhouse: clickhouseSchema.default(clickhouseSchema.parse({})),
     kafka: kafkaSchema.default(kafkaSchema.parse({})),
+    zookeeper: zookeeperSchema.default(zookeeperSchema.parse({})),
     simulator: simulatorSchema.default(simulatorSchema.parse({})),
     pipeline: pipelineSchema.default(pipelineSchema.parse({})),
     server: serverSchema.default(serverSchema.parse({})),
@@ -317,6 +376,7 @@ type ParsedConfig = z.infer<typeof configSchema>;
 
 export type ClickHouseConfig = ParsedConfig['clickhouse'] & { url: string };
 export type KafkaConfig = ParsedConfig['kafka'] & { brokers: string[]; cacheDir: string };
+export type ZooKeeperConfig = ParsedConfig['zookeeper'];
 export type SimulatorConfig = ParsedConfig['simulator'];
 export type PipelineConfig = ParsedConfig['pipeline'];
 export type ServerConfig = ParsedConfig['server'];
@@ -329,6 +389,7 @@ export interface Config {
   sharedDir: string;
   clickhouse: ClickHouseConfig;
   kafka: KafkaConfig;
+  zookeeper: ZooKeeperConfig;
   simulator: SimulatorConfig;
   pipeline: PipelineConfig;
   server: ServerConfig;
@@ -394,6 +455,10 @@ function resolveConfig(parsed: ParsedConfig, cwd: string, file: string | undefin
             ? [`${kafka.host}:${kafka.port}`]
             : kafka.brokers,
       cacheDir: path.resolve(cwd, kafka.cacheDir.replace(/^~(?=$|\/)/, homedir())),
+    },
+    zookeeper: {
+      ...parsed.zookeeper,
+      cacheDir: path.resolve(cwd, parsed.zookeeper.cacheDir.replace(/^~(?=$|\/)/, homedir())),
     },
     models: {
       ...parsed.models,

@@ -10,15 +10,42 @@ export function clickhouseHome(stateDir: string): string {
   return path.join(stateDir, 'clickhouse');
 }
 
+/** One server's own settings: where it listens and how much of the machine it takes. */
+export interface ClickHouseServerSpec {
+  host: string;
+  httpPort: number;
+  tcpPort: number;
+  markCacheBytes: number;
+  maxMemoryUsageBytes: number;
+  /** More server config elements (a cluster node's remote_servers, zookeeper, macros ...), XML. */
+  extraConfig?: string;
+  /** More settings of the default profile, XML. */
+  extraProfile?: string;
+}
+
 /** Installs the server if missing and writes its config; returns how to run it in the foreground. */
 export function prepareLocalClickHouse(config: ClickHouseConfig, stateDir: string): SpawnSpec {
+  return prepareClickHouseServer(config, clickhouseHome(stateDir), {
+    host: config.host,
+    httpPort: config.httpPort,
+    tcpPort: config.tcpPort,
+    markCacheBytes: 536_870_912,
+    maxMemoryUsageBytes: 8_000_000_000,
+  });
+}
+
+/** A clickhouse-server with its config, data and logs under `home`: the single server, or a cluster node. */
+export function prepareClickHouseServer(
+  config: ClickHouseConfig,
+  home: string,
+  server: ClickHouseServerSpec,
+): SpawnSpec {
   if (!hasCommand(config.serverBinary)) aptInstall(['clickhouse-server'], 'clickhouse-server');
-  const home = clickhouseHome(stateDir);
   for (const dir of ['data', 'tmp', 'user_files', 'log'])
     mkdirSync(path.join(home, dir), { recursive: true });
   const configFile = path.join(home, 'config.xml');
-  writeFileSync(configFile, serverConfigXml(config, home));
-  writeFileSync(path.join(home, 'users.xml'), usersXml(config));
+  writeFileSync(configFile, serverConfigXml(server, home));
+  writeFileSync(path.join(home, 'users.xml'), usersXml(config, server));
   return { command: config.serverBinary, args: [`--config-file=${configFile}`], cwd: home };
 }
 
@@ -38,7 +65,7 @@ export async function cancelLocalClickHouseQueries(config: ClickHouseConfig): Pr
 }
 
 /** Only what differs from the server's built-in defaults; every path lives under `home`. */
-function serverConfigXml(config: ClickHouseConfig, home: string): string {
+function serverConfigXml(config: ClickHouseServerSpec, home: string): string {
   return `<?xml version="1.0"?>
 <!-- Written by \`fink start clickhouse\` on every start; edit the fink config instead. -->
 <yandex>
@@ -62,20 +89,20 @@ function serverConfigXml(config: ClickHouseConfig, home: string): string {
   <!-- A stop waits for idle keep-alive connections to time out (default 10 s): the clients drop theirs after
        1 s (idle_socket_ttl in src/storage/clickhouse.ts), so 3 s loses nothing and lets \`fink stop\` end quickly. -->
   <keep_alive_timeout>3</keep_alive_timeout>
-  <mark_cache_size>536870912</mark_cache_size>
+  <mark_cache_size>${config.markCacheBytes}</mark_cache_size>
   <max_concurrent_queries>200</max_concurrent_queries>
-</yandex>
+${config.extraConfig ?? ''}</yandex>
 `;
 }
 
-function usersXml(config: ClickHouseConfig): string {
+function usersXml(config: ClickHouseConfig, server: ClickHouseServerSpec): string {
   return `<?xml version="1.0"?>
 <yandex>
   <profiles>
     <default>
-      <max_memory_usage>8000000000</max_memory_usage>
+      <max_memory_usage>${server.maxMemoryUsageBytes}</max_memory_usage>
       <load_balancing>random</load_balancing>
-    </default>
+${server.extraProfile ?? ''}    </default>
   </profiles>
   <users>
     <${config.username}>
@@ -90,6 +117,6 @@ function usersXml(config: ClickHouseConfig): string {
 `;
 }
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

@@ -14,7 +14,7 @@ import { configOption } from './options.ts';
 import { runDemo } from './demo.ts';
 import { formatServiceTable, showServices, startService, stopAll, stopServices } from './lifecycle.ts';
 import { runService } from './run.ts';
-import { SERVICE_GROUPS, SERVICE_NAMES } from './services.ts';
+import { expandServiceName, SERVICE_GROUPS, SERVICE_NAMES } from './services.ts';
 import { runTests } from './test-command.ts';
 
 const program = new Command('fink')
@@ -72,7 +72,7 @@ program
     const topics = [resolved.simulator.topic, resolved.simulator.rubinTopic];
     // raw2science scores alerts with Fink's models: installed first when missing (once, with progress).
     if (service === 'raw2science') await ensureModelsInstalled(resolved);
-    for (const name of SERVICE_GROUPS[service] ?? [service]) {
+    for (const name of expandServiceName(service)) {
       await startService(
         name,
         options.simulator === true ? config(options, { simulator, pipeline: { topics } }) : resolved,
@@ -82,13 +82,13 @@ program
 
 program
   .command('stop')
-  .description('stop a service (SIGTERM, then SIGKILL after a timeout), or all of them')
-  .argument('<service>', `${[...SERVICE_NAMES, ...Object.keys(SERVICE_GROUPS)].join(', ')} or all`)
+  .description('stop a service (SIGTERM, then SIGKILL after a timeout), a group, or all of them')
+  .argument('<service>', `${SERVICE_NAMES.join(', ')}, ${Object.keys(SERVICE_GROUPS).join(', ')} or all`)
   .addOption(configOption())
   .action(async (service: string, options: { config?: string }) => {
     const resolved = config(options);
     if (service === 'all') await stopAll(resolved);
-    else await stopServices([...(SERVICE_GROUPS[service] ?? [service])].reverse(), resolved);
+    else await stopServices([...expandServiceName(service)].reverse(), resolved);
   });
 
 program

@@ -5,6 +5,7 @@ import { configToEnv, ConfigError, type Config } from '../config.ts';
 import { PROJECT_ROOT } from '../project.ts';
 import { connectClickHouse, pingClickHouse } from '../storage/clickhouse.ts';
 import { cancelLocalClickHouseQueries, prepareLocalClickHouse } from './local-clickhouse.ts';
+import { CLICKHOUSE_CLUSTER_SERVICES } from './local-clickhouse-cluster.ts';
 import { prepareLocalKafka } from './local-kafka.ts';
 import { KAFKA_CLUSTER_SERVICES } from './local-kafka-cluster.ts';
 import { kafkaAnswers } from './probes.ts';
@@ -53,6 +54,20 @@ function nodeService(name: string, summary: string, finite = false): ServiceDefi
   };
 }
 
+/**
+ * The local cluster (`fink start cluster`, `fink stop cluster`), in start order; stopped in reverse. Each part
+ * brings its own services: one line per part.
+ */
+export const CLUSTER_SERVICES: readonly ServiceDefinition[] = [
+  ...CLICKHOUSE_CLUSTER_SERVICES,
+  ...KAFKA_CLUSTER_SERVICES,
+];
+
+/** Names that stand for several services, in start order. */
+export const SERVICE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  cluster: CLUSTER_SERVICES.map((service) => service.name),
+};
+
 export const SERVICES: readonly ServiceDefinition[] = [
   {
     name: 'clickhouse',
@@ -99,7 +114,8 @@ export const SERVICES: readonly ServiceDefinition[] = [
         : [],
     isReady: ({ kafka }) => kafkaAnswers(kafka.brokers),
   },
-  ...KAFKA_CLUSTER_SERVICES,
+  // Infrastructure before the services that use it: `fink stop all` stops in reverse order.
+  ...CLUSTER_SERVICES,
   nodeService('stream2raw', 'archives every upstream alert, as received, in ClickHouse'),
   nodeService('raw2science', 'decodes, enriches and stores alerts; publishes them to the science topic'),
   nodeService(
@@ -130,10 +146,10 @@ export function metricsPortOffset(name: string): number {
   return 2 + SERVICES.filter((service) => service.project === true).findIndex((s) => s.name === name);
 }
 
-/** Names that `fink start|stop` expand to several services, started in this order and stopped in reverse. */
-export const SERVICE_GROUPS: Readonly<Record<string, readonly string[]>> = {
-  cluster: KAFKA_CLUSTER_SERVICES.map((service) => service.name),
-};
+/** The services a name stands for: a group's members in start order, or the one service. */
+export function expandServiceName(name: string): readonly string[] {
+  return SERVICE_GROUPS[name] ?? [name];
+}
 
 export function findService(name: string): ServiceDefinition | undefined {
   return SERVICES.find((service) => service.name === name);

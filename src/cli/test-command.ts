@@ -31,12 +31,49 @@ export async function runTests(config: Config, vitestArgs: string[]): Promise<nu
       await buildDashboard();
     }
     outcome = await runVitest(config, vitestArgs);
+    if (vitestArgs.length === 0 && config.kafka.mode !== 'cluster') {
+      // Every test: the broker-failure tests too, in a second pass on the local 3-broker cluster (its global
+      // setup starts and stops the brokers), ClickHouse and the single broker still running beside it.
+      const kafkaCluster = await runVitest(kafkaClusterConfig(config), ['--project', 'cluster-kafka']);
+      outcome = combine(outcome, kafkaCluster);
+    }
   } finally {
     await stopServices(started.reverse(), config);
   }
   // Last, alone on its line: CI reads the closing line for the counts.
   console.log(`\n${outcome.summary}`);
   return outcome.code;
+}
+
+/** The run's config with the local 3-broker cluster as its Kafka (config/kafka-cluster.yaml's keys). */
+function kafkaClusterConfig(config: Config): Config {
+  const { kafka } = config;
+  return {
+    ...config,
+    kafka: {
+      ...kafka,
+      mode: 'cluster',
+      brokers: kafka.clusterPorts.map((port) => `${kafka.host}:${port}`),
+      replicationFactor: 3,
+      minInsyncReplicas: 2,
+    },
+  };
+}
+
+/** Two runs' outcome: failed if either failed, their counts added (the closing line CI reads). */
+function combine(
+  first: { code: number; summary: string; counts?: number[] },
+  second: { code: number; summary: string; counts?: number[] },
+): { code: number; summary: string } {
+  const [a, b] = [first.counts, second.counts];
+  if (a === undefined || b === undefined) {
+    return { code: first.code || second.code || 1, summary: `${first.summary}\n${second.summary}` };
+  }
+  const [passed, failed, skipped] = a.map((n, i) => n + b[i]!);
+  return {
+    code: first.code || second.code,
+    summary: `tests: ${passed} passed, ${failed} failed` + (skipped! > 0 ? `, ${skipped} skipped` : ''),
+  };
 }
 
 /** False when the arguments select vitest projects and `browser` is not one of them. */
@@ -57,7 +94,10 @@ interface VitestJsonReport {
   numTodoTests: number;
 }
 
-async function runVitest(config: Config, vitestArgs: string[]): Promise<{ code: number; summary: string }> {
+async function runVitest(
+  config: Config,
+  vitestArgs: string[],
+): Promise<{ code: number; summary: string; counts?: number[] }> {
   const report = path.join(config.stateDir, 'test-results.json');
   rmSync(report, { force: true });
   const vitest = path.join(PROJECT_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
@@ -88,5 +128,5 @@ async function runVitest(config: Config, vitestArgs: string[]): Promise<{ code: 
     `tests: ${counts.numPassedTests} passed, ${counts.numFailedTests} failed` +
     (skipped > 0 ? `, ${skipped} skipped` : '');
   if (counts.numTotalTests === 0) return { code: 1, summary: `${summary}\nfink test: no test ran` };
-  return { code, summary };
+  return { code, summary, counts: [counts.numPassedTests, counts.numFailedTests, skipped] };
 }

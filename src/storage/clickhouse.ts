@@ -29,9 +29,33 @@ export interface ConnectOptions {
 }
 
 export function connectClickHouse(config: ClickHouseConfig, options: ConnectOptions = {}): ClickHouseClient {
+  const urls = [config.url, ...config.urls.filter((url) => url !== config.url)];
+  const clients = urls.map((url) => createOneClient(url, config, options));
+  return clients.length === 1 ? clients[0]! : failoverClient(clients);
+}
+
+/**
+ * Cluster mode, for every request: an insert into a Distributed table returns once every row is on its shard
+ * (not queued on the node that took it, lost if that node dies); a retried insert is written again (below); and an `IN (SELECT ... FROM <distributed>)`
+ * inside a query on a Distributed table reads each shard's own local table: every sharded table is
+ * distributed by object id and such subqueries match alert or object ids, so the rows they look for are on
+ * the shard that asks (src/storage/cluster-ddl.ts).
+ */
+const CLUSTER_SETTINGS: ClickHouseSettings = {
+  insert_distributed_sync: 1,
+  distributed_product_mode: 'local',
+  // No block deduplication, as on a single server: replicated tables skip a block they already hold, and before
+  // ClickHouse 24.7 such a block skips its materialized views too. An insert cut by a node's death after its
+  // table's block was committed but before its views' was, retried, then never reached the views (measured:
+  // alerts_by_hpx lost the rows of a batch). Every table is a ReplacingMergeTree keyed for replays: a retried
+  // block's rows collapse with the first ones, in the table and in its views.
+  insert_deduplicate: 0,
+};
+
+function createOneClient(url: string, config: ClickHouseConfig, options: ConnectOptions): ClickHouseClient {
   const database = options.database === undefined ? config.database : options.database;
   return createClient({
-    url: config.url,
+    url,
     username: config.username,
     password: config.password,
     request_timeout: config.requestTimeoutMs,
@@ -44,7 +68,57 @@ export function connectClickHouse(config: ClickHouseConfig, options: ConnectOpti
         ? { enabled: false }
         : { enabled: true, idle_socket_ttl: 1000, eagerly_destroy_stale_sockets: true },
     ...(database === null ? {} : { database }),
+    ...(config.cluster === undefined ? {} : { clickhouse_settings: CLUSTER_SETTINGS }),
     log: { level: options.quiet === true ? ClickHouseLogLevel.OFF : ClickHouseLogLevel.WARN },
+  });
+}
+
+const FAILOVER_METHODS = new Set<PropertyKey>(['query', 'command', 'exec', 'insert', 'ping']);
+
+/**
+ * One client over several nodes holding the same data (clickhouse.urls): requests go to one node until it
+ * cannot be reached, then to the next. A query or command whose connection was refused never reached the
+ * server and is sent to the next node at once; one cut mid-way (ECONNRESET) is not sent again (it may have been applied): it
+ * fails as an outage, which the pipeline retries, and the next request goes to the next node.
+ */
+function failoverClient(clients: ClickHouseClient[]): ClickHouseClient {
+  let current = 0;
+  const call = async (method: 'query' | 'command' | 'exec' | 'insert' | 'ping', params: unknown) => {
+    for (let tried = 1; ; tried++) {
+      const index = current;
+      const client = clients[index]! as unknown as Record<string, (p: unknown) => Promise<unknown>>;
+      let failure: unknown;
+      let answer: { value: unknown } | undefined;
+      try {
+        const result = await client[method]!.call(clients[index], params);
+        // ping answers { success: false, error } instead of throwing.
+        const ping = result as { success?: boolean; error?: unknown };
+        if (method !== 'ping' || ping.success !== false) return result;
+        answer = { value: result };
+        failure = ping.error;
+      } catch (err) {
+        failure = err;
+      }
+      const code = (failure as { code?: unknown } | undefined)?.code;
+      if (typeof code === 'string' && UNREACHABLE.has(code) && current === index) {
+        current = (index + 1) % clients.length;
+      }
+      // exec and insert send a stream of rows, read once: they are not sent again, the caller retries them.
+      const resendable = method === 'query' || method === 'command' || method === 'ping';
+      if (code === 'ECONNREFUSED' && resendable && tried < clients.length) continue;
+      if (answer !== undefined) return answer.value;
+      throw failure;
+    }
+  };
+  return new Proxy(clients[0]!, {
+    get(_target, property) {
+      if (property === 'close') return () => Promise.all(clients.map((client) => client.close()));
+      if (FAILOVER_METHODS.has(property)) {
+        return (params: unknown) => call(property as 'query', params);
+      }
+      const value: unknown = Reflect.get(clients[current]!, property);
+      return typeof value === 'function' ? (value as () => unknown).bind(clients[current]) : value;
+    },
   });
 }
 

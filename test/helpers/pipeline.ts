@@ -31,16 +31,18 @@ export interface PipelineSandbox {
   stop(): Promise<void>;
 }
 
+/** `clickhouse` overrides the test config's section (the cluster tests point it at the local cluster). */
 export async function createPipelineSandbox(
   prefix: string,
   pipeline: Record<string, unknown> = {},
+  clickhouse: Record<string, unknown> = {},
 ): Promise<PipelineSandbox> {
-  const db = await createMigratedDatabase(prefix);
+  const db = await createMigratedDatabase(prefix, clickhouse);
   const kafka = testKafka();
   const upstream = uniqueName(`${prefix}_upstream`);
   const base = testConfig();
   const config = testConfig({
-    clickhouse: { database: db.config.database },
+    clickhouse: { ...clickhouse, database: db.config.database },
     pipeline: {
       topics: [upstream],
       scienceTopic: uniqueName(`${prefix}_science`),
