@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { PROJECT_ROOT } from '../../src/project.ts';
-import { SERVICE_NAMES } from '../../src/cli/services.ts';
+import { metricsPortOffset } from '../../src/cli/services.ts';
 
 interface Resource {
   apiVersion: string;
@@ -168,7 +168,7 @@ describe('deploy/helm/fink', () => {
     }
   });
 
-  it('probes each pipeline service on the metrics port the broker opens for it (metricsPort + its index)', () => {
+  it('probes each pipeline service on the metrics port the broker opens for it (metricsPort + its offset)', () => {
     const { config } = brokerConfig('default');
     expect(config.pipeline.metricsHost).toBe('0.0.0.0');
     for (const service of PIPELINE) {
@@ -183,7 +183,7 @@ describe('deploy/helm/fink', () => {
       expect(container.ports).toEqual([
         {
           name: 'metrics',
-          containerPort: config.pipeline.metricsPort + SERVICE_NAMES.indexOf(service),
+          containerPort: config.pipeline.metricsPort + metricsPortOffset(service),
           protocol: 'TCP',
         },
       ]);
