@@ -2,11 +2,12 @@
 // jars. The jars are resolved once from Maven Central by infra/kafka/pom.xml into a cache outside the repository.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KafkaConfig } from '../config.ts';
 import { PROJECT_ROOT } from '../project.ts';
-import { aptInstall, hasCommand, InstallError } from './install.ts';
+import { aptInstall, hasCommand } from './install.ts';
+import { ensureMavenJars } from './maven-jars.ts';
 import type { SpawnSpec } from './supervisor.ts';
 
 const POM = path.join(PROJECT_ROOT, 'infra', 'kafka', 'pom.xml');
@@ -98,41 +99,13 @@ export function prepareKafkaNode(config: KafkaConfig, node: KafkaNode, clusterId
 
 /** The directory holding the broker's jars; resolved with mvn on first use, then reused. */
 export function ensureKafkaJars(config: KafkaConfig): string {
-  const libs = path.join(config.cacheDir, `kafka-${config.version}`, 'libs');
-  if (existsSync(path.join(libs, `kafka_2.13-${config.version}.jar`))) return libs;
-  if (!hasCommand('mvn')) aptInstall(['maven'], 'Maven (to fetch the Kafka jars)');
-  console.log(
-    `fink: resolving Kafka ${config.version} jars from Maven Central into ${libs} (first run only)...`,
-  );
-  // Copy into a private directory and rename, so a concurrent start never sees half a set of jars.
-  const partial = `${libs}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  const mvn = spawnSync(
-    'mvn',
-    [
-      '-q',
-      '-B',
-      '-f',
-      POM,
-      `-Dkafka.version=${config.version}`,
-      'dependency:copy-dependencies',
-      '-DincludeScope=runtime',
-      `-DoutputDirectory=${partial}`,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (mvn.status !== 0) {
-    rmSync(partial, { recursive: true, force: true });
-    throw new InstallError(
-      `mvn could not resolve the Kafka ${config.version} jars (exit ${mvn.status}):\n${mvn.stdout}${mvn.stderr}`,
-    );
-  }
-  if (existsSync(libs)) {
-    rmSync(partial, { recursive: true, force: true });
-  } else {
-    renameSync(partial, libs);
-  }
-  return libs;
+  return ensureMavenJars({
+    label: `Kafka ${config.version}`,
+    pom: POM,
+    properties: { 'kafka.version': config.version },
+    libs: path.join(config.cacheDir, `kafka-${config.version}`, 'libs'),
+    marker: `kafka_2.13-${config.version}.jar`,
+  });
 }
 
 function serverProperties(config: KafkaConfig, node: KafkaNode, dataDir: string): string {

@@ -1,5 +1,5 @@
 // Jars of a Java server resolved once from Maven Central by a pom in infra/, into a cache outside the repository
-// (as infra/kafka/pom.xml does for the Kafka broker, src/cli/local-kafka.ts).
+// (the Kafka broker: infra/kafka/pom.xml; ZooKeeper: infra/zookeeper/pom.xml).
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { aptInstall, hasCommand, InstallError } from './install.ts';

@@ -1,6 +1,6 @@
 // Readiness probes of the local servers: is a port taken, does a Kafka broker serve metadata.
 import { createConnection } from 'node:net';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 export function isListening(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -18,16 +18,20 @@ export function isListening(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** The broker accepts connections before it serves metadata; ready means it answers a metadata request. */
-export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
-  const kafka = new Kafka({
+/** An admin client for one probe: short timeouts, no retries, silent. */
+function probeAdmin(brokers: string[]): Admin {
+  return new Kafka({
     brokers,
     connectionTimeout: 1_000,
     requestTimeout: 2_000,
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
+  }).admin();
+}
+
+/** The broker accepts connections before it serves metadata; ready means it answers a metadata request. */
+export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
+  const admin = probeAdmin(brokers);
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
@@ -47,14 +51,7 @@ export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
  * replicas are back.
  */
 export async function kafkaBrokerAnswers(broker: string): Promise<boolean> {
-  const kafka = new Kafka({
-    brokers: [broker],
-    connectionTimeout: 1_000,
-    requestTimeout: 2_000,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
+  const admin = probeAdmin([broker]);
   try {
     await admin.connect();
     return true;
