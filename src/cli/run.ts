@@ -377,6 +377,7 @@ async function runRaw2Science(context: RunContext): Promise<void> {
           logger,
         }),
         brokerVersion: brokerPackageVersion(),
+        cutoutCheck: config.pipeline.cutoutCheck,
         metrics,
         logger,
         signal,

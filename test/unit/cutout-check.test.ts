@@ -16,8 +16,10 @@ const fits = fitsBytes(science);
 
 describe('cutoutProblem', () => {
   it('finds nothing wrong with a real ZTF cutout, gzipped or not', () => {
-    expect(cutoutProblem(science)).toBeNull();
-    expect(cutoutProblem(fits)).toBeNull();
+    for (const check of ['full', 'structure'] as const) {
+      expect(cutoutProblem(science, check)).toBeNull();
+      expect(cutoutProblem(fits, check)).toBeNull();
+    }
   });
 
   it.each([
@@ -34,8 +36,16 @@ describe('cutoutProblem', () => {
       Buffer.concat([Buffer.from('X'.repeat(80)), fits.subarray(80)]),
       /SIMPLE/,
     ],
-  ])('names the reason for %s', (_, bytes, reason) => {
-    expect(cutoutProblem(bytes)).toMatch(reason);
+  ])('names the reason for %s, whichever the check', (_, bytes, reason) => {
+    expect(cutoutProblem(bytes, 'full')).toMatch(reason);
+    expect(cutoutProblem(bytes, 'structure')).toBe(cutoutProblem(bytes, 'full'));
+  });
+
+  it('finds a byte changed among the compressed pixels only with the full check', () => {
+    const changed = Buffer.from(science);
+    changed[changed.length >> 1] = changed[changed.length >> 1]! ^ 0xff;
+    expect(cutoutProblem(changed, 'full')).toMatch(/gunzip/);
+    expect(cutoutProblem(changed, 'structure')).toBeNull();
   });
 });
 

@@ -212,6 +212,7 @@ async function runServices(value: Buffer): Promise<Outcome> {
     deadLetters: { send: (letters) => Promise.resolve(void outcome.raw2scienceLetters.push(...letters)) },
     recordWatchlistHits: (alerts) => Promise.resolve(alerts.length),
     brokerVersion: 'fuzz',
+    cutoutCheck: 'structure',
     metrics,
     logger,
     signal,

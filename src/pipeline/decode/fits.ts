@@ -5,7 +5,7 @@
 // browser-era and unmaintained), and the alerts' cutouts use a small, regular subset of the standard: a 2-D
 // primary image, BITPIX -32 for ZTF and Rubin. This covers every BITPIX of the standard, BSCALE/BZERO and BLANK,
 // and refuses (FitsError) anything else rather than guessing.
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 
 /** Header values as §4.2 types them: character string, logical, integer or real (complex values are kept as text). */
 export type FitsValue = string | number | boolean;
@@ -62,6 +62,109 @@ export function fitsBytes(stored: Uint8Array): Buffer {
 /** Parses the primary HDU's 2-D image of a FITS file, gunzipping it first when it is gzipped. */
 export function parseFitsImage(input: Uint8Array): FitsImage {
   const bytes = fitsBytes(input);
+  const { header, width, height, sample, dataOffset, dataBytes } = readImageLayout(bytes);
+  checkDataPresent({ width, height, sample, dataOffset, dataBytes }, bytes.length);
+
+  // §4.4.2.5: physical_value = BZERO + BSCALE * array_value; defaults 0 and 1.
+  const bscale = realKeyword(header, 'BSCALE', 1);
+  const bzero = realKeyword(header, 'BZERO', 0);
+  // §4.4.2.5: BLANK marks undefined pixels of integer arrays only; floating arrays use IEEE NaN (§5.3).
+  const blank = sample.bitpix > 0 && header.has('BLANK') ? integerKeyword(header, 'BLANK') : null;
+
+  // §5.2, §5.3: big-endian two's-complement integers (BITPIX 8 unsigned) and big-endian IEEE-754 floats.
+  const count = width * height;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, dataBytes);
+  const pixels = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const stored = sample.read(view, i * sample.bytes);
+    pixels[i] = blank !== null && stored === blank ? NaN : bzero + bscale * stored;
+  }
+  return { width, height, pixels, header };
+}
+
+/**
+ * Throws the FitsError parseFitsImage would throw, without inflating a gzipped file whose structure is sound:
+ * its gzip header, its FITS header (inflated from the start of the stream only), and the size the gzip trailer
+ * records (ISIZE, RFC 1952 §2.3.1) equal to the size a standard file with that header has (the header's blocks and
+ * the data's whole 2880-byte blocks, §3.1). Any other size (a stream cut short, extensions after the image, a file
+ * not padded) is inflated and read whole. What this cannot see is a stream corrupt inside its compressed pixels
+ * with its trailer intact (a changed byte, a bad code or CRC after the header), which parseFitsImage finds when
+ * the cutout is served. Ingest checks every cutout this way: inflating whole stamps cost ~0.5 ms of CPU per ZTF
+ * alert.
+ */
+export function checkFitsStructure(stored: Uint8Array): void {
+  const buffer = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  if (!isGzipped(buffer)) {
+    checkDataPresent(readImageLayout(buffer), buffer.length);
+    return;
+  }
+  const deflated = buffer.subarray(gzipHeaderLength(buffer), buffer.length - GZIP_TRAILER_BYTES);
+  // §4.4.1: the header is whole 2880-byte blocks of text, which deflate compresses ten times over; the first
+  // few hundred bytes of the stream hold it, and a header not found in them is looked for in twice as many.
+  let head: Buffer;
+  let prefix = HEADER_PREFIX_BYTES;
+  for (;;) {
+    const whole = prefix >= deflated.length;
+    try {
+      head = inflateRawSync(deflated.subarray(0, prefix), {
+        finishFlush: whole ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH,
+        maxOutputLength: MAX_FITS_BYTES,
+      });
+    } catch (err) {
+      throw new FitsError(`cannot gunzip the cutout: ${(err as Error).message}`, { cause: err });
+    }
+    if (whole || findEnd(head) !== null) break;
+    prefix *= 2;
+  }
+  const layout = readImageLayout(head);
+  const standardSize = layout.dataOffset + Math.ceil(layout.dataBytes / BLOCK_BYTES) * BLOCK_BYTES;
+  if (buffer.readUInt32LE(buffer.length - 4) !== standardSize) parseFitsImage(buffer);
+}
+
+const GZIP_TRAILER_BYTES = 8;
+/** Compressed bytes inflated first to find the FITS header: ZTF's 2880-byte header deflates to ~250 bytes. */
+const HEADER_PREFIX_BYTES = 512;
+/** RFC 1952 §2.3.1 FLG bits. */
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FNAME = 0x08;
+const FCOMMENT = 0x10;
+const FRESERVED = 0xe0;
+
+/** The length of a gzip member's header (RFC 1952 §2.3): where its deflate stream begins. */
+function gzipHeaderLength(bytes: Buffer): number {
+  const fail = (what: string): never => {
+    throw new FitsError(`cannot gunzip the cutout: ${what}`);
+  };
+  if (bytes.length < 10 + GZIP_TRAILER_BYTES) fail('the gzip stream is cut short');
+  if (bytes[2] !== 8) fail(`unknown compression method ${bytes[2]}`);
+  const flags = bytes[3]!;
+  if ((flags & FRESERVED) !== 0) fail('unknown header flags set');
+  let offset = 10;
+  if ((flags & FEXTRA) !== 0) offset += 2 + bytes.readUInt16LE(Math.min(offset, bytes.length - 2));
+  for (const flag of [FNAME, FCOMMENT]) {
+    if ((flags & flag) === 0) continue;
+    const zero = bytes.indexOf(0, offset);
+    if (zero === -1) fail('the gzip header is cut short');
+    offset = zero + 1;
+  }
+  if ((flags & FHCRC) !== 0) offset += 2;
+  if (offset > bytes.length - GZIP_TRAILER_BYTES) fail('the gzip header is cut short');
+  return offset;
+}
+
+interface ImageLayout {
+  header: ReadonlyMap<string, FitsValue>;
+  width: number;
+  height: number;
+  sample: Sample;
+  /** Where the pixels begin and how many bytes they take. */
+  dataOffset: number;
+  dataBytes: number;
+}
+
+/** The primary header's image, checked as §4.4.1.1 requires; the pixels themselves are not read. */
+function readImageLayout(bytes: Buffer): ImageLayout {
   const { header, dataOffset } = readHeader(bytes);
 
   // §4.4.1.1: the mandatory keywords of a primary header, SIMPLE first.
@@ -83,43 +186,35 @@ export function parseFitsImage(input: Uint8Array): FitsImage {
   const sample = SAMPLES[bitpix];
   if (sample === undefined)
     throw new FitsError(`invalid BITPIX ${bitpix} (§4.4.1.1: 8, 16, 32, 64, -32, -64)`);
-  const count = width * height;
-  if (dataOffset + count * sample.bytes > bytes.length) {
+  return { header, width, height, sample, dataOffset, dataBytes: width * height * sample.bytes };
+}
+
+function checkDataPresent(
+  { width, height, sample, dataOffset, dataBytes }: Omit<ImageLayout, 'header'>,
+  length: number,
+): void {
+  if (dataOffset + dataBytes > length) {
     throw new FitsError(
-      `truncated data: ${width} x ${height} pixels of BITPIX ${bitpix} need ${count * sample.bytes} bytes, ` +
-        `${Math.max(0, bytes.length - dataOffset)} present`,
+      `truncated data: ${width} x ${height} pixels of BITPIX ${sample.bitpix} need ${dataBytes} bytes, ` +
+        `${Math.max(0, length - dataOffset)} present`,
     );
   }
-
-  // §4.4.2.5: physical_value = BZERO + BSCALE * array_value; defaults 0 and 1.
-  const bscale = realKeyword(header, 'BSCALE', 1);
-  const bzero = realKeyword(header, 'BZERO', 0);
-  // §4.4.2.5: BLANK marks undefined pixels of integer arrays only; floating arrays use IEEE NaN (§5.3).
-  const blank = bitpix > 0 && header.has('BLANK') ? integerKeyword(header, 'BLANK') : null;
-
-  // §5.2, §5.3: big-endian two's-complement integers (BITPIX 8 unsigned) and big-endian IEEE-754 floats.
-  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, count * sample.bytes);
-  const pixels = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const stored = sample.read(view, i * sample.bytes);
-    pixels[i] = blank !== null && stored === blank ? NaN : bzero + bscale * stored;
-  }
-  return { width, height, pixels, header };
 }
 
 interface Sample {
+  bitpix: number;
   bytes: number;
   read(view: DataView, offset: number): number;
 }
 
 const SAMPLES: Partial<Record<number, Sample>> = {
-  8: { bytes: 1, read: (view, offset) => view.getUint8(offset) },
-  16: { bytes: 2, read: (view, offset) => view.getInt16(offset) },
-  32: { bytes: 4, read: (view, offset) => view.getInt32(offset) },
+  8: { bitpix: 8, bytes: 1, read: (view, offset) => view.getUint8(offset) },
+  16: { bitpix: 16, bytes: 2, read: (view, offset) => view.getInt16(offset) },
+  32: { bitpix: 32, bytes: 4, read: (view, offset) => view.getInt32(offset) },
   // A 64-bit integer beyond 2^53 loses precision as a physical double, which is what the image is rendered from.
-  64: { bytes: 8, read: (view, offset) => Number(view.getBigInt64(offset)) },
-  [-32]: { bytes: 4, read: (view, offset) => view.getFloat32(offset) },
-  [-64]: { bytes: 8, read: (view, offset) => view.getFloat64(offset) },
+  64: { bitpix: 64, bytes: 8, read: (view, offset) => Number(view.getBigInt64(offset)) },
+  [-32]: { bitpix: -32, bytes: 4, read: (view, offset) => view.getFloat32(offset) },
+  [-64]: { bitpix: -64, bytes: 8, read: (view, offset) => view.getFloat64(offset) },
 };
 
 function readHeader(bytes: Buffer): { header: Map<string, FitsValue>; dataOffset: number } {
@@ -127,8 +222,7 @@ function readHeader(bytes: Buffer): { header: Map<string, FitsValue>; dataOffset
   for (let offset = 0; offset + CARD_BYTES <= bytes.length; offset += CARD_BYTES) {
     // §4.1.2: keyword records are restricted to printable ASCII, so latin1 maps bytes to characters 1:1.
     const card = bytes.toString('latin1', offset, offset + CARD_BYTES);
-    // §4.1.2.1: the keyword name is bytes 1-8, left-justified and space-padded.
-    const name = card.slice(0, 8).trimEnd();
+    const name = keywordName(card);
     if (name === 'END') {
       // §4.4.1: the data begin at the first 2880-byte boundary after the END record.
       const dataOffset = Math.ceil((offset + CARD_BYTES) / BLOCK_BYTES) * BLOCK_BYTES;
@@ -140,6 +234,19 @@ function readHeader(bytes: Buffer): { header: Map<string, FitsValue>; dataOffset
     header.set(name, parseValue(card.slice(10)));
   }
   throw new FitsError('the header has no END record');
+}
+
+/** §4.1.2.1: the keyword name is bytes 1-8 of a record, left-justified and space-padded. */
+function keywordName(card: string): string {
+  return card.slice(0, 8).trimEnd();
+}
+
+/** The offset of the END record among the whole records of `bytes`, or null when there is none. */
+function findEnd(bytes: Buffer): number | null {
+  for (let offset = 0; offset + CARD_BYTES <= bytes.length; offset += CARD_BYTES) {
+    if (keywordName(bytes.toString('latin1', offset, offset + 8)) === 'END') return offset;
+  }
+  return null;
 }
 
 /** §4.2: the value field, without its trailing "/ comment". */

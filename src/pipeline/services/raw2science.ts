@@ -20,7 +20,7 @@ import { retryKafka, sendInChunks } from '../kafka.ts';
 import type { DeadLetter, DeadLetterSink } from '../sinks/dead-letter-sink.ts';
 import type { BatchHandler } from '../sources/kafka-batch-source.ts';
 import type { RecordWatchlistHits } from '../watchlist-hits.ts';
-import { unreadableCutouts } from '../cutout-check.ts';
+import { unreadableCutouts, type CutoutCheck } from '../cutout-check.ts';
 import { decodeBatch } from './decode-batch.ts';
 import { SURVEY_HEADER } from './distribution.ts';
 import { toStoredAlert, type EnrichedAlert, type ProcessedAlert } from './science-rows.ts';
@@ -37,6 +37,8 @@ export interface Raw2ScienceDeps {
   /** Writes watchlist_hits and publishes their events (src/pipeline/watchlist-hits.ts). */
   recordWatchlistHits: RecordWatchlistHits;
   brokerVersion: string;
+  /** How far each stored cutout is read to count the unreadable ones (pipeline.cutoutCheck). */
+  cutoutCheck: CutoutCheck;
   metrics: PipelineMetrics;
   logger: Logger;
   signal: AbortSignal;
@@ -52,6 +54,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     maxRequestBytes,
     deadLetters,
     recordWatchlistHits,
+    cutoutCheck,
     metrics,
     logger,
     signal,
@@ -138,7 +141,7 @@ export function createRaw2ScienceHandler(deps: Raw2ScienceDeps): BatchHandler {
     // never holds an alert back.
     let unreadable = 0;
     for (const { alert } of stored) {
-      for (const { kind } of unreadableCutouts(alert.cutouts)) {
+      for (const { kind } of unreadableCutouts(alert.cutouts, cutoutCheck)) {
         metrics.cutoutsUnreadable.inc({ kind });
         unreadable++;
       }

@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createZtfDecoder } from '../../../src/pipeline/decode/ztf-avro.ts';
-import { FitsError, fitsBytes, isGzipped, parseFitsImage } from '../../../src/pipeline/decode/fits.ts';
+import {
+  FitsError,
+  checkFitsStructure,
+  fitsBytes,
+  isGzipped,
+  parseFitsImage,
+} from '../../../src/pipeline/decode/fits.ts';
 import { readRubinParquet } from '../../../datasim/rubin.ts';
 import { sharedPath, ztfAlertFiles } from '../../helpers/shared-data.ts';
 
@@ -47,6 +54,30 @@ function buildFits(options: {
   });
   return Buffer.concat([header, data]);
 }
+
+/** Files parseFitsImage refuses, with what its message says. */
+const DEFECTS: [string, Buffer, RegExp][] = [
+  ['not FITS', Buffer.from('hello world'.padEnd(2880)), /END/],
+  ['no END record', Buffer.from(card('SIMPLE', 'T').repeat(36), 'latin1'), /END/],
+  ['SIMPLE = F', buildFits({ bitpix: 8, width: 1, height: 1, values: [0] }).fill('F', 29, 30), /SIMPLE/],
+  ['an empty primary HDU', buildFits({ bitpix: 8, width: 1, height: 1, values: [0], naxis: 0 }), /NAXIS = 0/],
+  [
+    'a bad BITPIX',
+    Buffer.from(
+      buildFits({ bitpix: 8, width: 1, height: 1, values: [0] })
+        .toString('latin1')
+        .replace(card('BITPIX', '8'), card('BITPIX', '12')),
+      'latin1',
+    ),
+    /BITPIX 12/,
+  ],
+  [
+    'truncated data',
+    buildFits({ bitpix: -32, width: 30, height: 30, values: [] }).subarray(0, 2880 + 100),
+    /truncated/,
+  ],
+  ['a corrupt gzip stream', gzipSync(Buffer.alloc(3000)).subarray(0, 20), /gunzip/],
+];
 
 describe('parseFitsImage on hand-built files', () => {
   it('applies BSCALE and BZERO to BITPIX 16 (the unsigned-16 convention) and blanks BLANK pixels', () => {
@@ -144,32 +175,7 @@ describe('parseFitsImage on hand-built files', () => {
     expect(image.header.get('KEY39')).toBe(39);
   });
 
-  it.each([
-    ['not FITS', Buffer.from('hello world'.padEnd(2880)), /END/],
-    ['no END record', Buffer.from(card('SIMPLE', 'T').repeat(36), 'latin1'), /END/],
-    ['SIMPLE = F', buildFits({ bitpix: 8, width: 1, height: 1, values: [0] }).fill('F', 29, 30), /SIMPLE/],
-    [
-      'an empty primary HDU',
-      buildFits({ bitpix: 8, width: 1, height: 1, values: [0], naxis: 0 }),
-      /NAXIS = 0/,
-    ],
-    [
-      'a bad BITPIX',
-      Buffer.from(
-        buildFits({ bitpix: 8, width: 1, height: 1, values: [0] })
-          .toString('latin1')
-          .replace(card('BITPIX', '8'), card('BITPIX', '12')),
-        'latin1',
-      ),
-      /BITPIX 12/,
-    ],
-    [
-      'truncated data',
-      buildFits({ bitpix: -32, width: 30, height: 30, values: [] }).subarray(0, 2880 + 100),
-      /truncated/,
-    ],
-    ['a corrupt gzip stream', gzipSync(Buffer.alloc(3000)).subarray(0, 20), /gunzip/],
-  ])('refuses %s with a FitsError', (_name, bytes, message) => {
+  it.each(DEFECTS)('refuses %s with a FitsError', (_name, bytes, message) => {
     expect(() => parseFitsImage(bytes)).toThrow(FitsError);
     expect(() => parseFitsImage(bytes)).toThrow(message);
   });
@@ -214,5 +220,112 @@ describe('parseFitsImage on real cutouts', () => {
       }
     }
     expect(images).toBeGreaterThan(0);
+  });
+});
+
+/** The message of the FitsError `parse` throws for `bytes`. */
+function failure(parse: (bytes: Uint8Array) => unknown, bytes: Uint8Array): string {
+  try {
+    parse(bytes);
+  } catch (err) {
+    expect(err).toBeInstanceOf(FitsError);
+    return (err as Error).message;
+  }
+  throw new Error('no FitsError');
+}
+
+describe('checkFitsStructure', () => {
+  it('passes every real ZTF cutout and the real Rubin ones, all of which parseFitsImage reads', async () => {
+    const decoder = createZtfDecoder();
+    let checked = 0;
+    for (const file of ztfAlertFiles()) {
+      const alert = decoder.decode(readFileSync(file));
+      for (const cutout of [alert.cutoutScience, alert.cutoutTemplate, alert.cutoutDifference]) {
+        if (cutout === null) continue;
+        expect(() => checkFitsStructure(cutout.stampData)).not.toThrow();
+        checked++;
+      }
+    }
+    const rubin = await readRubinParquet(sharedPath('datasim', 'lsst', 'rubin-2026-01-v10_0.parquet'));
+    for (const alert of rubin) {
+      for (const stored of [alert.cutoutScience, alert.cutoutTemplate, alert.cutoutDifference]) {
+        if (stored === null) continue;
+        expect(() => checkFitsStructure(stored)).not.toThrow();
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(611 * 3);
+  });
+
+  // The plain defects, and the same files gzipped (the trailer's size stands for the inflated length).
+  const gzipped = DEFECTS.filter(([, bytes]) => !isGzipped(bytes)).map(
+    ([name, bytes, message]): [string, Buffer, RegExp] => [`${name}, gzipped`, gzipSync(bytes), message],
+  );
+  it.each([...DEFECTS, ...gzipped])(
+    'refuses %s with the message parseFitsImage gives',
+    (_name, bytes, message) => {
+      expect(failure(checkFitsStructure, bytes)).toMatch(message);
+      expect(failure(checkFitsStructure, bytes)).toBe(failure(parseFitsImage, bytes));
+    },
+  );
+
+  it('finds a header whose deflated text is longer than the first inflated prefix', () => {
+    // 200 records of random base64 text deflate to ~9 KB: many times the 512 bytes inflated first.
+    const noise = Array.from({ length: 200 }, (_, i) =>
+      card(`K${i}`, `'${randomBytes(45).toString('base64')}'`),
+    );
+    const fits = buildFits({
+      bitpix: -32,
+      width: 40,
+      height: 40,
+      values: Array.from({ length: 1600 }, (_, i) => i),
+      cards: noise,
+    });
+    const stored = gzipSync(fits);
+    expect(stored.length).toBeGreaterThan(8 * 512);
+    expect(() => checkFitsStructure(stored)).not.toThrow();
+    const cut = gzipSync(fits.subarray(0, fits.length - 2880));
+    expect(failure(checkFitsStructure, cut)).toBe(failure(parseFitsImage, cut));
+    expect(failure(checkFitsStructure, cut)).toMatch(/truncated data/);
+  });
+
+  const real = createZtfDecoder().decode(readFileSync(ztfAlertFiles()[0]!)).cutoutScience!.stampData;
+
+  it('refuses a gzip header zlib refuses: reserved flags, another method, a name without its end', () => {
+    const reserved = Buffer.from(real);
+    reserved[3] = reserved[3]! | 0x20;
+    expect(failure(checkFitsStructure, reserved)).toMatch(/gunzip.*flags/);
+    expect(failure(parseFitsImage, reserved)).toMatch(/gunzip/);
+    const method = Buffer.from(real);
+    method[2] = 7;
+    expect(failure(checkFitsStructure, method)).toMatch(/gunzip.*method 7/);
+    expect(failure(parseFitsImage, method)).toMatch(/gunzip/);
+    const unnamed = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3]),
+      Buffer.alloc(20, 0x41),
+    ]);
+    expect(failure(checkFitsStructure, unnamed)).toMatch(/gunzip.*cut short/);
+    expect(failure(parseFitsImage, unnamed)).toMatch(/gunzip/);
+  });
+
+  it('reads whole, as parseFitsImage does, a stamp whose trailer does not record a standard size', () => {
+    // Cut short: the last 4 bytes are no longer the size.
+    for (const missing of [1, 2, 3, 4, 100, 1000, 5000]) {
+      const cut = real.subarray(0, real.length - missing);
+      expect(failure(checkFitsStructure, cut)).toMatch(/gunzip/);
+      expect(failure(checkFitsStructure, cut)).toBe(failure(parseFitsImage, cut));
+    }
+    // Not padded to whole blocks: readable (the data are all there), so neither refuses it.
+    const fits = fitsBytes(real);
+    const unpadded = gzipSync(fits.subarray(0, 2880 + 63 * 63 * 4));
+    expect(() => parseFitsImage(unpadded)).not.toThrow();
+    expect(() => checkFitsStructure(unpadded)).not.toThrow();
+  });
+
+  it('does not inflate the pixels: a byte changed among them is found only by parseFitsImage (when served)', () => {
+    const flipped = Buffer.from(real);
+    flipped[Math.floor(real.length / 2)] = flipped[Math.floor(real.length / 2)]! ^ 0xff;
+    expect(() => checkFitsStructure(flipped)).not.toThrow();
+    expect(failure(parseFitsImage, flipped)).toMatch(/gunzip/);
   });
 });
