@@ -77,8 +77,12 @@ export async function e2eBenchmark(): Promise<BenchmarkResult[]> {
   const base = loadConfig();
   const id = `bench_e2e_${Date.now().toString(36)}`;
   const upstream = `${id}_upstream`;
+  // The services read their whole config from the file written below (FINK_CONFIG is theirs): it carries the
+  // Kafka and ClickHouse sections this process resolved (from its own FINK_CONFIG, e.g. a cluster's), so that
+  // they talk to the same brokers and servers as the publisher.
   const overrides = {
-    clickhouse: { database: id },
+    kafka: base.kafka,
+    clickhouse: { ...base.clickhouse, database: id },
     pipeline: {
       topics: [upstream],
       scienceTopic: `${id}_science`,

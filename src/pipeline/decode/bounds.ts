@@ -108,13 +108,28 @@ function normalisePoint(point: PhotometryPoint): PhotometryPoint | undefined {
  * The first string longer than `max` in a decoded record (depth-first), as a dotted path; null when none. The path
  * is built only for the string found: a record has thousands of fields and almost never a long string.
  */
-function longString(value: unknown, max: number): string | null {
+function longString(value: object, max: number): string | null {
+  if (!hasLongString(value, max)) return null;
   const path = longStringPath(value, max);
   if (path === null) return null;
   return path.reduce<string>(
     (text, step) => (typeof step === 'number' ? `${text}[${step}]` : text === '' ? step : `${text}.${step}`),
     '',
   );
+}
+
+/** Whether a string longer than `max` is anywhere in `value`: the walk over every field, without keys. */
+function hasLongString(value: object, max: number): boolean {
+  if (ArrayBuffer.isView(value)) return false;
+  const items: readonly unknown[] = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  for (const item of items) {
+    if (typeof item === 'string') {
+      if (item.length > max) return true;
+    } else if (typeof item === 'object' && item !== null && hasLongString(item, max)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** The steps to the first long string, innermost last; null when none. */
