@@ -262,21 +262,16 @@ export function scienceRows(stored: readonly StoredAlert[]): ScienceRows {
         type: type ?? '',
       });
     }
-    rows.classifications.push({
-      survey,
-      alertId,
-      objectId,
-      jd,
-      processedAt,
+    // The final label first (classifier 'fink', the broker's version), then each score with its provenance.
+    const labelEntry: ScoreEntry = {
       classifier: FINK_LABEL_CLASSIFIER,
       version: brokerVersion,
-      label: record.label,
       score: null,
       modelFile: '',
       modelSha256: '',
       finkScienceVersion: '',
-    });
-    for (const entry of scores) {
+    };
+    for (const entry of [labelEntry, ...scores]) {
       rows.classifications.push({
         survey,
         alertId,
@@ -285,7 +280,7 @@ export function scienceRows(stored: readonly StoredAlert[]): ScienceRows {
         processedAt,
         classifier: entry.classifier,
         version: entry.version,
-        label: '',
+        label: entry === labelEntry ? record.label : '',
         score: entry.score,
         modelFile: entry.modelFile,
         modelSha256: entry.modelSha256,
