@@ -219,7 +219,7 @@ const pipelineSchema = z
     maxStringLength: z.number().int().min(16).default(1024),
     /**
      * How raw2science checks each stored cutout is a readable FITS image (src/pipeline/cutout-check.ts):
-     * `structure` (gzip and FITS headers, and the data size the gzip trailer records: ~0.05 ms per ZTF alert; a
+     * `structure` (gzip and FITS headers, and the data size the gzip trailer records: ~0.1 ms per ZTF alert; a
      * stream corrupt inside its compressed pixels is found only when served) or `full` (inflates and reads every
      * pixel, as the cutout endpoint does: ~0.5 ms more per ZTF alert, exact counts).
      */

@@ -14,7 +14,7 @@ export interface UnreadableCutout {
 /**
  * `full`: everything the cutout endpoint reads (inflate and every pixel); `structure`: the headers and the sizes
  * only (checkFitsStructure: a stream corrupt inside its compressed pixels is found when the cutout is served),
- * a tenth of the CPU.
+ * a fifth of the CPU.
  */
 export type CutoutCheck = 'structure' | 'full';
 

@@ -62,14 +62,9 @@ export function fitsBytes(stored: Uint8Array): Buffer {
 /** Parses the primary HDU's 2-D image of a FITS file, gunzipping it first when it is gzipped. */
 export function parseFitsImage(input: Uint8Array): FitsImage {
   const bytes = fitsBytes(input);
-  const { header, width, height, sample, dataOffset, dataBytes } = readImageLayout(bytes);
-  checkDataPresent({ width, height, sample, dataOffset, dataBytes }, bytes.length);
-
-  // §4.4.2.5: physical_value = BZERO + BSCALE * array_value; defaults 0 and 1.
-  const bscale = realKeyword(header, 'BSCALE', 1);
-  const bzero = realKeyword(header, 'BZERO', 0);
-  // §4.4.2.5: BLANK marks undefined pixels of integer arrays only; floating arrays use IEEE NaN (§5.3).
-  const blank = sample.bitpix > 0 && header.has('BLANK') ? integerKeyword(header, 'BLANK') : null;
+  const layout = readImageLayout(bytes);
+  checkDataPresent(layout, bytes.length);
+  const { header, width, height, sample, dataOffset, dataBytes, bscale, bzero, blank } = layout;
 
   // §5.2, §5.3: big-endian two's-complement integers (BITPIX 8 unsigned) and big-endian IEEE-754 floats.
   const count = width * height;
@@ -161,9 +156,14 @@ interface ImageLayout {
   /** Where the pixels begin and how many bytes they take. */
   dataOffset: number;
   dataBytes: number;
+  /** §4.4.2.5: physical_value = BZERO + BSCALE * array_value; defaults 0 and 1. */
+  bscale: number;
+  bzero: number;
+  /** §4.4.2.5: the stored value of undefined pixels of an integer array; null for floating arrays (IEEE NaN, §5.3). */
+  blank: number | null;
 }
 
-/** The primary header's image, checked as §4.4.1.1 requires; the pixels themselves are not read. */
+/** The primary header's image, checked as §4.4.1.1 and §4.4.2.5 require; the pixels themselves are not read. */
 function readImageLayout(bytes: Buffer): ImageLayout {
   const { header, dataOffset } = readHeader(bytes);
 
@@ -186,11 +186,21 @@ function readImageLayout(bytes: Buffer): ImageLayout {
   const sample = SAMPLES[bitpix];
   if (sample === undefined)
     throw new FitsError(`invalid BITPIX ${bitpix} (§4.4.1.1: 8, 16, 32, 64, -32, -64)`);
-  return { header, width, height, sample, dataOffset, dataBytes: width * height * sample.bytes };
+  return {
+    header,
+    width,
+    height,
+    sample,
+    dataOffset,
+    dataBytes: width * height * sample.bytes,
+    bscale: realKeyword(header, 'BSCALE', 1),
+    bzero: realKeyword(header, 'BZERO', 0),
+    blank: bitpix > 0 && header.has('BLANK') ? integerKeyword(header, 'BLANK') : null,
+  };
 }
 
 function checkDataPresent(
-  { width, height, sample, dataOffset, dataBytes }: Omit<ImageLayout, 'header'>,
+  { width, height, sample, dataOffset, dataBytes }: ImageLayout,
   length: number,
 ): void {
   if (dataOffset + dataBytes > length) {

@@ -77,6 +77,16 @@ const DEFECTS: [string, Buffer, RegExp][] = [
     /truncated/,
   ],
   ['a corrupt gzip stream', gzipSync(Buffer.alloc(3000)).subarray(0, 20), /gunzip/],
+  [
+    'a BSCALE that is not a number',
+    buildFits({ bitpix: 16, width: 1, height: 1, values: [0], cards: [card('BSCALE', "'x'")] }),
+    /BSCALE is not a number/,
+  ],
+  [
+    'a BLANK that is not an integer',
+    buildFits({ bitpix: 16, width: 1, height: 1, values: [0], cards: [card('BLANK', '1.5')] }),
+    /BLANK is not an integer/,
+  ],
 ];
 
 describe('parseFitsImage on hand-built files', () => {
