@@ -296,7 +296,27 @@ export class ClickHouseCatalogStore implements CatalogStore {
     const results = positions.map((): CatalogMatch[] => []);
     if (positions.length === 0) return results;
     const catalogs = await this.catalogs();
-    const perCatalog = await Promise.all(catalogs.map((catalog) => this.matchCatalog(catalog, positions)));
+    // Catalogs indexed at the same HEALPix order share each position's disc, drawn at the largest of their radii:
+    // a superset of the pixels each needs (every source is then checked against its own catalog's radius).
+    const widest = new Map<number, number>();
+    for (const { hpxOrder, radiusArcsec } of catalogs) {
+      widest.set(hpxOrder, Math.max(radiusArcsec, widest.get(hpxOrder) ?? 0));
+    }
+    const discs = new Map<number, (number[] | undefined)[]>();
+    const discsOf = ({ hpxOrder }: CatalogInfo) => {
+      let found = discs.get(hpxOrder);
+      if (found === undefined) {
+        const radius = widest.get(hpxOrder)!;
+        found = positions.map(({ ra, dec }) =>
+          isValidPosition(ra, dec) ? healpixDisc(hpxOrder, ra, dec, radius) : undefined,
+        );
+        discs.set(hpxOrder, found);
+      }
+      return found;
+    };
+    const perCatalog = await Promise.all(
+      catalogs.map((catalog) => this.matchCatalog(catalog, positions, discsOf(catalog))),
+    );
     catalogs.forEach((catalog, c) => {
       perCatalog[c]!.forEach((best, i) => {
         if (best === undefined) return;
@@ -316,12 +336,13 @@ export class ClickHouseCatalogStore implements CatalogStore {
   private async matchCatalog(
     catalog: CatalogInfo,
     positions: readonly SkyPosition[],
+    /** Each position's disc at the catalog's order (a radius at least its own); undefined: not a valid position. */
+    discs: readonly (number[] | undefined)[],
   ): Promise<(Candidate | undefined)[]> {
     const best: (Candidate | undefined)[] = positions.map(() => undefined);
     const byPixel = new Map<number, number[]>();
-    positions.forEach((position, i) => {
-      if (!isValidPosition(position.ra, position.dec)) return;
-      for (const pixel of healpixDisc(catalog.hpxOrder, position.ra, position.dec, catalog.radiusArcsec)) {
+    discs.forEach((disc, i) => {
+      for (const pixel of disc ?? []) {
         const list = byPixel.get(pixel);
         if (list === undefined) byPixel.set(pixel, [i]);
         else list.push(i);
