@@ -67,14 +67,26 @@ export interface LiveReport {
   type: 'report';
   /** Deliveries of measured alerts per subscriber, subscriber s watching filter floor(s / perFilter). */
   counts: number[];
-  /** Sorted receipt-to-client latencies of every measured delivery [ms]. */
-  latencyPercentiles: { p50: number; p90: number; p99: number; p999: number; max: number };
+  /** Latencies of every measured delivery [ms], from the science message's Kafka timestamp to the client. */
+  latencyPercentiles: Percentiles;
+  /** The same split at the server's Kafka receipt: Kafka timestamp to the server's receipt (its consumer lag)... */
+  consumerLagPercentiles: Percentiles;
+  /** ...and the server's receipt to the client (filters, execution, scheduling, WebSocket, the client's loop). */
+  serverToClientPercentiles: Percentiles;
   deliveries: number;
   firstAt: number;
   lastAt: number;
   /** Subscriptions that errored or completed (a closed connection, a refused filter). */
   failures: string[];
   cpuSeconds: number;
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
 }
 
 export type LiveChildMessage =
@@ -86,7 +98,7 @@ export type LiveChildMessage =
 export type LiveParentMessage = LiveRun | LiveSubscribe | { type: 'counts' } | { type: 'report' };
 
 const LIVE_QUERY = `subscription Live($filter: AlertFilter) {
-  liveAlerts(filter: $filter) { publishedAt alert { alertId mag band } }
+  liveAlerts(filter: $filter) { publishedAt receivedAt alert { alertId mag band } }
 }`;
 /** Producer tick: 10 alerts per tick at 1,000/s, so that alerts arrive spread as a stream delivers them. */
 const TICK_MS = 10;
@@ -186,6 +198,7 @@ async function runProducer(
 
 interface LiveResult {
   publishedAt: number;
+  receivedAt: number;
   alert: { alertId: string };
 }
 
@@ -199,6 +212,28 @@ function describeError(error: unknown): string {
   return JSON.stringify(error);
 }
 
+/** A growing list of measurements [ms] and its percentiles. */
+class Samples {
+  private values = new Float64Array(1 << 20);
+  private count = 0;
+
+  add(value: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.count++] = value;
+  }
+
+  percentiles(): Percentiles {
+    const n = this.count;
+    const sorted = this.values.slice(0, n).sort();
+    const at = (p: number) => (n === 0 ? NaN : sorted[Math.min(n - 1, Math.ceil(p * n) - 1)]!);
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: at(1) };
+  }
+}
+
 function runSubscribers(): void {
   const clients: Client[] = [];
   onMessage(async (message) => {
@@ -208,7 +243,9 @@ function runSubscribers(): void {
   });
 
   let counts: number[] = [];
-  let latencies = new Float64Array(1 << 20);
+  const latencies = new Samples();
+  const consumerLags = new Samples();
+  const serverToClient = new Samples();
   let deliveries = 0;
   let firstAt = Infinity;
   let lastAt = 0;
@@ -259,12 +296,10 @@ function runSubscribers(): void {
               }
               if (warmup.has(live.alert.alertId)) return;
               counts[s]!++;
-              if (deliveries === latencies.length) {
-                const grown = new Float64Array(latencies.length * 2);
-                grown.set(latencies);
-                latencies = grown;
-              }
-              latencies[deliveries++] = now - live.publishedAt;
+              deliveries++;
+              latencies.add(now - live.publishedAt);
+              consumerLags.add(live.receivedAt - live.publishedAt);
+              serverToClient.add(now - live.receivedAt);
               if (now < firstAt) firstAt = now;
               lastAt = now;
             },
@@ -279,15 +314,14 @@ function runSubscribers(): void {
   }
 
   function report(): void {
-    const sorted = latencies.slice(0, deliveries).sort();
-    const at = (p: number) =>
-      deliveries === 0 ? NaN : sorted[Math.min(deliveries - 1, Math.ceil(p * deliveries) - 1)]!;
     for (const client of clients) void client.dispose();
     send(
       {
         type: 'report',
         counts,
-        latencyPercentiles: { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: at(1) },
+        latencyPercentiles: latencies.percentiles(),
+        consumerLagPercentiles: consumerLags.percentiles(),
+        serverToClientPercentiles: serverToClient.percentiles(),
         deliveries,
         firstAt,
         lastAt,

@@ -601,6 +601,9 @@ function results(
       'p99.9': ms(report.latencyPercentiles.p999),
       max: ms(report.latencyPercentiles.max),
       target: verdict(report.latencyPercentiles.p99, TARGET_P99_MS.live),
+      // The same deliveries split at the server's Kafka receipt (receivedAt): where the delay accrues.
+      'Kafka timestamp to server receipt p50/p99/max': `${ms(report.consumerLagPercentiles.p50)} / ${ms(report.consumerLagPercentiles.p99)} / ${ms(report.consumerLagPercentiles.max)}`,
+      'server receipt to client p50/p99/max': `${ms(report.serverToClientPercentiles.p50)} / ${ms(report.serverToClientPercentiles.p99)} / ${ms(report.serverToClientPercentiles.max)}`,
       complete:
         live.incomplete === 0 && report.deliveries === live.expectedDeliveries
           ? `yes (every subscriber got exactly the measured alerts its filter selects)`
