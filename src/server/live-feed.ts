@@ -133,6 +133,7 @@ export function startLiveFeed(options: LiveFeedOptions): Promise<LiveFeed> {
 }
 
 const DELETE_GROUP_TIMEOUT_MS = 5_000;
+
 async function deleteGroup(kafka: Kafka, groupId: string, logger: Logger): Promise<void> {
   const admin = kafka.admin();
   let timer: NodeJS.Timeout | undefined;
