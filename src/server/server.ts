@@ -15,7 +15,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { createLoaders, type Loaders } from '../resolvers/index.ts';
@@ -355,6 +355,14 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
+  // Once per connection, with the reason, for the operator: the first of its subscriptions to fall behind
+  // closes it (4429), the others find it closing.
+  const disconnectSlow = (socket: WebSocket, address: string | undefined, reason: string) => {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    logger.warn({ address, reason }, 'slow consumer disconnected');
+    socket.close(SLOW_CONSUMER_CLOSE_CODE, reason);
+  };
+
   const cancelOperations = (state: ConnectionState) => {
     for (const operation of state.operations?.values() ?? []) {
       operation.cancel.abort();
@@ -452,16 +460,21 @@ export async function startServer(deps: ServerDeps): Promise<FinkServer> {
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
           contextValue: contextFor(viewer, cancel.signal, {
-            close: (code, reason) => socket.close(code, reason),
+            close: (code, reason) =>
+              code === SLOW_CONSUMER_CLOSE_CODE
+                ? disconnectSlow(socket, extra.address, reason)
+                : socket.close(code, reason),
           }),
         };
       },
       onNext: (ctx, _id, _payload, _args, result): FormattedExecutionResult => {
-        const socket = (ctx.extra as Extra).socket;
+        const extra = ctx.extra as Extra;
+        const socket = extra.socket;
         // A client that does not read its socket is cut off instead of buffering without bound.
         if (socket.bufferedAmount > config.slowClientBufferBytes) {
-          socket.close(
-            SLOW_CONSUMER_CLOSE_CODE,
+          disconnectSlow(
+            socket,
+            extra.address,
             `slow consumer: more than ${config.slowClientBufferBytes} bytes not yet received`,
           );
         }
