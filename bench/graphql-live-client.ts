@@ -217,6 +217,10 @@ class Samples {
   private values = new Float64Array(1 << 20);
   private count = 0;
 
+  get size(): number {
+    return this.count;
+  }
+
   add(value: number): void {
     if (this.count === this.values.length) {
       const grown = new Float64Array(this.values.length * 2);
@@ -246,7 +250,6 @@ function runSubscribers(): void {
   const latencies = new Samples();
   const consumerLags = new Samples();
   const serverToClient = new Samples();
-  let deliveries = 0;
   let firstAt = Infinity;
   let lastAt = 0;
   const failures: string[] = [];
@@ -296,7 +299,6 @@ function runSubscribers(): void {
               }
               if (warmup.has(live.alert.alertId)) return;
               counts[s]!++;
-              deliveries++;
               latencies.add(now - live.publishedAt);
               consumerLags.add(live.receivedAt - live.publishedAt);
               serverToClient.add(now - live.receivedAt);
@@ -322,7 +324,7 @@ function runSubscribers(): void {
         latencyPercentiles: latencies.percentiles(),
         consumerLagPercentiles: consumerLags.percentiles(),
         serverToClientPercentiles: serverToClient.percentiles(),
-        deliveries,
+        deliveries: latencies.size,
         firstAt,
         lastAt,
         failures: failures.slice(0, 20),
