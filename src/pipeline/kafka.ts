@@ -12,9 +12,11 @@ import {
 import type { KafkaConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { retry, type RetryOptions } from './framework.ts';
+import { useNativeCrc32c } from './kafka-crc32c.ts';
 
 export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.clientId): Kafka {
   const log = logger.child({ module: 'kafkajs' });
+  useNativeCrc32c();
   return new Kafka({
     clientId,
     brokers: config.brokers,

@@ -118,18 +118,27 @@ function longString(value: object, max: number): string | null {
   );
 }
 
-/** Whether a string longer than `max` is anywhere in `value`: the walk over every field, without keys. */
+/**
+ * Whether a string longer than `max` is anywhere in `value`: the walk over every field. Indexes and for-in, not
+ * Object.values: no array allocated per record (half the time on a ZTF alert).
+ */
 function hasLongString(value: object, max: number): boolean {
   if (ArrayBuffer.isView(value)) return false;
-  const items: readonly unknown[] = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
-  for (const item of items) {
-    if (typeof item === 'string') {
-      if (item.length > max) return true;
-    } else if (typeof item === 'object' && item !== null && hasLongString(item, max)) {
-      return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (isOrHoldsLongString(value[i], max)) return true;
     }
+    return false;
+  }
+  for (const key in value) {
+    if (isOrHoldsLongString((value as Record<string, unknown>)[key], max)) return true;
   }
   return false;
+}
+
+function isOrHoldsLongString(item: unknown, max: number): boolean {
+  if (typeof item === 'string') return item.length > max;
+  return typeof item === 'object' && item !== null && hasLongString(item, max);
 }
 
 /** The steps to the first long string, innermost last; null when none. */
