@@ -11,6 +11,9 @@ import {
   parseAlertSchema,
 } from '../../src/pipeline/decode/ztf-avro.ts';
 import type { ZtfAlert, ZtfDecodeErrorReason, ZtfDecoder } from '../../src/pipeline/decode/ztf-avro.ts';
+import { checkAlertBounds } from '../../src/pipeline/decode/bounds.ts';
+import { longestStringOf } from '../../src/pipeline/decode/string-lengths.ts';
+import { ztfToAlert } from '../../src/pipeline/decode/ztf-alert.ts';
 
 const ZTF_DIR = path.join(loadConfig().sharedDir, 'datasim', 'ztf');
 const TWO_POW_53 = 2n ** 53n;
@@ -152,6 +155,66 @@ describe('createZtfDecoder on the real alerts', () => {
     const encoded = encodeZtfAlert(alert, schemaJson);
     expect(readAvroContainer(encoded).schemaJson).toBe(schemaJson);
     expect(createZtfDecoder().decode(encoded)).toEqual(alert);
+  });
+});
+
+describe('createZtfDecoder measures the strings it reads', () => {
+  const file = path.join(ZTF_DIR, '2023-10', 'part-00000-d94c2a1f-a3f3-4655-b60e-415889b244b9-c000.avro');
+
+  /** The longest string value anywhere in a record, by walking it. */
+  function longestByWalk(value: unknown): number {
+    if (typeof value === 'string') return value.length;
+    if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return 0;
+    return Math.max(0, ...Object.values(value).map(longestByWalk));
+  }
+
+  it('records the longest string of every real alert, as a walk finds it', () => {
+    const decoder = createZtfDecoder();
+    for (const night of readdirSync(ZTF_DIR).sort()) {
+      for (const name of readdirSync(path.join(ZTF_DIR, night))) {
+        const alert = decoder.decode(readFileSync(path.join(ZTF_DIR, night, name)));
+        expect(longestStringOf(alert)).toBe(longestByWalk(alert));
+      }
+    }
+  });
+
+  it('lets the bounds check find a long string in the history, with its path, and pass the others', () => {
+    const real = readFileSync(file);
+    const { schemaJson } = readAvroContainer(real);
+    const decoder = createZtfDecoder();
+    const alert = decoder.decode(real);
+    const prv = alert.prv_candidates ?? [];
+    expect(prv.length).toBeGreaterThan(1);
+    const long = prv.map((entry, i) => (i === 1 ? { ...entry, programpi: 'p'.repeat(1025) } : entry));
+    const decoded = decoder.decodeWithSchema(encodeZtfAlert({ ...alert, prv_candidates: long }, schemaJson));
+    expect(longestStringOf(decoded.alert)).toBe(1025);
+    const checked = checkAlertBounds(ztfToAlert(decoded.alert, decoded.schemaJson));
+    expect(checked).toMatchObject({ kind: 'rejected', reason: 'string-too-long' });
+    expect(checked.kind === 'rejected' && checked.detail).toContain('prv_candidates[1].programpi is longer');
+    const fine = decoder.decodeWithSchema(real);
+    expect(checkAlertBounds(ztfToAlert(fine.alert, fine.schemaJson)).kind).toBe('ok');
+  });
+
+  it('leaves a record whose schema may hold an enum unmeasured: the bounds check walks it', () => {
+    const real = readFileSync(file);
+    const schema = JSON.parse(readAvroContainer(real).schemaJson) as {
+      fields: { name: string; type: unknown }[];
+    };
+    const candidate = schema.fields.find((field) => field.name === 'candidate')!;
+    const record = (
+      Array.isArray(candidate.type) ? candidate.type.find((t) => typeof t === 'object') : candidate.type
+    ) as {
+      fields: unknown[];
+    };
+    const symbol = 'K'.repeat(1025);
+    record.fields.push({ name: 'kind', type: { type: 'enum', name: 'Kind', symbols: [symbol] } });
+    const schemaJson = JSON.stringify(schema);
+    const alert = createZtfDecoder().decode(real);
+    const encoded = encodeZtfAlert({ ...alert, candidate: { ...alert.candidate, kind: symbol } }, schemaJson);
+    const decoded = createZtfDecoder().decodeWithSchema(encoded);
+    expect(longestStringOf(decoded.alert)).toBeUndefined();
+    const checked = checkAlertBounds(ztfToAlert(decoded.alert, decoded.schemaJson));
+    expect(checked.kind === 'rejected' && checked.detail).toContain('candidate.kind is longer');
   });
 });
 

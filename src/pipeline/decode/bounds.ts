@@ -14,6 +14,7 @@
 // The survey's own record (alert.ztf / alert.lsst) is left exactly as decoded: the archive and the distributed
 // message carry what the survey sent; only the survey-neutral fields the pipeline reads are normalised.
 import type { Alert, Cutouts, PhotometryPoint } from '../alert.ts';
+import { longestStringOf } from './string-lengths.ts';
 
 export interface IngestLimits {
   /** Points an alert's history may carry (ZTF: 30 days of prv_candidates; Rubin: 12 months of sources). */
@@ -109,6 +110,8 @@ function normalisePoint(point: PhotometryPoint): PhotometryPoint | undefined {
  * is built only for the string found: a record has thousands of fields and almost never a long string.
  */
 function longString(value: object, max: number): string | null {
+  const measured = longestStringOf(value);
+  if (measured !== undefined && measured <= max) return null;
   if (!hasLongString(value, max)) return null;
   const path = longStringPath(value, max);
   if (path === null) return null;

@@ -22,6 +22,7 @@ import {
 } from './avro-container.ts';
 import type { AvroContainerErrorReason } from './avro-container.ts';
 import { BIGINT_LONG } from './bigint-long.ts';
+import { setLongestString } from './string-lengths.ts';
 
 /** The alert's triggering detection. Nullable fields are those either schema (3.3 or 4.02) lets be null. */
 export interface ZtfCandidate {
@@ -258,10 +259,13 @@ export function createZtfDecoder(): ZtfDecoder {
     const values: unknown[] = [];
     let schemaJson: string;
     let datum: Buffer | undefined;
+    let measured: boolean;
     try {
       const header = readAvroContainerHeader(message);
-      const { type, json } = types.get(header.schemaBytes);
+      const { type, json, stringsMeasured } = types.get(header.schemaBytes);
       schemaJson = json;
+      measured = stringsMeasured;
+      longestRead = 0;
       for (const block of readAvroBlocks(message, header)) {
         decodeBlock(block, type, values);
         // decodeBlock checked that the datums fill the block exactly: a block of one datum is that datum.
@@ -278,6 +282,8 @@ export function createZtfDecoder(): ZtfDecoder {
     }
     const { alert, exact } = checkAlert(values[0]);
     if (exact && datum !== undefined) SOURCE_DATUMS.set(alert, datum);
+    // checkAlert only removes values (null history entries, cutouts without bytes): the bound still holds.
+    if (measured) setLongestString(alert, longestRead);
     return { alert, schemaJson };
   }
   return {
@@ -367,7 +373,7 @@ export function parseAlertSchema(schemaJson: string): AvroType {
   try {
     return avsc.Type.forSchema(schema as avsc.Schema, {
       // A fresh registry per parse: avsc registers the schema's named types in it.
-      registry: { long: BIGINT_LONG, bytes: VIEW_BYTES },
+      registry: { long: BIGINT_LONG, bytes: VIEW_BYTES, string: MEASURED_STRING },
       wrapUnions: 'auto',
       omitRecordMethods: true,
     });
@@ -413,6 +419,8 @@ interface CachedSchema {
   json: string;
   /** The parsed type, or why it does not parse: a bad schema repeated on every message is rejected cheaply. */
   result: AvroType | ZtfDecodeError;
+  /** Every string its records hold is read by MEASURED_STRING (it has no enum). */
+  stringsMeasured: boolean;
 }
 
 /** Parsed types keyed by the exact schema bytes; the last hit is checked first (one schema per stream). */
@@ -423,7 +431,7 @@ class SchemaTypeCache {
   /** Schemas parsed since creation. */
   parsed = 0;
 
-  get(schemaBytes: Buffer): { type: AvroType; json: string } {
+  get(schemaBytes: Buffer): { type: AvroType; json: string; stringsMeasured: boolean } {
     let entry = this.last;
     if (entry === undefined || !entry.bytes.equals(schemaBytes)) {
       entry = this.byLength.get(schemaBytes.length)?.find((cached) => cached.bytes.equals(schemaBytes));
@@ -431,7 +439,7 @@ class SchemaTypeCache {
       this.last = entry;
     }
     if (entry.result instanceof ZtfDecodeError) throw entry.result;
-    return { type: entry.result, json: entry.json };
+    return { type: entry.result, json: entry.json, stringsMeasured: entry.stringsMeasured };
   }
 
   private add(schemaBytes: Buffer): CachedSchema {
@@ -447,7 +455,10 @@ class SchemaTypeCache {
       result = err;
     }
     this.parsed++;
-    const entry = { bytes: Buffer.from(schemaBytes), json: schemaBytes.toString('utf8'), result };
+    const json = schemaBytes.toString('utf8');
+    // Enum symbols decode to strings that MEASURED_STRING does not read: a schema that may have one (the word
+    // appears in it, if only in a doc) leaves its records to the bounds check's walk.
+    const entry = { bytes: Buffer.from(schemaBytes), json, result, stringsMeasured: !json.includes('enum') };
     const sameLength = this.byLength.get(schemaBytes.length);
     if (sameLength === undefined) this.byLength.set(schemaBytes.length, [entry]);
     else sameLength.push(entry);
@@ -461,6 +472,7 @@ interface AvscTap {
   buf: Buffer;
   pos: number;
   readLong(): number;
+  readString(): string | undefined;
 }
 
 /**
@@ -480,6 +492,19 @@ class ViewBytesType extends avsc.types.BytesType {
   }
 }
 const VIEW_BYTES = new ViewBytesType();
+
+/** The longest string MEASURED_STRING read since decodeWithSchema set it to 0 (decoding is synchronous). */
+let longestRead = 0;
+
+/** Avro strings, measured as they are read: decodeWithSchema records the longest (string-lengths.ts). */
+class MeasuredStringType extends avsc.types.StringType {
+  _read(tap: AvscTap): string | undefined {
+    const value = tap.readString();
+    if (value !== undefined && value.length > longestRead) longestRead = value.length;
+    return value;
+  }
+}
+const MEASURED_STRING = new MeasuredStringType();
 
 const REQUIRED_CANDIDATE_FIELDS = [
   ['jd', 'number'],
