@@ -50,6 +50,11 @@ function isRetriable(error: unknown): boolean {
   return (error as { retriable?: unknown } | null)?.retriable === true;
 }
 
+/** What a step threw for one alert, kept beside the other alerts' results. */
+class Thrown {
+  constructor(readonly error: unknown) {}
+}
+
 /** The dead letter of an alert whose stage threw (see the header). */
 function stageFailed(error: unknown): Rejected {
   return dlq('stage-failed', error);
@@ -77,11 +82,22 @@ export class Pipeline<In, Out> {
   /** Adds a per-alert stage. An alert it throws for is dead-lettered, unless the error is infrastructure's. */
   step<Next>(step: Step<Out, Next>): Pipeline<In, Next> {
     const run: BatchStep<Out, Next> = async (inputs) => {
-      // A step may answer synchronously or with a promise, or throw: the async wrapper makes all alike.
-      const settled = await Promise.allSettled(inputs.map(async (input) => step(input)));
-      const infrastructure = settled.find((s) => s.status === 'rejected' && isInfrastructureError(s.reason));
-      if (infrastructure?.status === 'rejected') throw infrastructure.reason;
-      return settled.map((s) => (s.status === 'fulfilled' ? s.value : stageFailed(s.reason)));
+      // A step may answer synchronously or with a promise, or throw. Synchronous answers are taken as they are
+      // (most steps: no promise per alert and step); promises are awaited together.
+      const outcomes = inputs.map((input): StepResult<Next> | Thrown | Promise<StepResult<Next> | Thrown> => {
+        try {
+          const result = step(input);
+          return result instanceof Promise ? result.catch((error: unknown) => new Thrown(error)) : result;
+        } catch (error) {
+          return new Thrown(error);
+        }
+      });
+      const settled = outcomes.some((outcome) => outcome instanceof Promise)
+        ? await Promise.all(outcomes.map(async (outcome) => outcome))
+        : (outcomes as (StepResult<Next> | Thrown)[]);
+      const infrastructure = settled.find((s) => s instanceof Thrown && isInfrastructureError(s.error));
+      if (infrastructure instanceof Thrown) throw infrastructure.error;
+      return settled.map((s) => (s instanceof Thrown ? stageFailed(s.error) : s));
     };
     return this.add(step.name, run);
   }

@@ -1,7 +1,7 @@
 // A message never stops a consumer: a stage that throws for one alert dead-letters that alert and the batch goes
 // on; only infrastructure errors propagate.
 import { describe, expect, it } from 'vitest';
-import { InfrastructureError, ok, Pipeline, type StepResult } from '../../../src/pipeline/framework.ts';
+import { drop, InfrastructureError, ok, Pipeline, type StepResult } from '../../../src/pipeline/framework.ts';
 import { writeIsolating } from '../../../src/pipeline/services/raw2science.ts';
 import { StorageError } from '../../../src/storage/clickhouse.ts';
 
@@ -37,6 +37,42 @@ describe('Pipeline.step', () => {
         : Promise.resolve(ok(n));
     });
     await expect(pipeline.run(inputs)).rejects.toThrow('ECONNREFUSED');
+  });
+
+  it('takes synchronous and asynchronous answers and throws alike, in input order', async () => {
+    const pipeline = Pipeline.start<number>().step(function mixed(n):
+      StepResult<number> | Promise<StepResult<number>> {
+      if (n === 2) throw new TypeError('sync throw');
+      if (n === 4) return Promise.reject(new TypeError('async throw'));
+      if (n === 5) return Promise.resolve(drop('late'));
+      return n % 2 === 0 ? Promise.resolve(ok(n * 10)) : ok(n * 10);
+    });
+    const results = await pipeline.run(inputs);
+    expect(kinds(results)).toEqual([
+      'ok',
+      'dlq:mixed:stage-failed',
+      'ok',
+      'dlq:mixed:stage-failed',
+      'drop:mixed:late',
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    expect(results.map((r) => (r.kind === 'ok' ? r.value : null))).toEqual([
+      10,
+      null,
+      30,
+      null,
+      null,
+      60,
+      70,
+      80,
+    ]);
+    const sync = Pipeline.start<number>().step(function reads(n): StepResult<number> {
+      if (n === 3) throw new StorageError('connect ECONNREFUSED', 'unavailable');
+      return ok(n);
+    });
+    await expect(sync.run(inputs)).rejects.toThrow('ECONNREFUSED');
   });
 });
 
