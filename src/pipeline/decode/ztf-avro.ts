@@ -419,7 +419,7 @@ interface CachedSchema {
   json: string;
   /** The parsed type, or why it does not parse: a bad schema repeated on every message is rejected cheaply. */
   result: AvroType | ZtfDecodeError;
-  /** Every string its records hold is read by MEASURED_STRING (it has no enum). */
+  /** Every string its records hold is read by MEASURED_STRING (readsStringsMeasured). */
   stringsMeasured: boolean;
 }
 
@@ -456,9 +456,8 @@ class SchemaTypeCache {
     }
     this.parsed++;
     const json = schemaBytes.toString('utf8');
-    // Enum symbols decode to strings that MEASURED_STRING does not read: a schema that may have one (the word
-    // appears in it, if only in a doc) leaves its records to the bounds check's walk.
-    const entry = { bytes: Buffer.from(schemaBytes), json, result, stringsMeasured: !json.includes('enum') };
+    const stringsMeasured = !(result instanceof ZtfDecodeError) && readsStringsMeasured(result, new Set());
+    const entry = { bytes: Buffer.from(schemaBytes), json, result, stringsMeasured };
     const sameLength = this.byLength.get(schemaBytes.length);
     if (sameLength === undefined) this.byLength.set(schemaBytes.length, [entry]);
     else sameLength.push(entry);
@@ -505,6 +504,27 @@ class MeasuredStringType extends avsc.types.StringType {
   }
 }
 const MEASURED_STRING = new MeasuredStringType();
+
+/**
+ * Whether every string a value of `type` can hold is read by MEASURED_STRING. Not so for an enum (its symbols
+ * decode to strings without being read) nor for a string written `{"type": "string"}` (avsc makes it a plain
+ * string type, not the registry's): such records are left to the bounds check's walk.
+ */
+function readsStringsMeasured(type: AvroType, seen: Set<AvroType>): boolean {
+  if (seen.has(type)) return true;
+  seen.add(type);
+  const { types } = avsc;
+  if (type instanceof types.StringType) return type === MEASURED_STRING;
+  if (type instanceof types.EnumType || type instanceof types.LogicalType) return false;
+  if (type instanceof types.RecordType)
+    return type.fields.every((field) => readsStringsMeasured(field.type, seen));
+  if (type instanceof types.ArrayType) return readsStringsMeasured(type.itemsType, seen);
+  if (type instanceof types.MapType) return readsStringsMeasured(type.valuesType as AvroType, seen);
+  if (type instanceof types.UnwrappedUnionType || type instanceof types.WrappedUnionType) {
+    return type.types.every((branch) => readsStringsMeasured(branch, seen));
+  }
+  return true;
+}
 
 const REQUIRED_CANDIDATE_FIELDS = [
   ['jd', 'number'],
