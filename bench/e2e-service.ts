@@ -10,10 +10,13 @@
 //
 // IPC to the parent: { type: 'ready' } once the consumer joined its group; on SIGTERM the service stops, then
 // sends { type: 'report', ... } (E2eServiceReport) and the process exits.
+import { readdirSync } from 'node:fs';
 import { Histogram } from 'prom-client';
 import { runServiceIn } from '../src/cli/run.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { envInteger } from './env.ts';
+import { statCpuSeconds } from './proc.ts';
 
 const LATENCY_METRIC = 'fink_receipt_to_stored_seconds';
 
@@ -32,6 +35,17 @@ export interface E2eServiceReport {
   maxRssBytes: number;
   /** Minor page faults from ready to stop: fresh memory touched (each costs kernel time on this VM). */
   minorPageFaults: number;
+  /**
+   * CPU time [s] (all threads) from the moment BENCH_E2E_WARMUP alerts were stored to stop, and the alerts stored
+   * in that span: the service once warm (V8 has compiled its hot code), without its first minutes' JIT work.
+   * Absent when fewer alerts than that were stored.
+   */
+  warm?: { cpuSeconds: number; alerts: number; afterAlerts: number };
+  /**
+   * CPU seconds over the process's life of its main thread and of all its other threads (V8's helpers: parallel
+   * and concurrent GC, the optimising compiler; libuv's pool), from /proc; absent where there is none.
+   */
+  threads?: { mainSeconds: number; otherSeconds: number };
 }
 
 export type E2eServiceMessage = { type: 'ready' } | E2eServiceReport;
@@ -46,6 +60,9 @@ const send = (message: E2eServiceMessage, then?: () => void): void => {
 };
 
 const latenciesMs: number[] = [];
+/** Stored alerts after which the service counts as warm (see E2eServiceReport.warm). */
+const WARMUP_ALERTS = envInteger('BENCH_E2E_WARMUP', 10_000, 1);
+let warmAt: { cpu: NodeJS.CpuUsage; alerts: number } | undefined;
 let firstReceivedAt = Infinity;
 let lastStoredAt = 0;
 type Observe = (this: Histogram, ...args: unknown[]) => void;
@@ -59,6 +76,9 @@ const observe = Object.getOwnPropertyDescriptor(Histogram.prototype, 'observeWit
       const now = Date.now();
       const ms = args[0] * 1000;
       latenciesMs.push(ms);
+      if (warmAt === undefined && latenciesMs.length >= WARMUP_ALERTS) {
+        warmAt = { cpu: process.cpuUsage(), alerts: latenciesMs.length };
+      }
       firstReceivedAt = Math.min(firstReceivedAt, now - ms);
       lastStoredAt = Math.max(lastStoredAt, now);
     }
@@ -84,6 +104,27 @@ await runServiceIn({
   },
 });
 const cpu = process.cpuUsage(cpuAtReady);
+const threads = threadCpu();
+/** CPU seconds of this process's main thread and of its other threads (Linux /proc; undefined elsewhere). */
+function threadCpu(): { mainSeconds: number; otherSeconds: number } | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return undefined;
+  }
+  let mainSeconds = 0;
+  let otherSeconds = 0;
+  for (const tid of tids) {
+    const seconds = statCpuSeconds(`/proc/self/task/${tid}/stat`) ?? 0;
+    if (Number(tid) === process.pid) mainSeconds += seconds;
+    else otherSeconds += seconds;
+  }
+  return { mainSeconds, otherSeconds };
+}
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
+}
 send(
   {
     type: 'report',
@@ -95,6 +136,16 @@ send(
     systemSeconds: cpu.system / 1e6,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     minorPageFaults: process.resourceUsage().minorPageFault - faultsAtReady,
+    ...(threads === undefined ? {} : { threads }),
+    ...(warmAt === undefined
+      ? {}
+      : {
+          warm: {
+            cpuSeconds: cpuSeconds(process.cpuUsage(warmAt.cpu)),
+            alerts: latenciesMs.length - warmAt.alerts,
+            afterAlerts: warmAt.alerts,
+          },
+        }),
   },
   () => process.disconnect(),
 );

@@ -25,6 +25,8 @@
 //
 // BENCH_E2E_COUNT (default 100,000) sets the number of alerts. Pipeline settings under test can be overridden
 // the usual way, e.g. FINK_PIPELINE__BATCH_MAX_MESSAGES=2000 (the services inherit the environment).
+// BENCH_E2E_WARMUP (default 10,000): each service's CPU per alert is also given from that many stored alerts on,
+// without the first minutes' JIT compilation (V8's compiler threads: ~7 s of CPU in raw2science, measured).
 // BENCH_E2E_NODE_ARGS adds node options to the services only, e.g. to profile them:
 //   BENCH_E2E_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench e2e
 import { fork, type ChildProcess } from 'node:child_process';
@@ -52,6 +54,7 @@ import { realZtfFiles, typescriptDecodeRate } from './decode.bench.ts';
 import type { E2eServiceMessage, E2eServiceReport } from './e2e-service.ts';
 import type { BenchmarkResult } from './run.ts';
 import { envInteger } from './env.ts';
+import { statCpuSeconds } from './proc.ts';
 
 const SERVICES = ['stream2raw', 'raw2science'] as const;
 type Service = (typeof SERVICES)[number] | 'distribution';
@@ -59,8 +62,6 @@ const SERVICE_SCRIPT = new URL('./e2e-service.ts', import.meta.url).pathname;
 const SEED = 20261124;
 /** Alerts generated and handed to the producer at once in backlog mode (~26 MB). */
 const PUBLISH_CHUNK = 500;
-/** Linux reports process CPU time in USER_HZ ticks, 100 per second on every architecture Node supports. */
-const TICKS_PER_SECOND = 100;
 
 interface E2eOptions {
   count: number;
@@ -340,7 +341,7 @@ function sampleResources(config: Config): ResourceSample & { since(before: Resou
     let seconds: number | undefined;
     for (const service of services) {
       const status = supervisor.status(service);
-      const used = status.state === 'running' ? processCpuSeconds(status.record.pid) : undefined;
+      const used = status.state === 'running' ? statCpuSeconds(`/proc/${status.record.pid}/stat`) : undefined;
       if (used !== undefined) seconds = (seconds ?? 0) + used;
     }
     return seconds;
@@ -366,18 +367,6 @@ function sampleResources(config: Config): ResourceSample & { since(before: Resou
       machineBusy: (sample.machineBusy - before.machineBusy) / (sample.machineTotal - before.machineTotal),
     }),
   };
-}
-
-/** User + system CPU seconds of a process and its threads (/proc/<pid>/stat fields 14 and 15). */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
 }
 
 /** [busy, total] CPU ticks of the whole machine since boot (/proc/stat; idle and iowait are not busy). */
@@ -505,6 +494,16 @@ function results(
           'peak RSS': mib(report.maxRssBytes),
           'CPU user+sys': `${(report.userSeconds + report.systemSeconds).toFixed(1)} s (sys ${report.systemSeconds.toFixed(1)} s)`,
           'page faults/alert': Math.round(report.minorPageFaults / published.alerts),
+          ...(report.threads === undefined
+            ? {}
+            : {
+                'CPU main thread / other threads (whole life)': `${report.threads.mainSeconds.toFixed(1)} / ${report.threads.otherSeconds.toFixed(1)} s`,
+              }),
+          ...(report.warm === undefined || report.warm.alerts === 0
+            ? {}
+            : {
+                [`CPU per alert once warm (after ${report.warm.afterAlerts.toLocaleString('en')} stored)`]: `${((1000 * report.warm.cpuSeconds) / report.warm.alerts).toFixed(2)} ms`,
+              }),
         },
       };
     }),
