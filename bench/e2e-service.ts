@@ -40,7 +40,13 @@ export interface E2eServiceReport {
    * in that span: the service once warm (V8 has compiled its hot code), without its first minutes' JIT work.
    * Absent when fewer alerts than that were stored.
    */
-  warm?: { cpuSeconds: number; alerts: number; afterAlerts: number };
+  warm?: {
+    cpuSeconds: number;
+    alerts: number;
+    afterAlerts: number;
+    /** The same span's CPU seconds of the main thread and of the other threads; absent where /proc is not. */
+    threads?: { mainSeconds: number; otherSeconds: number };
+  };
   /**
    * CPU seconds over the process's life of its main thread and of all its other threads (V8's helpers: parallel
    * and concurrent GC, the optimising compiler; libuv's pool), from /proc; absent where there is none.
@@ -62,7 +68,7 @@ const send = (message: E2eServiceMessage, then?: () => void): void => {
 const latenciesMs: number[] = [];
 /** Stored alerts after which the service counts as warm (see E2eServiceReport.warm). */
 const WARMUP_ALERTS = envInteger('BENCH_E2E_WARMUP', 10_000, 1);
-let warmAt: { cpu: NodeJS.CpuUsage; alerts: number } | undefined;
+let warmAt: { cpu: NodeJS.CpuUsage; alerts: number; threads: ReturnType<typeof threadCpu> } | undefined;
 let firstReceivedAt = Infinity;
 let lastStoredAt = 0;
 type Observe = (this: Histogram, ...args: unknown[]) => void;
@@ -77,7 +83,7 @@ const observe = Object.getOwnPropertyDescriptor(Histogram.prototype, 'observeWit
       const ms = args[0] * 1000;
       latenciesMs.push(ms);
       if (warmAt === undefined && latenciesMs.length >= WARMUP_ALERTS) {
-        warmAt = { cpu: process.cpuUsage(), alerts: latenciesMs.length };
+        warmAt = { cpu: process.cpuUsage(), alerts: latenciesMs.length, threads: threadCpu() };
       }
       firstReceivedAt = Math.min(firstReceivedAt, now - ms);
       lastStoredAt = Math.max(lastStoredAt, now);
@@ -144,6 +150,14 @@ send(
             cpuSeconds: cpuSeconds(process.cpuUsage(warmAt.cpu)),
             alerts: latenciesMs.length - warmAt.alerts,
             afterAlerts: warmAt.alerts,
+            ...(threads === undefined || warmAt.threads === undefined
+              ? {}
+              : {
+                  threads: {
+                    mainSeconds: threads.mainSeconds - warmAt.threads.mainSeconds,
+                    otherSeconds: threads.otherSeconds - warmAt.threads.otherSeconds,
+                  },
+                }),
           },
         }),
   },

@@ -503,6 +503,11 @@ function results(
             ? {}
             : {
                 [`CPU per alert once warm (after ${report.warm.afterAlerts.toLocaleString('en')} stored)`]: `${((1000 * report.warm.cpuSeconds) / report.warm.alerts).toFixed(2)} ms`,
+                ...(report.warm.threads === undefined
+                  ? {}
+                  : {
+                      'of which main thread / other threads': `${((1000 * report.warm.threads.mainSeconds) / report.warm.alerts).toFixed(2)} / ${((1000 * report.warm.threads.otherSeconds) / report.warm.alerts).toFixed(2)} ms`,
+                    }),
               }),
         },
       };
