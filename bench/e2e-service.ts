@@ -45,13 +45,19 @@ export interface E2eServiceReport {
     alerts: number;
     afterAlerts: number;
     /** The same span's CPU seconds of the main thread and of the other threads; absent where /proc is not. */
-    threads?: { mainSeconds: number; otherSeconds: number };
+    threads?: ThreadCpu;
   };
   /**
    * CPU seconds over the process's life of its main thread and of all its other threads (V8's helpers: parallel
    * and concurrent GC, the optimising compiler; libuv's pool), from /proc; absent where there is none.
    */
-  threads?: { mainSeconds: number; otherSeconds: number };
+  threads?: ThreadCpu;
+}
+
+/** CPU seconds of a process's main thread and of all its other threads. */
+export interface ThreadCpu {
+  mainSeconds: number;
+  otherSeconds: number;
 }
 
 export type E2eServiceMessage = { type: 'ready' } | E2eServiceReport;
@@ -68,7 +74,7 @@ const send = (message: E2eServiceMessage, then?: () => void): void => {
 const latenciesMs: number[] = [];
 /** Stored alerts after which the service counts as warm (see E2eServiceReport.warm). */
 const WARMUP_ALERTS = envInteger('BENCH_E2E_WARMUP', 10_000, 1);
-let warmAt: { cpu: NodeJS.CpuUsage; alerts: number; threads: ReturnType<typeof threadCpu> } | undefined;
+let warmAt: { cpu: NodeJS.CpuUsage; alerts: number; threads: ThreadCpu | undefined } | undefined;
 let firstReceivedAt = Infinity;
 let lastStoredAt = 0;
 type Observe = (this: Histogram, ...args: unknown[]) => void;
@@ -111,8 +117,9 @@ await runServiceIn({
 });
 const cpu = process.cpuUsage(cpuAtReady);
 const threads = threadCpu();
+
 /** CPU seconds of this process's main thread and of its other threads (Linux /proc; undefined elsewhere). */
-function threadCpu(): { mainSeconds: number; otherSeconds: number } | undefined {
+function threadCpu(): ThreadCpu | undefined {
   let tids: string[];
   try {
     tids = readdirSync('/proc/self/task');
@@ -128,9 +135,24 @@ function threadCpu(): { mainSeconds: number; otherSeconds: number } | undefined 
   }
   return { mainSeconds, otherSeconds };
 }
-function cpuSeconds(usage: NodeJS.CpuUsage): number {
-  return (usage.user + usage.system) / 1e6;
+
+/** What the service used from the warm-up point on (E2eServiceReport.warm). */
+function warmSpan(at: NonNullable<typeof warmAt>): NonNullable<E2eServiceReport['warm']> {
+  const used = process.cpuUsage(at.cpu);
+  const span: NonNullable<E2eServiceReport['warm']> = {
+    cpuSeconds: (used.user + used.system) / 1e6,
+    alerts: latenciesMs.length - at.alerts,
+    afterAlerts: at.alerts,
+  };
+  if (threads !== undefined && at.threads !== undefined) {
+    span.threads = {
+      mainSeconds: threads.mainSeconds - at.threads.mainSeconds,
+      otherSeconds: threads.otherSeconds - at.threads.otherSeconds,
+    };
+  }
+  return span;
 }
+
 send(
   {
     type: 'report',
@@ -143,23 +165,7 @@ send(
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     minorPageFaults: process.resourceUsage().minorPageFault - faultsAtReady,
     ...(threads === undefined ? {} : { threads }),
-    ...(warmAt === undefined
-      ? {}
-      : {
-          warm: {
-            cpuSeconds: cpuSeconds(process.cpuUsage(warmAt.cpu)),
-            alerts: latenciesMs.length - warmAt.alerts,
-            afterAlerts: warmAt.alerts,
-            ...(threads === undefined || warmAt.threads === undefined
-              ? {}
-              : {
-                  threads: {
-                    mainSeconds: threads.mainSeconds - warmAt.threads.mainSeconds,
-                    otherSeconds: threads.otherSeconds - warmAt.threads.otherSeconds,
-                  },
-                }),
-          },
-        }),
+    ...(warmAt === undefined ? {} : { warm: warmSpan(warmAt) }),
   },
   () => process.disconnect(),
 );

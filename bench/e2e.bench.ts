@@ -26,7 +26,8 @@
 // BENCH_E2E_COUNT (default 100,000) sets the number of alerts. Pipeline settings under test can be overridden
 // the usual way, e.g. FINK_PIPELINE__BATCH_MAX_MESSAGES=2000 (the services inherit the environment).
 // BENCH_E2E_WARMUP (default 10,000): each service's CPU per alert is also given from that many stored alerts on,
-// without the first minutes' JIT compilation (V8's compiler threads: ~7 s of CPU in raw2science, measured).
+// without most of V8's compiling of its first minutes (BENCHMARKS.md, "raw2science's CPU by thread"), and split
+// between its main thread and its other threads.
 // BENCH_E2E_NODE_ARGS adds node options to the services only, e.g. to profile them:
 //   BENCH_E2E_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench e2e
 import { fork, type ChildProcess } from 'node:child_process';
